@@ -1,0 +1,71 @@
+"""One person at the console: typed lines in, Replies out. Tests drive it directly (errbot's testbot idea):
+`await session.send("/qotd")`, then `await session.send("[B]")`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from commands.context import Context
+from commands.dispatch import Dispatcher
+from commands.textargs import parse_options, split_words
+from core.bootstrap import Services
+from core.errors import UserError
+from core.members import Member, namespaced
+from core.replies import Button, Reply, notice
+
+PLATFORM = "console"
+CHANNEL = "general"
+
+
+@dataclass
+class ConsoleSession:
+    services: Services
+    dispatcher: Dispatcher
+    user: str = "you"
+    community: str = "default"
+    admin: bool = False
+    channel: str = CHANNEL
+    _buttons: dict[str, Button] = field(default_factory=dict)
+
+    @property
+    def context(self) -> Context:
+        return Context(
+            services=self.services, member=Member(namespaced(PLATFORM, self.user), self.user),
+            community_id=namespaced(PLATFORM, self.community), community_name=self.community,
+            channel_id=self.channel, is_admin=self.admin,
+        )
+
+    async def send(self, line: str) -> Reply | None:
+        """A slash command, or a bracketed button label; blank lines and comments do nothing."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return None
+        if line.startswith("[") and line.endswith("]"):
+            reply = await self.press(line[1:-1].strip())
+        elif line.startswith("/"):
+            reply = await self._command(line[1:])
+        else:
+            reply = notice("Type a command starting with `/` (try `/help`), or press a button by typing its label, like `[A]`.")
+        self.remember(reply)
+        return reply
+
+    async def press(self, label: str) -> Reply:
+        button = self._buttons.get(label.upper()) or self._buttons.get(label)
+        if button is None:
+            return notice(f"There is no [{label}] button to press. Type `/qotd` to get today's question.")
+        return await self.dispatcher.press(self.context, button.custom_id)
+
+    def remember(self, reply: Reply | None) -> None:
+        """Buttons of the most recent reply that has them are the ones a bracketed label presses."""
+        if reply is not None and reply.buttons:
+            self._buttons = {b.label.upper(): b for b in reply.buttons}
+
+    async def _command(self, text: str) -> Reply:
+        try:
+            words = split_words(text)
+            spec, rest = self.dispatcher.catalog.resolve(words)
+            if spec is None:
+                return await self.dispatcher.command(self.context, " ".join(words[:2]) if words else "", {})
+            return await self.dispatcher.command(self.context, spec.name, parse_options(spec, rest))
+        except UserError as error:
+            return notice(str(error))

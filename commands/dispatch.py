@@ -1,0 +1,68 @@
+"""The one way in for every platform: find the command or button, check permission, coerce options, run the
+handler, and turn failures into friendly private replies. Errors and permissions are handled here and only here."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from commands.context import Context
+from commands.options import coerce_all
+from commands.registry import Catalog, CommandSpec
+from core.errors import UserError
+from core.replies import Reply, decode_custom_id, notice
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR = "Something went wrong on our side and it has been logged. Please try again in a moment."
+
+
+class Dispatcher:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    async def command(self, ctx: Context, name: str, raw: Mapping[str, Any]) -> Reply:
+        spec = self.catalog.commands.get(name)
+        if spec is None:
+            return notice(self._unknown(name))
+        return await self._guarded(ctx, spec.name, self._run(ctx, spec, raw))
+
+    async def _run(self, ctx: Context, spec: CommandSpec, raw: Mapping[str, Any]) -> Reply:
+        if spec.admin and not ctx.may_administer(await ctx.community()):
+            raise UserError(f"Only server admins can use `/{spec.name}`. Ask an admin of this community to run it.")
+        return await spec.handler(ctx, **coerce_all(spec, raw))
+
+    async def press(self, ctx: Context, custom_id: str) -> Reply:
+        decoded = decode_custom_id(custom_id)
+        act = self.catalog.actions.get(decoded[0]) if decoded else None
+        if decoded is None or act is None:
+            return notice("That button is no longer in use. Type `/help` to see what Rounds can do.")
+        return await self._guarded(ctx, custom_id, act.handler(ctx, *decoded[1]))
+
+    async def suggest(self, ctx: Context, name: str, option_name: str, typed: str) -> list[str]:
+        """Autocomplete never raises: a failure just offers nothing."""
+        spec = self.catalog.commands.get(name)
+        option = spec.option(option_name) if spec else None
+        if option is None or option.suggest is None:
+            return []
+        try:
+            return (await option.suggest(ctx, typed[:100]))[:25]
+        except Exception:
+            log.exception("suggestions failed for /%s %s", name, option_name)
+            return []
+
+    async def _guarded(self, ctx: Context, what: str, work: Any) -> Reply:
+        try:
+            return await work
+        except UserError as error:
+            return notice(str(error))
+        except Exception:
+            log.exception("/%s failed for %s in %s", what, ctx.member.id, ctx.community_id)
+            return notice(INTERNAL_ERROR)
+
+    def _unknown(self, name: str) -> str:
+        group = self.catalog.subcommands(name.split()[0]) if name else []
+        if group:
+            subs = ", ".join(f"`/{s.name}`" for s in group)
+            return f"`/{name}` needs a subcommand: {subs}."
+        return f"I don't know `/{name}`. Type `/help` to see the commands."

@@ -1,0 +1,128 @@
+"""Declarations: decorators only record metadata on the function; `load_catalog` scans this package for them."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal, Sequence
+
+from core.replies import Reply
+
+if TYPE_CHECKING:
+    from commands.context import Context
+
+OptionKind = Literal["text", "integer", "number", "boolean", "channel", "role"]
+Suggester = Callable[["Context", str], Awaitable[list[str]]]
+Handler = Callable[..., Awaitable[Reply]]
+
+DEFAULT_TEXT_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    description: str
+    kind: OptionKind = "text"
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    min_value: float | None = None
+    max_value: float | None = None
+    max_length: int = DEFAULT_TEXT_LIMIT
+    suggest: Suggester | None = None  # autocomplete: what the person has typed → suggestions
+
+    @property
+    def placeholder(self) -> str:
+        if self.choices:
+            return "|".join(self.choices)
+        return {"integer": "number", "number": "number", "boolean": "yes|no", "channel": "#channel", "role": "@role"}.get(self.kind, self.name)
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    path: tuple[str, ...]  # ('qotd',) or ('rounds', 'time'): a group and its subcommand
+    description: str
+    options: tuple[Option, ...]
+    handler: Handler
+    admin: bool = False
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.path)
+
+    def option(self, name: str) -> Option | None:
+        return next((o for o in self.options if o.name == name), None)
+
+    def usage(self) -> str:
+        parts = [f"/{self.name}"]
+        for o in self.options:
+            parts.append(f"{o.name}:<{o.placeholder}>" if o.required else f"[{o.name}:<{o.placeholder}>]")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str  # the action of a Button, e.g. 'qotd.answer'
+    handler: Handler
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    description: str
+
+
+def command(name: str, description: str, *options: Option, admin: bool = False) -> Callable[[Handler], Handler]:
+    def mark(handler: Handler) -> Handler:
+        handler.__rounds_command__ = CommandSpec(tuple(name.split()), description, options, handler, admin)  # type: ignore[attr-defined]
+        return handler
+    return mark
+
+
+def action(name: str) -> Callable[[Handler], Handler]:
+    def mark(handler: Handler) -> Handler:
+        handler.__rounds_action__ = ActionSpec(name, handler)  # type: ignore[attr-defined]
+        return handler
+    return mark
+
+
+@dataclass
+class Catalog:
+    commands: dict[str, CommandSpec] = field(default_factory=dict)
+    actions: dict[str, ActionSpec] = field(default_factory=dict)
+    groups: dict[str, Group] = field(default_factory=dict)
+
+    def add_module(self, module: ModuleType) -> None:
+        for value in vars(module).values():
+            if isinstance(value, Group):
+                self.groups[value.name] = value
+            spec: Any = getattr(value, "__rounds_command__", None)
+            if isinstance(spec, CommandSpec):
+                self.commands[spec.name] = spec
+            act: Any = getattr(value, "__rounds_action__", None)
+            if isinstance(act, ActionSpec):
+                self.actions[act.name] = act
+
+    def top_level(self) -> list[str]:
+        """Names a platform registers: plain commands and groups, in a stable order."""
+        return sorted({spec.path[0] for spec in self.commands.values()})
+
+    def subcommands(self, group: str) -> list[CommandSpec]:
+        return sorted((s for s in self.commands.values() if s.path[0] == group and len(s.path) > 1), key=lambda s: s.name)
+
+    def resolve(self, words: Sequence[str]) -> tuple[CommandSpec | None, list[str]]:
+        """The longest command path the words start with, and the words left for its options."""
+        for length in (2, 1):
+            spec = self.commands.get(" ".join(words[:length]))
+            if spec is not None and len(words) >= length:
+                return spec, list(words[length:])
+        return None, list(words)
+
+
+def load_catalog(package: str = "commands") -> Catalog:
+    catalog = Catalog()
+    root = importlib.import_module(package)
+    for info in sorted(pkgutil.iter_modules(root.__path__), key=lambda i: i.name):
+        catalog.add_module(importlib.import_module(f"{package}.{info.name}"))
+    return catalog

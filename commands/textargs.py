@@ -1,0 +1,41 @@
+"""Reading options out of typed text, for the console and Slack: `key:value` pairs and positional words.
+
+`/rounds tags step1 cardiovascular` and `/rounds tags filter:"step1 cardiovascular"` mean the same: positional words
+fill options in declared order, and words left over join the last text option.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from commands.registry import CommandSpec
+from core.errors import UserError
+
+
+def split_words(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        raise UserError("A quote is not closed. Put text with spaces in matching quotes, like `note:\"tue 8pm\"`.") from None
+
+
+def parse_options(spec: CommandSpec, words: list[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    positional: list[str] = []
+    for word in words:
+        key, sep, value = word.partition(":")
+        if sep and spec.option(key.lower()) is not None:
+            values[key.lower()] = value
+        else:
+            positional.append(word)
+    free = [o for o in spec.options if o.name not in values]
+    last = None
+    for word in positional:
+        if free:
+            last = free.pop(0)
+            values[last.name] = word
+        elif last is not None and last.kind == "text":
+            values[last.name] += " " + word
+        else:
+            raise UserError(f"I did not understand `{word[:40]}`. Usage: `{spec.usage()}`")
+    return values

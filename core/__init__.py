@@ -1,0 +1,1 @@
+"""Rounds core: domain rules, services, storage and scheduling. Imports no platform SDK."""

@@ -1,0 +1,9 @@
+"""Errors a person can fix. Their message is shown as-is, so it must be friendly and say what to type instead."""
+
+
+class UserError(Exception):
+    """Bad input or a request that cannot be met; nothing was written."""
+
+
+class NotAllowed(UserError):
+    """The person lacks the permission a command needs."""

@@ -1,0 +1,21 @@
+"""Who is acting: a member's namespaced id and display name, and where they act from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_NAME = 80
+
+
+@dataclass(frozen=True)
+class Member:
+    id: str  # 'discord:1234', 'slack:U123', 'console:alice'
+    name: str = ""
+
+    @property
+    def display(self) -> str:
+        return self.name[:MAX_NAME] or self.id.split(":", 1)[-1]
+
+
+def namespaced(platform: str, raw_id: str | int) -> str:
+    return f"{platform}:{raw_id}"

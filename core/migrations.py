@@ -1,0 +1,61 @@
+"""Versioned schema migrations, applied in order at start-up; PRAGMA user_version records the last one applied.
+
+Instants are UTC ISO-8601 text. Platform ids are namespaced ('discord:…', 'slack:…', 'console:…') so one database
+serves every platform.
+"""
+
+MIGRATIONS: list[str] = [
+    # 1: communities, members, the question bank, daily posts and answers
+    """
+    CREATE TABLE communities (
+        id                   TEXT PRIMARY KEY,
+        name                 TEXT NOT NULL DEFAULT '',
+        channel_id           TEXT,
+        post_time            TEXT NOT NULL DEFAULT '09:00',
+        timezone             TEXT NOT NULL DEFAULT 'UTC',
+        reveal_delay_minutes INTEGER NOT NULL DEFAULT 720 CHECK (reveal_delay_minutes >= 0),
+        tag_filter           TEXT NOT NULL DEFAULT '',
+        admin_role           TEXT,
+        created_at           TEXT NOT NULL
+    );
+    CREATE TABLE members (
+        id           TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL DEFAULT '',
+        timezone     TEXT,
+        created_at   TEXT NOT NULL
+    );
+    CREATE TABLE questions (
+        id           TEXT PRIMARY KEY,
+        community_id TEXT,
+        step         TEXT NOT NULL,
+        system       TEXT NOT NULL,
+        disciplines  TEXT NOT NULL,
+        competency   TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        imported_at  TEXT NOT NULL
+    );
+    CREATE INDEX questions_by_community ON questions (community_id);
+    CREATE TABLE daily_posts (
+        id           INTEGER PRIMARY KEY,
+        community_id TEXT NOT NULL REFERENCES communities (id),
+        local_date   TEXT NOT NULL,
+        question_id  TEXT NOT NULL REFERENCES questions (id),
+        cycle        INTEGER NOT NULL DEFAULT 0,
+        scheduled_at TEXT NOT NULL,
+        reveal_at    TEXT NOT NULL,
+        immediate    INTEGER NOT NULL DEFAULT 0,
+        announced_at TEXT,
+        revealed_at  TEXT,
+        UNIQUE (community_id, local_date)
+    );
+    CREATE TABLE answers (
+        post_id     INTEGER NOT NULL REFERENCES daily_posts (id),
+        member_id   TEXT NOT NULL,
+        choice      TEXT NOT NULL CHECK (choice IN ('A', 'B', 'C', 'D', 'E')),
+        correct     INTEGER NOT NULL,
+        answered_at TEXT NOT NULL,
+        PRIMARY KEY (post_id, member_id)
+    );
+    CREATE INDEX answers_by_member ON answers (member_id);
+    """,
+]

@@ -1,0 +1,105 @@
+"""How QOTD results read: neutral Replies shared by the commands and the scheduled channel posts.
+
+Markup is the small common subset: **bold**, line breaks and bullets; adapters translate it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.community import Community
+from core.parsing import describe_delay
+from core.qotd import AnswerResult, DailyPost, Distribution, MemberStats, Score
+from core.questions import LETTERS, Question
+from core.replies import Button, Card, Field, Reply
+from core.taxonomy import Taxonomy
+
+ACCENT = "#2f80ed"
+CORRECT = "#27ae60"
+WRONG = "#eb5757"
+ANSWER_ACTION = "qotd.answer"
+
+
+def question_reply(post: DailyPost, question: Question, taxonomy: Taxonomy, *, mine: str | None = None,
+                   private: bool = False) -> Reply:
+    options = "\n".join(f"**{letter}.** {question.options[letter]}" for letter in LETTERS)
+    card = Card(
+        title=f"Question of the day · {post.local_date:%a %d %b %Y}",
+        body=f"{question.stem}\n\n**{question.lead_in}**\n\n{options}",
+        footer=tags_line(question, taxonomy),
+        accent=ACCENT,
+    )
+    text = f"You answered **{mine}** — only your first answer counts." if mine else ""
+    buttons = tuple(Button(letter, ANSWER_ACTION, (str(post.id), letter), "primary") for letter in LETTERS)
+    return Reply(text=text, cards=(card,), buttons=buttons, private=private)
+
+
+def feedback_reply(result: AnswerResult, community: Community, taxonomy: Taxonomy) -> Reply:
+    q = result.question
+    if result.already:
+        head = f"You already answered this one (you chose **{result.choice}**). Only your first answer counts."
+    elif result.correct:
+        head = f"✅ Correct — **{q.answer}. {q.options[q.answer]}**"
+    else:
+        head = f"❌ Not quite — you chose **{result.choice}**."
+    if not result.revealed:
+        when = _local(result.post.reveal_at, community)
+        return Reply(text=f"{head}\nThe answer, explanation and everyone's choices are revealed at **{when}**.", private=True)
+    return Reply(text=head, cards=(explanation_card(result.question, result.distribution, taxonomy),), private=True)
+
+
+def explanation_card(question: Question, distribution: Distribution | None, taxonomy: Taxonomy, title: str = "Explanation") -> Card:
+    right = question.answer
+    others = "\n".join(f"• **{x}** — {question.explanations[x]}" for x in LETTERS if x != right)
+    body = (f"**Answer: {right}. {question.options[right]}**\n{question.explanations[right]}\n\n"
+            f"**Why not the others**\n{others}\n\n**Objective:** {question.objective}")
+    fields = (Field("Answers", distribution_text(distribution, right), inline=False),) if distribution is not None else ()
+    return Card(title=title, body=body, fields=fields, footer=tags_line(question, taxonomy), accent=CORRECT)
+
+
+def reveal_reply(post: DailyPost, question: Question, distribution: Distribution, taxonomy: Taxonomy) -> Reply:
+    title = f"Answer revealed · question of {post.local_date:%a %d %b %Y}"
+    return Reply(text=f"**{question.lead_in}**", cards=(explanation_card(question, distribution, taxonomy, title),))
+
+
+def distribution_text(distribution: Distribution | None, right: str) -> str:
+    if distribution is None or distribution.total == 0:
+        return "No answers yet."
+    lines = [f"{x}{' ✓' if x == right else ''}: {distribution.percent(x)}% ({distribution.counts.get(x, 0)})" for x in LETTERS]
+    noun = "answer" if distribution.total == 1 else "answers"
+    return "\n".join(lines) + f"\n{distribution.total} {noun}"
+
+
+def stats_reply(stats: MemberStats, name: str, taxonomy: Taxonomy) -> Reply:
+    if stats.overall.answered == 0:
+        return Reply(text="You have not answered a question of the day here yet. Type `/qotd` to start.", private=True)
+    fields = (
+        Field("Answered", str(stats.overall.answered)),
+        Field("Accuracy", f"{stats.overall.accuracy}% ({stats.overall.correct}/{stats.overall.answered})"),
+        Field("By system", _scores(stats.by_system, taxonomy), inline=False),
+        Field("By discipline", _scores(stats.by_discipline, taxonomy), inline=False),
+    )
+    return Reply(cards=(Card(title=f"QOTD stats · {name}", fields=fields, accent=ACCENT),), private=True)
+
+
+def settings_reply(community: Community, taxonomy: Taxonomy, channel_label: str) -> Reply:
+    fields = (
+        Field("Channel", channel_label),
+        Field("Posting time", f"{community.post_time:%H:%M} {community.timezone}"),
+        Field("Reveal", describe_delay(community.reveal_delay_minutes)),
+        Field("Questions", community.tag_filter.describe(taxonomy), inline=False),
+    )
+    return Reply(cards=(Card(title="Rounds settings", fields=fields, accent=ACCENT),), private=True)
+
+
+def tags_line(question: Question, taxonomy: Taxonomy) -> str:
+    return " · ".join(taxonomy.label(t) for t in (question.step, question.system, *question.disciplines))
+
+
+def _scores(scores: dict[str, Score], taxonomy: Taxonomy, limit: int = 10) -> str:
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1].answered, kv[0]))[:limit]
+    return "\n".join(f"{taxonomy.label(k)}: {s.accuracy}% ({s.correct}/{s.answered})" for k, s in ranked)
+
+
+def _local(at: datetime, community: Community) -> str:
+    return f"{at.astimezone(community.zone):%H:%M on %a %d %b} ({community.timezone})"

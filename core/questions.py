@@ -1,0 +1,187 @@
+"""A question of the bank, and the rules a question file must follow (bundled or a community's own).
+
+Validation reports every problem with where it is, so an admin can fix a file in one pass.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.taxonomy import Taxonomy
+
+LETTERS = ("A", "B", "C", "D", "E")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
+LIMITS = {"stem": (80, 1500), "option": 200, "explanation": 600, "objective": 600, "lead_in": 300}
+CSV_COLUMNS = (
+    ["id", "step", "system", "disciplines", "competency", "stem", "lead_in"]
+    + [f"option_{x.lower()}" for x in LETTERS]
+    + ["answer"]
+    + [f"explanation_{x.lower()}" for x in LETTERS]
+    + ["objective", "references"]
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    step: str
+    system: str
+    disciplines: tuple[str, ...]
+    competency: str
+    stem: str
+    lead_in: str
+    options: dict[str, str]
+    answer: str
+    explanations: dict[str, str]
+    objective: str
+    references: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Question":
+        return cls(
+            id=data["id"],
+            step=data["step"],
+            system=data["system"],
+            disciplines=tuple(data["disciplines"]),
+            competency=data["competency"],
+            stem=data["stem"],
+            lead_in=data["lead_in"],
+            options={k: data["options"][k] for k in LETTERS},
+            answer=data["answer"],
+            explanations={k: data["explanations"][k] for k in LETTERS},
+            objective=data["objective"],
+            references=tuple(data["references"]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "step": self.step, "system": self.system, "disciplines": list(self.disciplines),
+            "competency": self.competency, "stem": self.stem, "lead_in": self.lead_in, "options": self.options,
+            "answer": self.answer, "explanations": self.explanations, "objective": self.objective,
+            "references": list(self.references),
+        }
+
+    @property
+    def tags(self) -> frozenset[str]:
+        return frozenset((self.step, self.system, *self.disciplines))
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str  # "line 4, field stem" or "question 3 (s1-x-001), field options.B"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def validate(data: Any, taxonomy: Taxonomy) -> list[str]:
+    """Problems with one question as 'field: message' strings; empty when it is valid."""
+    if not isinstance(data, dict):
+        return ["question: must be an object"]
+    problems: list[str] = []
+
+    def text(name: str, value: Any, lo: int = 1, hi: int = 10_000) -> None:
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{name}: missing or empty")
+        elif not lo <= len(value) <= hi:
+            problems.append(f"{name}: {len(value)} characters, must be {lo}–{hi}")
+
+    qid = data.get("id")
+    if not isinstance(qid, str) or not ID_PATTERN.match(qid):
+        problems.append("id: must be 3–64 characters of a-z, 0-9 and '-', e.g. 'cardio-001'")
+    for name, vocab in (("step", taxonomy.steps), ("system", taxonomy.systems), ("competency", taxonomy.competencies)):
+        if data.get(name) not in vocab:
+            problems.append(f"{name}: {data.get(name)!r} is not one of {', '.join(sorted(vocab))}")
+    disciplines = data.get("disciplines")
+    if not isinstance(disciplines, list) or not 1 <= len(disciplines) <= 3:
+        problems.append("disciplines: must be a list of 1–3 discipline slugs")
+    else:
+        problems += [f"disciplines: {d!r} is not a known discipline" for d in disciplines if d not in taxonomy.disciplines]
+    text("stem", data.get("stem"), *LIMITS["stem"])
+    text("lead_in", data.get("lead_in"), 5, LIMITS["lead_in"])
+    if isinstance(data.get("lead_in"), str) and not data["lead_in"].rstrip().endswith("?"):
+        problems.append("lead_in: must be a question ending with '?'")
+    for group, limit in (("options", LIMITS["option"]), ("explanations", LIMITS["explanation"])):
+        values = data.get(group)
+        if not isinstance(values, dict) or sorted(values) != list(LETTERS):
+            problems.append(f"{group}: must have exactly the keys A, B, C, D, E")
+            continue
+        for letter in LETTERS:
+            text(f"{group}.{letter}", values[letter], 1, limit)
+    options = data.get("options")
+    if isinstance(options, dict) and all(isinstance(v, str) for v in options.values()):
+        if len({v.strip().lower() for v in options.values()}) != len(options):
+            problems.append("options: two options have the same text")
+    if data.get("answer") not in LETTERS:
+        problems.append("answer: must be one of A, B, C, D, E")
+    text("objective", data.get("objective"), 10, LIMITS["objective"])
+    references = data.get("references")
+    if not isinstance(references, list) or not references or not all(isinstance(r, str) and r.strip() for r in references):
+        problems.append("references: list at least one standard reference the content was checked against")
+    return problems
+
+
+def parse_file(path: Path, taxonomy: Taxonomy) -> tuple[list[Question], list[Problem]]:
+    """Every question of a JSON or CSV file, or every problem found; a file with any problem yields no questions."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return [], [Problem(str(path), f"cannot read the file ({error})")]
+    if path.suffix.lower() == ".csv":
+        entries = _csv_entries(raw)
+    else:
+        entries = _json_entries(raw)
+    if isinstance(entries, Problem):
+        return [], [entries]
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for where, data in entries:
+        problems += [Problem(f"{where}, field {p.split(':', 1)[0]}", p.split(": ", 1)[1]) for p in validate(data, taxonomy)]
+        qid = data.get("id") if isinstance(data, dict) else None
+        if isinstance(qid, str):
+            if qid in seen:
+                problems.append(Problem(f"{where}, field id", f"duplicate id {qid!r} (first at {seen[qid]})"))
+            seen.setdefault(qid, where)
+    if not entries:
+        problems.append(Problem(str(path), "the file holds no questions"))
+    if problems:
+        return [], problems
+    return [Question.from_dict(data) for _, data in entries], []
+
+
+def _json_entries(raw: str) -> list[tuple[str, Any]] | Problem:
+    try:
+        doc = json.loads(raw)
+    except json.JSONDecodeError as error:
+        return Problem(f"line {error.lineno}, column {error.colno}", f"not valid JSON: {error.msg}")
+    questions = doc.get("questions") if isinstance(doc, dict) else doc
+    if not isinstance(questions, list):
+        return Problem("file", 'expected {"schema": 1, "questions": [...]} or a list of questions')
+    return [(f"question {i} ({q.get('id', '?') if isinstance(q, dict) else '?'})", q) for i, q in enumerate(questions, 1)]
+
+
+def _csv_entries(raw: str) -> list[tuple[str, Any]] | Problem:
+    reader = csv.DictReader(io.StringIO(raw))
+    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        return Problem("line 1", f"missing columns: {', '.join(missing)}")
+    entries = []
+    for row in reader:
+        data: dict[str, Any] = {k: (row.get(k) or "").strip() for k in ("id", "step", "system", "competency", "stem", "lead_in", "answer", "objective")}
+        data["disciplines"] = _split(row.get("disciplines"))
+        data["references"] = _split(row.get("references"))
+        data["options"] = {x: (row.get(f"option_{x.lower()}") or "").strip() for x in LETTERS}
+        data["explanations"] = {x: (row.get(f"explanation_{x.lower()}") or "").strip() for x in LETTERS}
+        entries.append((f"line {reader.line_num}", data))
+    return entries
+
+
+def _split(cell: str | None) -> list[str]:
+    return [part.strip() for part in (cell or "").split(";") if part.strip()]

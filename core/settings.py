@@ -1,0 +1,18 @@
+"""Settings from the environment only: secrets never live in files or code."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: str = "rounds.db"
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        return cls(db_path=env.get("ROUNDS_DB") or "rounds.db", log_level=env.get("ROUNDS_LOG_LEVEL", "INFO"))
