@@ -62,15 +62,19 @@ class CommunityStore:
         self._db = db
         self._clock = clock
         self._listeners: list[Listener] = []
+        self._cache: dict[str, Community] = {}  # every write goes through update(), which refreshes it
 
     def subscribe(self, listener: Listener) -> None:
         """Called after a community's settings change, so the scheduler can move its jobs."""
         self._listeners.append(listener)
 
     async def get(self, community_id: str, name: str = "") -> Community:
+        if community_id in self._cache:
+            return self._cache[community_id]
         row = await self._db.fetchone("SELECT * FROM communities WHERE id = ?", (community_id,))
         if row is not None:
-            return Community.from_row(row)
+            self._cache[community_id] = Community.from_row(row)
+            return self._cache[community_id]
         await self._db.execute(
             "INSERT INTO communities (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
             (community_id, name[:100], iso(self._clock.now())),
@@ -86,6 +90,7 @@ class CommunityStore:
         values = {key: _column_value(key, getattr(updated, key)) for key in changes}
         assignments = ", ".join(f"{key} = ?" for key in values)
         await self._db.execute(f"UPDATE communities SET {assignments} WHERE id = ?", (*values.values(), community.id))
+        self._cache[community.id] = updated
         for listener in self._listeners:
             await listener(updated)
         return updated

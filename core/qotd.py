@@ -94,6 +94,13 @@ class _AnswerWrite:
     at: str
 
 
+@dataclass(frozen=True)
+class _Recorded:
+    fresh: bool  # this press is the member's first answer
+    choice: str  # the answer that stands
+    distribution: Distribution  # everyone's answers as of this commit
+
+
 class QotdService:
     def __init__(self, db: Database, clock: Clock, bank: QuestionBank, communities: CommunityStore) -> None:
         self._db = db
@@ -101,7 +108,7 @@ class QotdService:
         self.bank = bank
         self.communities = communities
         self._posts: dict[int, DailyPost] = {}  # posts never change once made, so they are cached
-        self._answers: GroupCommit[_AnswerWrite, bool] = GroupCommit(self._write_answers)
+        self._answers: GroupCommit[_AnswerWrite, _Recorded] = GroupCommit(self._write_answers)
 
     # -- which question -------------------------------------------------------------------------------------------
     async def today(self, community: Community) -> tuple[DailyPost, Question]:
@@ -157,24 +164,22 @@ class QotdService:
         post = await self.post(int(post_id))
         if post.community_id != community_id:
             raise UserError("That question belongs to another community. Type `/qotd` for yours.")
-        post_id = post.id
         question = self.bank.get(post.question_id)
-        correct = choice == question.answer
         now = self._clock.now()
-        fresh = await self._answers.submit(_AnswerWrite(post_id, member, choice, correct, iso(now)))
-        if not fresh:
-            choice = await self.answer_of(post_id, member.id) or choice
-            correct = choice == question.answer
+        recorded = await self._answers.submit(_AnswerWrite(post.id, member, choice, choice == question.answer, iso(now)))
         revealed = post.revealed(now)
-        distribution = await self.distribution(post_id) if revealed else None
-        return AnswerResult(post, question, choice, correct, not fresh, revealed, distribution)
+        return AnswerResult(post, question, recorded.choice, recorded.choice == question.answer, not recorded.fresh,
+                            revealed, recorded.distribution if revealed else None)
 
-    async def _write_answers(self, batch: list[_AnswerWrite]) -> list[bool]:
-        """One transaction for a whole batch. RETURNING names the rows that went in: the first answer per person."""
-        first: dict[tuple[int, str], int] = {}
-        for index, item in enumerate(batch):
-            first.setdefault((item.post_id, item.member.id), index)
-        unique = [batch[i] for i in first.values()]
+    async def _write_answers(self, batch: list[_AnswerWrite]) -> list[_Recorded]:
+        """One transaction for a whole batch, so a thousand presses share a handful of commits. RETURNING names the
+        rows that went in (each person's first answer); the standing answers and the distributions are read in the
+        same transaction, so no press needs a query of its own."""
+        keys = [(item.post_id, item.member.id) for item in batch]
+        first: dict[tuple[int, str], _AnswerWrite] = {}
+        for key, item in zip(keys, batch):
+            first.setdefault(key, item)
+        unique = list(first.values())
         members = {item.member.id: item for item in unique}.values()
         async with self._db.transaction() as conn:
             await conn.executemany(
@@ -183,13 +188,34 @@ class QotdService:
                    WHERE excluded.display_name != '' AND members.display_name != excluded.display_name""",
                 [(m.member.id, m.member.name[:80], m.at) for m in members],
             )
-            placeholders = ", ".join(["(?, ?, ?, ?, ?)"] * len(unique))
-            params = [v for i in unique for v in (i.post_id, i.member.id, i.choice, int(i.correct), i.at)]
+            rows = ", ".join(["(?, ?, ?, ?, ?)"] * len(unique))
             inserted = await conn.execute_fetchall(
-                f"""INSERT INTO answers (post_id, member_id, choice, correct, answered_at) VALUES {placeholders}
-                    ON CONFLICT (post_id, member_id) DO NOTHING RETURNING post_id, member_id""", params)
-        went_in = {(row[0], row[1]) for row in inserted}
-        return [first[(i.post_id, i.member.id)] == n and (i.post_id, i.member.id) in went_in for n, i in enumerate(batch)]
+                f"""INSERT INTO answers (post_id, member_id, choice, correct, answered_at) VALUES {rows}
+                    ON CONFLICT (post_id, member_id) DO NOTHING RETURNING post_id, member_id""",
+                [v for i in unique for v in (i.post_id, i.member.id, i.choice, int(i.correct), i.at)])
+            went_in = {(row[0], row[1]) for row in inserted}
+            standing = {key: first[key].choice for key in went_in}
+            older = [key for key in first if key not in went_in]
+            if older:
+                pairs = ", ".join(["(?, ?)"] * len(older))
+                found = await conn.execute_fetchall(
+                    f"SELECT post_id, member_id, choice FROM answers WHERE (post_id, member_id) IN (VALUES {pairs})",
+                    [v for key in older for v in key])
+                standing |= {(row[0], row[1]): row[2] for row in found}
+            post_ids = sorted({item.post_id for item in batch})
+            counts = await conn.execute_fetchall(
+                f"SELECT post_id, choice, COUNT(*) FROM answers WHERE post_id IN ({', '.join('?' * len(post_ids))}) "
+                "GROUP BY post_id, choice", post_ids)
+        distributions: dict[int, dict[str, int]] = {pid: {} for pid in post_ids}
+        for post_id, letter, count in counts:
+            distributions[post_id][letter] = count
+        claimed: set[tuple[int, str]] = set()
+        results = []
+        for key, item in zip(keys, batch):
+            fresh = key in went_in and key not in claimed
+            claimed.add(key)
+            results.append(_Recorded(fresh, standing.get(key, item.choice), Distribution(distributions[item.post_id])))
+        return results
 
     async def answer_of(self, post_id: int, member_id: str) -> str | None:
         row = await self._db.fetchone("SELECT choice FROM answers WHERE post_id = ? AND member_id = ?", (post_id, member_id))

@@ -10,9 +10,9 @@ from typing import Mapping
 @dataclass(frozen=True)
 class Settings:
     db_path: str = "rounds.db"
-    log_level: str = "INFO"
+    log_level: str = "WARNING"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
-        return cls(db_path=env.get("ROUNDS_DB") or "rounds.db", log_level=env.get("ROUNDS_LOG_LEVEL", "INFO"))
+        return cls(db_path=env.get("ROUNDS_DB") or "rounds.db", log_level=env.get("ROUNDS_LOG_LEVEL", "WARNING"))

@@ -1,0 +1,115 @@
+"""QOTD through the console harness: the full command path (dispatch → service → SQLite), no mocks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.questions import LETTERS
+
+
+def question_title(reply) -> str:
+    return reply.cards[0].title + reply.cards[0].body
+
+
+async def test_everyone_gets_the_same_question_on_a_date(console):
+    alice, bob = console("alice"), console("bob")
+    first = await alice.send("/qotd")
+    second = await bob.send("/qotd")
+    assert question_title(first) == question_title(second)
+    assert [b.label for b in first.buttons] == list(LETTERS)
+    assert first.buttons[0].custom_id == second.buttons[0].custom_id
+
+
+async def test_the_question_changes_with_the_local_date(console, clock):
+    alice = console()
+    today = await alice.send("/qotd")
+    clock.advance(days=1)
+    tomorrow = await alice.send("/qotd")
+    assert question_title(today) != question_title(tomorrow)
+
+
+async def test_first_answer_counts_and_a_second_press_counts_nothing(console, services):
+    alice = console()
+    shown = await alice.send("/qotd")
+    post_id = int(shown.buttons[0].args[0])
+    right = services.bank.get((await services.qotd.post(post_id)).question_id).answer
+    wrong = next(x for x in LETTERS if x != right)
+
+    first = await alice.send(f"[{wrong}]")
+    again = await alice.send(f"[{right}]")
+
+    assert first.private and "Not quite" in first.text
+    assert again.private and "already answered" in again.text and wrong in again.text
+    assert (await services.qotd.distribution(post_id)).counts == {wrong: 1}
+    stats = await services.qotd.stats("console:alice", "console:default")
+    assert (stats.overall.answered, stats.overall.correct) == (1, 0)
+
+
+async def test_explanation_waits_for_the_reveal_time(console, services, clock):
+    alice, bob = console("alice"), console("bob")
+    await alice.send("/qotd")
+    before = await alice.send("[A]")
+    assert not before.cards and "revealed at" in before.text and "21:00" in before.text
+
+    clock.advance(hours=11, minutes=1)  # 21:01 UTC: 12 h after the 09:00 post
+    await bob.send("/qotd")
+    after = await bob.send("[B]")
+    explanation = after.cards[0]
+    assert explanation.title == "Explanation"
+    assert "Why not the others" in explanation.body
+    answers = explanation.fields[0].value
+    assert "A" in answers and "2 answers" in answers and "50%" in answers
+
+
+async def test_immediate_reveal_shows_the_explanation_at_once(console, services):
+    admin = console("ada", admin=True)
+    assert "immediately" in (await admin.send("/rounds reveal immediately")).text
+    await admin.send("/qotd")
+    feedback = await admin.send("[C]")
+    assert feedback.cards and feedback.cards[0].title == "Explanation"
+
+
+async def test_viewing_again_shows_your_answer(console):
+    alice = console()
+    await alice.send("/qotd")
+    await alice.send("[D]")
+    again = await alice.send("/qotd")
+    assert "You answered D" in again.text.replace("**", "")
+
+
+async def test_stats_by_system_and_discipline(console, services, clock):
+    alice = console()
+    for _ in range(3):
+        shown = await alice.send("/qotd")
+        question = services.bank.get((await services.qotd.post(int(shown.buttons[0].args[0]))).question_id)
+        await alice.send(f"[{question.answer}]")
+        clock.advance(days=1)
+    reply = await alice.send("/qotd-stats")
+    fields = {f.name: f.value for f in reply.cards[0].fields}
+    assert fields["Answered"] == "3"
+    assert fields["Accuracy"].startswith("100%")
+    assert "By system" in fields and "(1/1)" in fields["By system"] or "(2/2)" in fields["By system"] or "(3/3)" in fields["By system"]
+
+
+async def test_stats_before_any_answer(console):
+    reply = await console().send("/qotd-stats")
+    assert reply.private and "not answered" in reply.text
+
+
+async def test_a_button_from_another_community_is_refused(console):
+    ours = await console("alice", community="one").send("/qotd")
+    other = console("bob", community="two")
+    other.remember(ours)
+    reply = await other.send("[A]")
+    assert "another community" in reply.text
+
+
+async def test_an_unknown_or_forged_button_is_harmless(console, dispatcher, services):
+    alice = console()
+    reply = await dispatcher.press(alice.context, "rounds:qotd.answer:99999:A")
+    assert reply.private and "no longer available" in reply.text
+    reply = await dispatcher.press(alice.context, "rounds:qotd.answer:1:Z")
+    assert "A–E" in reply.text
+    reply = await dispatcher.press(alice.context, "something-else")
+    assert "no longer in use" in reply.text
+    assert await services.db.fetchall("SELECT * FROM answers") == []

@@ -1,0 +1,55 @@
+"""Shared fixtures: a real SQLite file per test, a frozen clock, and console sessions (errbot's testbot idea)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import AsyncIterator, Callable
+
+import pytest
+
+from bots.console.session import ConsoleSession
+from commands.dispatch import Dispatcher
+from commands.registry import load_catalog
+from core.bootstrap import Services, build
+from core.clock import FrozenClock
+from core.notifier import CollectingNotifier
+from core.settings import Settings
+
+# 10:00 UTC on a Tuesday: after the default 09:00 UTC post, before its 21:00 reveal.
+START = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def notifier() -> CollectingNotifier:
+    return CollectingNotifier()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    return str(tmp_path / "rounds.db")
+
+
+@pytest.fixture
+async def services(db_path: str, clock: FrozenClock, notifier: CollectingNotifier) -> AsyncIterator[Services]:
+    built = await build(Settings(db_path=db_path), clock=clock, notifier=notifier)
+    yield built
+    await built.close()
+
+
+@pytest.fixture
+def dispatcher() -> Dispatcher:
+    return Dispatcher(load_catalog())
+
+
+@pytest.fixture
+def console(services: Services, dispatcher: Dispatcher) -> Callable[..., ConsoleSession]:
+    """console('alice', admin=True) → a session for that person in the default community."""
+    def make(user: str = "alice", admin: bool = False, community: str = "default") -> ConsoleSession:
+        return ConsoleSession(services, dispatcher, user=user, community=community, admin=admin)
+    return make

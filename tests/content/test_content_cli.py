@@ -1,0 +1,90 @@
+"""`rounds content check|import`: every problem reported with its place; imports are all or nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+from pathlib import Path
+
+from bots.cli import main
+from core.bootstrap import build
+from core.questions import CSV_COLUMNS
+from core.settings import Settings
+from core.tags import TagFilter
+
+GOOD = {
+    "id": "club-001", "step": "step1", "system": "cardiovascular", "disciplines": ["physiology"],
+    "competency": "medical-knowledge",
+    "stem": "A 25-year-old woman runs on a treadmill while her cardiac output is measured. Her heart rate rises from 60/min to 150/min.",
+    "lead_in": "Which phase of the cardiac cycle shortens the most as heart rate rises?",
+    "options": {"A": "Diastole", "B": "Isovolumetric contraction", "C": "Ejection", "D": "Isovolumetric relaxation", "E": "Atrial systole"},
+    "answer": "A",
+    "explanations": {x: ("Correct. " if x == "A" else "Incorrect. ") + "Reason given here." for x in "ABCDE"},
+    "objective": "Diastole shortens more than systole as heart rate rises, limiting filling time.",
+    "references": ["Guyton and Hall Textbook of Medical Physiology, 14th ed."],
+}
+
+
+def write_json(path: Path, questions: list[dict]) -> Path:
+    path.write_text(json.dumps({"schema": 1, "questions": questions}, indent=2))
+    return path
+
+
+def test_check_reports_every_problem_with_its_place(tmp_path, capsys):
+    bad = dict(GOOD, id="club-002", step="step9", options={"A": "x"}, lead_in="no question mark")
+    file = write_json(tmp_path / "club.json", [GOOD, bad, dict(GOOD)])
+    assert main(["content", "check", str(file)]) == 1
+    err = capsys.readouterr().err
+    assert "question 2 (club-002), field step" in err
+    assert "question 2 (club-002), field options" in err
+    assert "question 2 (club-002), field lead_in" in err
+    assert "question 3 (club-001), field id: duplicate id" in err
+    assert "nothing imported" in err
+
+
+def test_check_reports_broken_json_by_line(tmp_path, capsys):
+    file = tmp_path / "broken.json"
+    file.write_text('{"schema": 1,\n "questions": [\n  {"id": "x",,}\n ]}')
+    assert main(["content", "check", str(file)]) == 1
+    assert "line 3" in capsys.readouterr().err
+
+
+def test_check_accepts_csv_and_reports_by_line(tmp_path, capsys):
+    file = tmp_path / "club.csv"
+    with file.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        row = {"id": GOOD["id"], "step": "step1", "system": "cardiovascular", "disciplines": "physiology",
+               "competency": "medical-knowledge", "stem": GOOD["stem"], "lead_in": GOOD["lead_in"], "answer": "A",
+               "objective": GOOD["objective"], "references": "Guyton and Hall; Boron"}
+        row |= {f"option_{x.lower()}": v for x, v in GOOD["options"].items()}
+        row |= {f"explanation_{x.lower()}": v for x, v in GOOD["explanations"].items()}
+        writer.writerow(row)
+        writer.writerow(dict(row, id="club-002", answer="F"))
+    assert main(["content", "check", str(file)]) == 1
+    assert "line 3, field answer" in capsys.readouterr().err
+
+
+def test_import_is_all_or_nothing(tmp_path, monkeypatch, capsys):
+    db = tmp_path / "rounds.db"
+    monkeypatch.setenv("ROUNDS_DB", str(db))
+    broken = write_json(tmp_path / "broken.json", [GOOD, dict(GOOD, id="club-002", answer="Z")])
+    assert main(["content", "import", str(broken), "--community", "discord:42"]) == 1
+    good = write_json(tmp_path / "good.json", [GOOD, dict(GOOD, id="club-002")])
+    assert main(["content", "import", str(good), "--community", "discord:42"]) == 0
+    assert "Imported 2 questions into discord:42" in capsys.readouterr().out
+
+    asyncio.run(assert_imported(str(db)))
+
+
+async def assert_imported(db: str) -> None:
+    services = await build(Settings(db_path=db))
+    try:
+        rows = await services.db.fetchall("SELECT id FROM questions WHERE community_id = 'discord:42' ORDER BY id")
+        assert [r["id"] for r in rows] == ["discord:42/club-001", "discord:42/club-002"]
+        ours = {q.id for q in services.bank.available("discord:42", TagFilter())}
+        theirs = {q.id for q in services.bank.available("discord:7", TagFilter())}
+        assert "discord:42/club-001" in ours and "discord:42/club-001" not in theirs
+    finally:
+        await services.close()

@@ -1,0 +1,2070 @@
+"""An in-process stand-in of Discord (REST + Gateway) for adapter tests.
+
+Why this exists
+---------------
+The Discord adapter must be tested through the *real* discord.py code paths — gateway handshake, the
+``CommandTree`` dispatch, the interaction-response HTTP calls, rate-limit handling — not through mocks of
+discord.py internals, which would only prove that our mocks agree with our code.  This module serves a small,
+faithful imitation of the parts of Discord that the bot touches, on ``127.0.0.1`` and a free port, so a real
+``discord.Client`` can log in, connect, receive interactions and answer them, while the test reads back every
+HTTP call it made.
+
+discord.py is pointed at the stand-in through two public class attributes (see ``/work/shared/PLATFORMS.md``):
+``discord.http.Route.BASE`` (REST, interaction callbacks and webhooks) and
+``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY`` (the websocket).  :meth:`DiscordStandIn.patch_discord`
+sets both and restores them afterwards.
+
+Typical use::
+
+    async with DiscordStandIn() as discord_api:
+        with discord_api.patch_discord():
+            client = MyClient(intents=discord.Intents.default(), guild_ready_timeout=0.05)
+            task = asyncio.create_task(client.start(discord_api.token))
+            ...
+            sent = await discord_api.send_interaction(discord_api.slash_command("rounds config time",
+                                                                                 {"value": "09:00"}))
+            callback = await discord_api.wait_for_callback(sent["id"])
+            await client.close()
+            await task
+
+What is deliberately faithful (because discord.py or Discord behave that way and our adapter must cope):
+
+* JSON responses carry ``Content-Type: application/json`` *exactly*; discord.py only parses JSON then.
+* Gateway frames are plain text JSON.  discord.py asks for ``compress=zstd-stream`` (or ``zlib-stream``) in the
+  gateway URL query, but it only decompresses *binary* frames, so text frames are accepted as they are.
+* Interactions must be acknowledged within 3 s (else ``10062 Unknown interaction``) and only once
+  (``40060``); follow-ups before the acknowledgement get ``10015 Unknown Webhook``.
+* Message limits (2,000 content chars, 10 embeds / 6,000 chars, 25 fields, 5 rows x 5 buttons, 25 select
+  options, 25 autocomplete choices) and command-registration limits are enforced with Discord's
+  ``50035 Invalid Form Body`` error so that rendering bugs surface as failures, as they would in production.
+* A 429 carries ``Retry-After``, ``X-RateLimit-*`` and ``Via: 1.1 google``; without ``Via`` discord.py treats a
+  429 as a Cloudflare ban and raises instead of retrying.
+
+Everything the stand-in receives is recorded as a :class:`RecordedCall`; unknown routes answer 404 JSON and are
+recorded too, so a test can see what the bot tried to do that the stand-in does not know about.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import itertools
+import json
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Optional, Union
+
+import yarl
+from aiohttp import WSMsgType, web
+
+__all__ = [
+    "API_PREFIX",
+    "DiscordStandIn",
+    "RecordedCall",
+    "InteractionRecord",
+    "GatewaySession",
+    "UserSpec",
+    "RoleSpec",
+    "ChannelSpec",
+    "MemberSpec",
+    "GuildSpec",
+    "default_guild",
+    "Permission",
+    "EVERYONE_PERMISSIONS",
+    "MODERATOR_PERMISSIONS",
+    "ALL_PERMISSIONS",
+    "APPLICATION_ID",
+    "BOT_USER_ID",
+    "GUILD_ID",
+    "GENERAL_CHANNEL_ID",
+    "STUDY_HALL_CHANNEL_ID",
+    "STUDY_ROOM_VOICE_ID",
+    "MODERATOR_ROLE_ID",
+    "ADMIN_USER_ID",
+    "MEMBER_USER_ID",
+    "DEFAULT_TOKEN",
+]
+
+#: Path prefix of the REST API; discord.py 2.x speaks API v10.
+API_PREFIX = "/api/v10"
+#: The websocket path; ``DEFAULT_GATEWAY`` points here.
+GATEWAY_PATH = "/gateway"
+#: The token the stand-in accepts by default (``Authorization: Bot <token>``, IDENTIFY ``token``).
+DEFAULT_TOKEN = "standin.bot.token"
+
+DISCORD_EPOCH_MS = 1420070400000
+
+# Fixed, realistic-looking snowflakes so tests can refer to the default fixtures by name.
+APPLICATION_ID = 1200000000000000001
+BOT_USER_ID = APPLICATION_ID  # Discord gives a bot user the application's id.
+GUILD_ID = 1200000000000000100
+GENERAL_CHANNEL_ID = 1200000000000000101
+STUDY_HALL_CHANNEL_ID = 1200000000000000102
+STUDY_ROOM_VOICE_ID = 1200000000000000103
+MODERATOR_ROLE_ID = 1200000000000000201
+ADMIN_USER_ID = 1200000000000000301
+MEMBER_USER_ID = 1200000000000000302
+
+
+class Permission:
+    """Discord permission bits the Rounds bot cares about (values from the Discord API docs)."""
+
+    ADD_REACTIONS = 1 << 6
+    ADMINISTRATOR = 1 << 3
+    MANAGE_GUILD = 1 << 5
+    VIEW_CHANNEL = 1 << 10
+    SEND_MESSAGES = 1 << 11
+    MANAGE_MESSAGES = 1 << 13
+    EMBED_LINKS = 1 << 14
+    ATTACH_FILES = 1 << 15
+    READ_MESSAGE_HISTORY = 1 << 16
+    MENTION_EVERYONE = 1 << 17
+    CONNECT = 1 << 20
+    SPEAK = 1 << 21
+    USE_APPLICATION_COMMANDS = 1 << 31
+    MANAGE_EVENTS = 1 << 33
+    SEND_MESSAGES_IN_THREADS = 1 << 38
+    CREATE_EVENTS = 1 << 44
+
+
+EVERYONE_PERMISSIONS = (
+    Permission.VIEW_CHANNEL
+    | Permission.SEND_MESSAGES
+    | Permission.EMBED_LINKS
+    | Permission.ATTACH_FILES
+    | Permission.READ_MESSAGE_HISTORY
+    | Permission.ADD_REACTIONS
+    | Permission.USE_APPLICATION_COMMANDS
+    | Permission.SEND_MESSAGES_IN_THREADS
+    | Permission.CONNECT
+    | Permission.SPEAK
+)
+MODERATOR_PERMISSIONS = (
+    EVERYONE_PERMISSIONS | Permission.MANAGE_GUILD | Permission.MANAGE_MESSAGES | Permission.MANAGE_EVENTS
+)
+ALL_PERMISSIONS = (1 << 53) - 1
+
+# Message flags.
+FLAG_EPHEMERAL = 1 << 6
+FLAG_LOADING = 1 << 7
+FLAG_COMPONENTS_V2 = 1 << 15
+
+# Interaction types and callback types (Discord API).
+INTERACTION_PING = 1
+INTERACTION_APPLICATION_COMMAND = 2
+INTERACTION_MESSAGE_COMPONENT = 3
+INTERACTION_AUTOCOMPLETE = 4
+INTERACTION_MODAL_SUBMIT = 5
+
+CALLBACK_PONG = 1
+CALLBACK_CHANNEL_MESSAGE = 4
+CALLBACK_DEFERRED_CHANNEL_MESSAGE = 5
+CALLBACK_DEFERRED_UPDATE_MESSAGE = 6
+CALLBACK_UPDATE_MESSAGE = 7
+CALLBACK_AUTOCOMPLETE_RESULT = 8
+CALLBACK_MODAL = 9
+
+_ALLOWED_CALLBACKS: dict[int, frozenset[int]] = {
+    INTERACTION_APPLICATION_COMMAND: frozenset({4, 5, 9, 10, 12}),
+    INTERACTION_MESSAGE_COMPONENT: frozenset({4, 5, 6, 7, 9, 10, 12}),
+    INTERACTION_AUTOCOMPLETE: frozenset({8}),
+    INTERACTION_MODAL_SUBMIT: frozenset({4, 5, 6, 7, 10, 12}),
+}
+
+# Application-command option types.
+OPT_SUB_COMMAND = 1
+OPT_SUB_COMMAND_GROUP = 2
+OPT_STRING = 3
+OPT_INTEGER = 4
+OPT_BOOLEAN = 5
+OPT_USER = 6
+OPT_CHANNEL = 7
+OPT_ROLE = 8
+OPT_MENTIONABLE = 9
+OPT_NUMBER = 10
+
+JsonBody = Any
+HandlerResult = tuple[int, JsonBody]
+RouteHandler = Callable[["RecordedCall", dict[str, str]], Union[HandlerResult, Awaitable[HandlerResult]]]
+
+
+def _now_iso() -> str:
+    """ISO-8601 UTC timestamp, the format Discord uses for ``timestamp`` / ``joined_at``."""
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _truthy(value: Optional[str]) -> bool:
+    """Interpret a query flag the way Discord does (``1``/``true`` on, anything else off)."""
+    return value is not None and value.lower() in {"1", "true", "yes"}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Fixture specs: what the fake guild looks like.  Plain dataclasses so a test can build its own guild.
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class UserSpec:
+    """A Discord user as the stand-in serves it."""
+
+    id: int
+    username: str
+    global_name: Optional[str] = None
+    bot: bool = False
+
+    def to_payload(self) -> dict[str, Any]:
+        """The user object discord.py's ``BaseUser._update`` expects (``discriminator`` "0" = new usernames)."""
+        return {
+            "id": str(self.id),
+            "username": self.username,
+            "discriminator": "0",
+            "global_name": self.global_name,
+            "avatar": None,
+            "bot": self.bot,
+            "public_flags": 0,
+            "flags": 0,
+        }
+
+
+@dataclass
+class RoleSpec:
+    """A guild role; the ``@everyone`` role has the guild's id."""
+
+    id: int
+    name: str
+    permissions: int
+    position: int = 0
+
+    def to_payload(self) -> dict[str, Any]:
+        """Role object; ``permissions`` is a string because Discord sends big integers as strings."""
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "permissions": str(self.permissions),
+            "position": self.position,
+            "color": 0,
+            "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+            "icon": None,
+            "unicode_emoji": None,
+            "flags": 0,
+        }
+
+
+@dataclass
+class ChannelSpec:
+    """A guild channel (type 0 text, 2 voice, 4 category, 5 announcement, 15 forum) or a DM (type 1)."""
+
+    id: int
+    name: str
+    type: int = 0
+    position: int = 0
+    topic: Optional[str] = None
+    parent_id: Optional[int] = None
+
+    def to_payload(self, guild_id: Optional[int] = None) -> dict[str, Any]:
+        """Channel object with the keys discord.py's channel classes read unconditionally."""
+        payload: dict[str, Any] = {
+            "id": str(self.id),
+            "type": self.type,
+            "name": self.name,
+            "position": self.position,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "parent_id": str(self.parent_id) if self.parent_id else None,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+        }
+        if self.type in (0, 5, 15):
+            payload["topic"] = self.topic
+        if self.type in (2, 13):
+            payload.update({"bitrate": 64000, "user_limit": 0, "rtc_region": None})
+        if guild_id is not None:
+            payload["guild_id"] = str(guild_id)
+        return payload
+
+
+@dataclass
+class MemberSpec:
+    """A guild member: a user plus role ids (``@everyone`` is implicit, as in Discord)."""
+
+    user: UserSpec
+    roles: list[int] = field(default_factory=list)
+    nick: Optional[str] = None
+    joined_at: str = "2024-01-01T00:00:00+00:00"
+
+    def to_payload(self, permissions: Optional[int] = None) -> dict[str, Any]:
+        """Member object; ``permissions`` is only present inside interactions (computed, as a string)."""
+        payload: dict[str, Any] = {
+            "user": self.user.to_payload(),
+            "roles": [str(r) for r in self.roles],
+            "joined_at": self.joined_at,
+            "nick": self.nick,
+            "avatar": None,
+            "premium_since": None,
+            "deaf": False,
+            "mute": False,
+            "pending": False,
+            "flags": 0,
+            "communication_disabled_until": None,
+        }
+        if permissions is not None:
+            payload["permissions"] = str(permissions)
+        return payload
+
+
+@dataclass
+class GuildSpec:
+    """A guild with channels, roles and members, enough for discord.py to build a usable ``Guild``."""
+
+    id: int
+    name: str
+    owner_id: int
+    channels: list[ChannelSpec]
+    roles: list[RoleSpec]
+    members: list[MemberSpec]
+    preferred_locale: str = "en-US"
+
+    def role(self, role_id: int) -> Optional[RoleSpec]:
+        """The role with this id, if any."""
+        return next((r for r in self.roles if r.id == role_id), None)
+
+    def member(self, user_id: int) -> Optional[MemberSpec]:
+        """The member with this user id, if any."""
+        return next((m for m in self.members if m.user.id == user_id), None)
+
+    def channel(self, channel_id: int) -> Optional[ChannelSpec]:
+        """The channel with this id, if any."""
+        return next((c for c in self.channels if c.id == channel_id), None)
+
+    def first_text_channel(self) -> ChannelSpec:
+        """The default channel for interactions when a test does not name one."""
+        return next(c for c in self.channels if c.type == 0)
+
+    def permissions_of(self, user_id: int) -> int:
+        """Guild-level permissions: owner and ADMINISTRATOR get everything, else the OR of role permissions.
+
+        Channel overwrites are ignored; the adapter's permission checks read ``member.permissions`` which
+        Discord computes per channel, and tests override it with ``member_permissions=`` when it matters.
+        """
+        if user_id == self.owner_id:
+            return ALL_PERMISSIONS
+        everyone = self.role(self.id)
+        perms = everyone.permissions if everyone else 0
+        member = self.member(user_id)
+        for role_id in member.roles if member else []:
+            role = self.role(role_id)
+            if role:
+                perms |= role.permissions
+        return ALL_PERMISSIONS if perms & Permission.ADMINISTRATOR else perms
+
+    def to_payload(self) -> dict[str, Any]:
+        """The GUILD_CREATE payload (guild object plus the gateway-only lists)."""
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "icon": None,
+            "splash": None,
+            "discovery_splash": None,
+            "banner": None,
+            "description": None,
+            "owner_id": str(self.owner_id),
+            "afk_channel_id": None,
+            "afk_timeout": 300,
+            "verification_level": 0,
+            "default_message_notifications": 1,
+            "explicit_content_filter": 0,
+            "mfa_level": 0,
+            "nsfw_level": 0,
+            "premium_tier": 0,
+            "premium_subscription_count": 0,
+            "premium_progress_bar_enabled": False,
+            "preferred_locale": self.preferred_locale,
+            "system_channel_id": str(self.first_text_channel().id),
+            "system_channel_flags": 0,
+            "rules_channel_id": None,
+            "public_updates_channel_id": None,
+            "safety_alerts_channel_id": None,
+            "vanity_url_code": None,
+            "features": [],
+            "roles": [r.to_payload() for r in self.roles],
+            "emojis": [],
+            "stickers": [],
+            "joined_at": "2024-01-01T00:00:00+00:00",
+            "large": False,
+            "unavailable": False,
+            "member_count": len(self.members),
+            "max_members": 500000,
+            "voice_states": [],
+            "members": [m.to_payload() for m in self.members],
+            "channels": [c.to_payload() for c in self.channels],
+            "threads": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+        }
+
+
+def default_guild() -> GuildSpec:
+    """A small IMG study guild: #general, #study-hall, a voice room, a Moderator role, an admin and a member.
+
+    The bot's own member is added by :class:`DiscordStandIn`, so ``guild.me`` exists as in real Discord.
+    """
+    admin = UserSpec(ADMIN_USER_ID, "dr_admin", "Dr Admin")
+    student = UserSpec(MEMBER_USER_ID, "img_student", "IMG Student")
+    return GuildSpec(
+        id=GUILD_ID,
+        name="Rounds Test Guild",
+        owner_id=ADMIN_USER_ID,
+        channels=[
+            ChannelSpec(GENERAL_CHANNEL_ID, "general", 0, 0, "Say hi"),
+            ChannelSpec(STUDY_HALL_CHANNEL_ID, "study-hall", 0, 1, "Question of the day"),
+            ChannelSpec(STUDY_ROOM_VOICE_ID, "study-room", 2, 2),
+        ],
+        roles=[
+            RoleSpec(GUILD_ID, "@everyone", EVERYONE_PERMISSIONS, 0),
+            RoleSpec(MODERATOR_ROLE_ID, "Moderator", MODERATOR_PERMISSIONS, 1),
+        ],
+        members=[MemberSpec(admin, [MODERATOR_ROLE_ID]), MemberSpec(student, [])],
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RecordedCall:
+    """One HTTP request the stand-in received, and how it answered.
+
+    ``path`` is relative to the API base (``/channels/1/messages``), so assertions do not depend on the port.
+    ``json`` is the parsed JSON body — for multipart uploads, the parsed ``payload_json`` part — and ``files``
+    describes the uploaded files.  ``received_at`` is ``time.monotonic()`` when the request arrived.
+    """
+
+    method: str
+    path: str
+    query: dict[str, str]
+    json: JsonBody
+    headers: dict[str, str]
+    received_at: float
+    files: list[dict[str, Any]] = field(default_factory=list)
+    route: Optional[str] = None
+    params: dict[str, str] = field(default_factory=dict)
+    status: int = 0
+    response: JsonBody = None
+    injected: bool = False
+
+    @property
+    def unknown(self) -> bool:
+        """True when no route of the stand-in matched (the call was answered with a catch-all 404)."""
+        return self.route is None and not self.injected
+
+
+@dataclass
+class InteractionRecord:
+    """An interaction the stand-in sent, with what the bot did about it (for deadlines and ack latency)."""
+
+    payload: dict[str, Any]
+    sent_at: float
+    acked_at: Optional[float] = None
+    callback_type: Optional[int] = None
+    original_message_id: Optional[str] = None
+
+    @property
+    def id(self) -> str:
+        """The interaction id (a string, as on the wire)."""
+        return str(self.payload["id"])
+
+    @property
+    def token(self) -> str:
+        """The interaction token used in callback and webhook URLs."""
+        return str(self.payload["token"])
+
+    @property
+    def ack_latency(self) -> Optional[float]:
+        """Seconds from INTERACTION_CREATE being sent to the first callback arriving, if acknowledged."""
+        return None if self.acked_at is None else self.acked_at - self.sent_at
+
+
+@dataclass
+class _Fault:
+    """A queued fault: the next ``times`` matching requests get ``status``/``body`` (or just a delay)."""
+
+    path_prefix: str
+    method: Optional[str]
+    status: Optional[int]
+    body: JsonBody
+    headers: dict[str, str]
+    times: int
+    delay: float = 0.0
+
+
+@dataclass
+class GatewaySession:
+    """One websocket connection from a bot (a new one after each reconnect)."""
+
+    ws: web.WebSocketResponse
+    query: dict[str, str]
+    session_id: str
+    seq: int = 0
+    identify: Optional[dict[str, Any]] = None
+    resumed: bool = False
+    heartbeats: int = 0
+    received: list[dict[str, Any]] = field(default_factory=list)
+    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def is_identified(self) -> bool:
+        """True once IDENTIFY (or RESUME) was accepted, i.e. events may be dispatched to it."""
+        return (self.identify is not None or self.resumed) and not self.ws.closed
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The stand-in
+# --------------------------------------------------------------------------------------------------------------
+
+
+class DiscordStandIn:
+    """A local Discord for one test: REST under ``/api/v10`` and a Gateway at ``/gateway`` on 127.0.0.1.
+
+    Construct, ``await start()`` (or ``async with``), point discord.py at it with :meth:`patch_discord`, run a
+    real client, drive it with :meth:`send_interaction` / :meth:`dispatch`, and read back :attr:`calls`.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: Optional[str] = DEFAULT_TOKEN,
+        application_id: int = APPLICATION_ID,
+        bot_user: Optional[UserSpec] = None,
+        guilds: Optional[Sequence[GuildSpec]] = None,
+        heartbeat_interval_ms: int = 41250,
+        ack_deadline: float = 3.0,
+        allowed_privileged_intents: Optional[int] = None,
+        validate: bool = True,
+    ) -> None:
+        """Configure the fake Discord.
+
+        :param token: the bot token to accept; ``None`` accepts any token (a wrong one gets 401 / close 4004,
+            so a test can check how the bot handles a bad token).
+        :param guilds: guilds the bot is in (default: :func:`default_guild`).  The bot's member is added.
+        :param ack_deadline: seconds within which an interaction must get its first callback (Discord: 3 s).
+        :param allowed_privileged_intents: if set, IDENTIFY asking for privileged intents (members, presences,
+            message content) not in this mask is closed with 4014, like an app without them enabled.
+        :param validate: enforce Discord's message / command limits with 400 ``50035`` errors.
+        """
+        self.token = token
+        self.application_id = application_id
+        self.bot_user = bot_user or UserSpec(application_id, "rounds-bot", "Rounds", bot=True)
+        self.guilds: list[GuildSpec] = list(guilds) if guilds is not None else [default_guild()]
+        for guild in self.guilds:
+            if guild.member(self.bot_user.id) is None:
+                guild.members.append(MemberSpec(self.bot_user, []))
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.ack_deadline = ack_deadline
+        self.allowed_privileged_intents = allowed_privileged_intents
+        self.validate = validate
+
+        #: Every HTTP request received, in the order their handling finished.
+        self.calls: list[RecordedCall] = []
+        #: Every gateway connection made, newest last.
+        self.sessions: list[GatewaySession] = []
+        #: Interactions sent, by id.
+        self.interactions: dict[str, InteractionRecord] = {}
+        #: Registered application commands: key ``None`` for global, else the guild id.
+        self.commands: dict[Optional[int], list[dict[str, Any]]] = {}
+        #: Messages the bot created (channel posts, interaction responses, follow-ups), by id; edits applied.
+        self.messages: dict[str, dict[str, Any]] = {}
+        #: Guild scheduled events by id.
+        self.scheduled_events: dict[str, dict[str, Any]] = {}
+
+        self._interactions_by_token: dict[str, InteractionRecord] = {}
+        self._message_order: list[str] = []
+        self._dm_channels: dict[int, ChannelSpec] = {}
+        self._faults: list[_Fault] = []
+        self._custom_routes: list[tuple[str, re.Pattern[str], str, RouteHandler]] = []
+        self._routes = self._build_routes()
+        self._ids = itertools.count(1)
+        self._changed = asyncio.Event()
+        self._runner: Optional[web.AppRunner] = None
+        self._port: Optional[int] = None
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Lifecycle
+    # ----------------------------------------------------------------------------------------------------------
+
+    async def start(self) -> "DiscordStandIn":
+        """Serve on 127.0.0.1 on a free port (port 0 lets the OS choose, so parallel tests never collide)."""
+        if self._runner is not None:
+            return self
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("GET", GATEWAY_PATH, self._gateway_handler)
+        app.router.add_route("GET", GATEWAY_PATH + "/", self._gateway_handler)
+        app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest_handler)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self._runner = runner
+        self._port = int(runner.addresses[0][1])
+        return self
+
+    async def stop(self) -> None:
+        """Close every gateway connection and the server.
+
+        Close the discord.py client first: a server-side close makes discord.py try to reconnect.
+        """
+        for session in self.sessions:
+            if not session.ws.closed:
+                with contextlib.suppress(Exception):
+                    await session.ws.close(code=1001, message=b"stand-in stopping")
+        if self._runner is not None:
+            await self._runner.cleanup()
+        self._runner = None
+
+    async def __aenter__(self) -> "DiscordStandIn":
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def port(self) -> int:
+        """The TCP port the stand-in listens on (only after :meth:`start`)."""
+        if self._port is None:
+            raise RuntimeError("DiscordStandIn is not started")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def rest_base(self) -> str:
+        """The value for ``discord.http.Route.BASE``."""
+        return self.base_url + API_PREFIX
+
+    @property
+    def gateway_url(self) -> str:
+        """The websocket URL; ``DiscordWebSocket.DEFAULT_GATEWAY`` must be ``yarl.URL(gateway_url)``."""
+        return f"ws://127.0.0.1:{self.port}{GATEWAY_PATH}"
+
+    @contextlib.contextmanager
+    def patch_discord(self) -> Iterator[None]:
+        """Point discord.py at this stand-in, restoring the previous endpoints on exit.
+
+        These are class attributes, read when a ``Route`` is built and when the websocket connects, so they
+        must be set before ``client.start()`` and restored afterwards to keep tests independent.
+        """
+        import discord.gateway
+        import discord.http
+
+        old_base = discord.http.Route.BASE
+        old_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+        discord.http.Route.BASE = self.rest_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
+        try:
+            yield
+        finally:
+            discord.http.Route.BASE = old_base
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_gateway
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Ids and lookups
+    # ----------------------------------------------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        """A fresh snowflake (timestamp-based so discord.py's ``created_at`` is sensible)."""
+        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        return str((ms << 22) | (1 << 17) | (next(self._ids) & 0x1FFFF))
+
+    @property
+    def guild(self) -> GuildSpec:
+        """The first (default) guild."""
+        return self.guilds[0]
+
+    def guild_by_id(self, guild_id: Union[int, str]) -> Optional[GuildSpec]:
+        """The configured guild with this id, if any."""
+        return next((g for g in self.guilds if g.id == int(guild_id)), None)
+
+    def _find_channel(self, channel_id: Union[int, str]) -> tuple[Optional[ChannelSpec], Optional[GuildSpec]]:
+        cid = int(channel_id)
+        for guild in self.guilds:
+            channel = guild.channel(cid)
+            if channel is not None:
+                return channel, guild
+        dm = next((c for c in self._dm_channels.values() if c.id == cid), None)
+        return dm, None
+
+    def _channel_payload(self, channel_id: Union[int, str]) -> Optional[dict[str, Any]]:
+        channel, guild = self._find_channel(channel_id)
+        if channel is None:
+            return None
+        if guild is None:  # DM
+            recipient = next(uid for uid, c in self._dm_channels.items() if c.id == channel.id)
+            user = self._user_by_id(recipient)
+            return {
+                "id": str(channel.id),
+                "type": 1,
+                "last_message_id": None,
+                "flags": 0,
+                "recipients": [user.to_payload()] if user else [],
+            }
+        return channel.to_payload(guild.id)
+
+    def _user_by_id(self, user_id: Union[int, str]) -> Optional[UserSpec]:
+        uid = int(user_id)
+        if uid == self.bot_user.id:
+            return self.bot_user
+        for guild in self.guilds:
+            member = guild.member(uid)
+            if member is not None:
+                return member.user
+        return None
+
+    def message(self, message_id: Union[int, str]) -> Optional[dict[str, Any]]:
+        """A message the bot created (with later edits applied), or ``None``."""
+        return self.messages.get(str(message_id))
+
+    def channel_messages(self, channel_id: Union[int, str]) -> list[dict[str, Any]]:
+        """Messages currently in a channel, oldest first: channel posts, interaction responses and follow-ups.
+
+        Ephemeral responses are included (their ``flags`` has bit 64) because tests usually want to read them.
+        """
+        cid = str(channel_id)
+        present = (self.messages[m] for m in self._message_order if m in self.messages)
+        return [m for m in present if m["channel_id"] == cid]
+
+    def registered_commands(self, guild_id: Optional[int] = None) -> list[dict[str, Any]]:
+        """Commands the bot synced globally (``guild_id=None``) or to one guild, as stored (with ids)."""
+        return list(self.commands.get(guild_id, []))
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Recorded calls and waiting
+    # ----------------------------------------------------------------------------------------------------------
+
+    def _notify(self) -> None:
+        """Wake every waiter; a fresh Event per change avoids lost wake-ups without busy polling."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait_for(self, predicate: Callable[[RecordedCall], bool], timeout: float = 5.0) -> RecordedCall:
+        """Wait until a recorded call (past or future) satisfies ``predicate`` and return the first such call.
+
+        The bot works in background tasks after an event, so tests wait for the effect instead of sleeping.
+        Raises ``TimeoutError`` listing what *was* received, which is usually the quickest diagnosis.
+        """
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while True:
+            for call in self.calls[seen:]:
+                if predicate(call):
+                    return call
+            seen = len(self.calls)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                summary = "\n".join(f"  {c.method} {c.path} -> {c.status}" for c in self.calls) or "  (none)"
+                raise TimeoutError(f"no matching call within {timeout}s; received:\n{summary}")
+            changed = self._changed
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(changed.wait(), timeout=min(remaining, 0.05))
+
+    def callbacks_for(self, interaction_id: Union[int, str]) -> list[RecordedCall]:
+        """``POST /interactions/{id}/{token}/callback`` calls for this interaction (including rejected ones)."""
+        return [c for c in self.calls if self._is_callback(c, interaction_id)]
+
+    @staticmethod
+    def _is_callback(call: RecordedCall, interaction_id: Union[int, str]) -> bool:
+        prefix = f"/interactions/{interaction_id}/"
+        return call.method == "POST" and call.path.startswith(prefix) and call.path.endswith("/callback")
+
+    async def wait_for_callback(self, interaction_id: Union[int, str], timeout: float = 5.0) -> RecordedCall:
+        """Wait for the first callback of an interaction."""
+        return await self.wait_for(lambda c: self._is_callback(c, interaction_id), timeout)
+
+    def webhook_calls_for(self, interaction_id: Union[int, str]) -> list[RecordedCall]:
+        """Follow-ups and original-response edits/deletes made with this interaction's token."""
+        record = self.interactions.get(str(interaction_id))
+        if record is None:
+            return []
+        prefix = f"/webhooks/{self.application_id}/{record.token}"
+        return [c for c in self.calls if c.path == prefix or c.path.startswith(prefix + "/")]
+
+    def calls_to(self, method: str, path_prefix: str) -> list[RecordedCall]:
+        """Recorded calls with this method whose path starts with ``path_prefix`` (API prefix optional)."""
+        prefix = self._normalise_path(path_prefix)
+        return [c for c in self.calls if c.method == method.upper() and c.path.startswith(prefix)]
+
+    @property
+    def unknown_calls(self) -> list[RecordedCall]:
+        """Calls no route matched (answered 404); an adapter test usually asserts this is empty."""
+        return [c for c in self.calls if c.unknown]
+
+    def ack_latency(self, interaction_id: Union[int, str]) -> Optional[float]:
+        """Seconds from sending an interaction to its first callback, or ``None`` if not acknowledged."""
+        record = self.interactions.get(str(interaction_id))
+        return None if record is None else record.ack_latency
+
+    def ack_latencies(self) -> dict[str, float]:
+        """Ack latency of every acknowledged interaction, by interaction id."""
+        return {iid: r.ack_latency for iid, r in self.interactions.items() if r.ack_latency is not None}
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Fault injection
+    # ----------------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _normalise_path(path: str) -> str:
+        if path.startswith(API_PREFIX):
+            path = path[len(API_PREFIX):]
+        return path if path.startswith("/") else "/" + path
+
+    def fail_next(
+        self,
+        path_prefix: str,
+        status: int,
+        body: JsonBody = None,
+        *,
+        method: Optional[str] = None,
+        times: int = 1,
+        headers: Optional[Mapping[str, str]] = None,
+    ) -> None:
+        """Answer the next ``times`` requests under ``path_prefix`` with ``status`` and JSON ``body``.
+
+        E.g. ``fail_next("/channels/1/messages", 403, {"message": "Missing Access", "code": 50001})``.
+        Beware that discord.py sleeps 1 s, 3 s, ... before retrying a 500/502/504.
+        """
+        if body is None:
+            body = {"message": f"{status}: injected by stand-in", "code": 0}
+        verb = method.upper() if method else None
+        self._faults.append(_Fault(self._normalise_path(path_prefix), verb, status, body, dict(headers or {}), times))
+
+    def delay_next(self, path_prefix: str, seconds: float, *, method: Optional[str] = None, times: int = 1) -> None:
+        """Hold the next ``times`` matching requests for ``seconds`` before handling them normally."""
+        verb = method.upper() if method else None
+        self._faults.append(_Fault(self._normalise_path(path_prefix), verb, None, None, {}, times, seconds))
+
+    def rate_limit_next(
+        self,
+        path_prefix: str,
+        retry_after: float = 0.2,
+        times: int = 1,
+        *,
+        method: Optional[str] = None,
+        is_global: bool = False,
+    ) -> None:
+        """Answer the next ``times`` matching requests with a Discord-shaped 429, then let retries through.
+
+        ``Via: 1.1 google`` is what tells discord.py this is Discord's limiter and not a Cloudflare ban.
+        """
+        headers = {
+            "Retry-After": f"{retry_after:g}",
+            "X-RateLimit-Limit": "5",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
+            "X-RateLimit-Reset-After": f"{retry_after:.3f}",
+            "X-RateLimit-Bucket": "standin-" + secrets.token_hex(4),
+            "X-RateLimit-Scope": "global" if is_global else "user",
+            "Via": "1.1 google",
+        }
+        if is_global:
+            headers["X-RateLimit-Global"] = "true"
+        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
+        self.fail_next(path_prefix, 429, body, method=method, times=times, headers=headers)
+
+    def _take_fault(self, method: str, path: str) -> Optional[_Fault]:
+        for fault in self._faults:
+            if path.startswith(fault.path_prefix) and (fault.method is None or fault.method == method):
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def add_route(self, method: str, template: str, handler: RouteHandler) -> None:
+        """Serve an extra REST route (checked before the built-in ones), e.g. for an endpoint not modelled here.
+
+        ``template`` uses ``{name}`` placeholders for path segments, relative to the API base; the handler gets
+        the :class:`RecordedCall` and the placeholder values and returns ``(status, json_body)`` (sync or async).
+        """
+        self._custom_routes.append((method.upper(), self._compile(template), f"{method.upper()} {template}", handler))
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Gateway
+    # ----------------------------------------------------------------------------------------------------------
+
+    async def _gateway_handler(self, request: web.Request) -> web.WebSocketResponse:
+        """One gateway connection: HELLO, then IDENTIFY/RESUME, heartbeats and the few opcodes a bot sends."""
+        ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
+        await ws.prepare(request)
+        session = GatewaySession(ws=ws, query=dict(request.query), session_id=secrets.token_hex(16))
+        self.sessions.append(session)
+        self._notify()
+        if request.query.get("encoding", "json") != "json":
+            await ws.close(code=4002, message=b"stand-in only speaks encoding=json")
+            return ws
+        await self._send_frame(session, {"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}})
+        try:
+            async for msg in ws:
+                if msg.type is not WSMsgType.TEXT:
+                    continue
+                frame = json.loads(msg.data)
+                session.received.append(frame)
+                await self._on_gateway_frame(session, frame)
+        finally:
+            self._notify()
+        return ws
+
+    async def _on_gateway_frame(self, session: GatewaySession, frame: dict[str, Any]) -> None:
+        op = frame.get("op")
+        data = frame.get("d")
+        if op == 1:  # HEARTBEAT
+            session.heartbeats += 1
+            await self._send_frame(session, {"op": 11})
+        elif op == 2:  # IDENTIFY
+            await self._on_identify(session, data or {})
+        elif op == 6:  # RESUME
+            await self._on_resume(session, data or {})
+        elif op == 8:  # REQUEST_GUILD_MEMBERS (only with the members intent / explicit chunking)
+            await self._on_request_members(session, data or {})
+        # op 3 (presence) and 4 (voice state) need no answer; they stay in ``session.received``.
+
+    async def _on_identify(self, session: GatewaySession, data: dict[str, Any]) -> None:
+        if self.token is not None and data.get("token") != self.token:
+            await session.ws.close(code=4004, message=b"Authentication failed.")
+            return
+        intents = int(data.get("intents", 0))
+        privileged = intents & ((1 << 1) | (1 << 8) | (1 << 15))
+        if self.allowed_privileged_intents is not None and privileged & ~self.allowed_privileged_intents:
+            await session.ws.close(code=4014, message=b"Disallowed intent(s).")
+            return
+        session.identify = data
+        shard = data.get("shard") or [0, 1]
+        ready = {
+            "v": 10,
+            "user": {**self.bot_user.to_payload(), "verified": True, "mfa_enabled": False, "locale": "en-US"},
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in self.guilds],
+            "session_id": session.session_id,
+            "session_type": "normal",
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": str(self.application_id), "flags": 0},
+            "shard": shard,
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+            "geo_ordered_rtc_regions": [],
+            "guild_join_requests": [],
+            "user_settings": {},
+        }
+        await self._send_dispatch(session, "READY", ready)
+        for guild in self.guilds:
+            await self._send_dispatch(session, "GUILD_CREATE", guild.to_payload())
+        self._notify()
+
+    async def _on_resume(self, session: GatewaySession, data: dict[str, Any]) -> None:
+        previous = next((s for s in self.sessions if s.session_id == data.get("session_id") and s is not session), None)
+        if previous is None or (self.token is not None and data.get("token") != self.token):
+            await self._send_frame(session, {"op": 9, "d": False})  # INVALID_SESSION, not resumable
+            return
+        session.session_id = previous.session_id
+        session.identify = previous.identify
+        session.seq = int(data.get("seq") or previous.seq)
+        session.resumed = True
+        await self._send_dispatch(session, "RESUMED", {})
+        self._notify()
+
+    async def _on_request_members(self, session: GatewaySession, data: dict[str, Any]) -> None:
+        guild = self.guild_by_id(data.get("guild_id", 0))
+        if guild is None:
+            return
+        wanted = {str(u) for u in data.get("user_ids") or []}
+        members = [m.to_payload() for m in guild.members if not wanted or str(m.user.id) in wanted]
+        chunk: dict[str, Any] = {"guild_id": str(guild.id), "members": members, "chunk_index": 0, "chunk_count": 1}
+        if data.get("nonce") is not None:
+            chunk["nonce"] = data["nonce"]
+        await self._send_dispatch(session, "GUILD_MEMBERS_CHUNK", chunk)
+
+    async def _send_frame(self, session: GatewaySession, frame: dict[str, Any]) -> None:
+        async with session.send_lock:
+            if not session.ws.closed:
+                await session.ws.send_str(json.dumps(frame))
+
+    async def _send_dispatch(self, session: GatewaySession, event: str, data: Any) -> None:
+        async with session.send_lock:
+            session.seq += 1
+            if not session.ws.closed:
+                await session.ws.send_str(json.dumps({"op": 0, "t": event, "s": session.seq, "d": data}))
+
+    def connected_sessions(self) -> list[GatewaySession]:
+        """Open, identified gateway sessions (normally exactly one per running bot)."""
+        return [s for s in self.sessions if s.is_identified]
+
+    async def wait_until_connected(self, timeout: float = 5.0, *, new: bool = False) -> GatewaySession:
+        """Wait until a bot has identified or resumed (READY and GUILD_CREATE sent) and return its session.
+
+        With ``new=True`` only a connection opened after this call counts — e.g. the RESUME that follows
+        :meth:`request_reconnect`, while the old connection may still look alive for a moment.
+        """
+        deadline = time.monotonic() + timeout
+        known = len(self.sessions) if new else 0
+        while True:
+            sessions = [s for s in self.sessions[known:] if s.is_identified]
+            if sessions:
+                return sessions[-1]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no bot identified within {timeout}s ({len(self.sessions)} connection(s))")
+            changed = self._changed
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(changed.wait(), timeout=min(remaining, 0.05))
+
+    async def dispatch(self, event: str, data: Any) -> int:
+        """Send a DISPATCH (op 0) event to every connected bot; returns how many received it.
+
+        Raises ``RuntimeError`` if no bot is connected, because a silently dropped event makes a test wait for
+        an effect that can never happen.
+        """
+        sessions = self.connected_sessions()
+        if not sessions:
+            raise RuntimeError(f"cannot dispatch {event}: no bot is connected to the stand-in gateway")
+        for session in sessions:
+            await self._send_dispatch(session, event, data)
+        return len(sessions)
+
+    async def request_reconnect(self) -> None:
+        """Send op 7 RECONNECT to every connected bot; discord.py closes and RESUMEs on ``resume_gateway_url``."""
+        for session in self.connected_sessions():
+            await self._send_frame(session, {"op": 7, "d": None})
+
+    async def send_interaction(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Dispatch INTERACTION_CREATE and start the acknowledgement clock; returns the payload (id, token...).
+
+        Build ``payload`` with :meth:`slash_command`, :meth:`component`, :meth:`autocomplete` or
+        :meth:`modal_submit`, or by hand.
+        """
+        if not self.connected_sessions():
+            raise RuntimeError("cannot send an interaction: no bot is connected to the stand-in gateway")
+        record = InteractionRecord(payload=payload, sent_at=time.monotonic())
+        self.interactions[record.id] = record
+        self._interactions_by_token[record.token] = record
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return payload
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Interaction payload builders
+    # ----------------------------------------------------------------------------------------------------------
+
+    def _base_interaction(
+        self,
+        itype: int,
+        data: dict[str, Any],
+        *,
+        user: Union[UserSpec, int, None],
+        member_permissions: Optional[int],
+        guild_id: Optional[int],
+        channel_id: Optional[int],
+        locale: str,
+        in_dm: bool,
+        message: Optional[dict[str, Any]] = None,
+    ) -> dict[str, Any]:
+        """Fields every interaction carries (the set discord.py 2.7 reads unconditionally, plus context)."""
+        if isinstance(user, UserSpec):
+            user_spec: Optional[UserSpec] = user
+        else:
+            user_spec = self._user_by_id(user if user is not None else MEMBER_USER_ID)
+            if user_spec is None:
+                user_spec = UserSpec(int(user or MEMBER_USER_ID), f"user{user}")
+        payload: dict[str, Any] = {
+            "id": self.new_id(),
+            "application_id": str(self.application_id),
+            "type": itype,
+            "token": "standin-" + secrets.token_urlsafe(24),
+            "version": 1,
+            "attachment_size_limit": 10 * 1024 * 1024,
+            "data": data,
+            "locale": locale,
+            "entitlements": [],
+        }
+        if in_dm:
+            dm = self._dm_channel_for(user_spec)
+            payload.update(
+                {
+                    "channel_id": str(dm.id),
+                    "channel": self._channel_payload(dm.id),
+                    "user": user_spec.to_payload(),
+                    "app_permissions": str(EVERYONE_PERMISSIONS),
+                    "authorizing_integration_owners": {"0": "0"},
+                    "context": 1,
+                }
+            )
+        else:
+            guild = self.guild_by_id(guild_id) if guild_id is not None else self.guild
+            if guild is None:
+                raise ValueError(f"unknown guild {guild_id}")
+            channel = guild.channel(channel_id) if channel_id is not None else guild.first_text_channel()
+            if channel is None:
+                raise ValueError(f"unknown channel {channel_id} in guild {guild.id}")
+            member = guild.member(user_spec.id) or MemberSpec(user_spec, [])
+            perms = member_permissions if member_permissions is not None else guild.permissions_of(user_spec.id)
+            payload.update(
+                {
+                    "guild_id": str(guild.id),
+                    "guild": {"id": str(guild.id), "locale": guild.preferred_locale, "features": []},
+                    "guild_locale": guild.preferred_locale,
+                    "channel_id": str(channel.id),
+                    "channel": channel.to_payload(guild.id),
+                    "member": member.to_payload(perms),
+                    "app_permissions": str(guild.permissions_of(self.bot_user.id)),
+                    "authorizing_integration_owners": {"0": str(guild.id)},
+                    "context": 0,
+                }
+            )
+        if message is not None:
+            payload["message"] = message
+        return payload
+
+    def _find_command(self, name: str, guild_id: Optional[int]) -> Optional[dict[str, Any]]:
+        """The registered command a guild user would invoke: guild commands shadow global ones."""
+        if guild_id is not None:
+            for command in self.commands.get(guild_id, []):
+                if command["name"] == name and command.get("type", 1) == 1:
+                    return command
+        for command in self.commands.get(None, []):
+            if command["name"] == name and command.get("type", 1) == 1:
+                return command
+        return None
+
+    @staticmethod
+    def _infer_type(value: Any) -> int:
+        if isinstance(value, bool):
+            return OPT_BOOLEAN
+        if isinstance(value, int):
+            return OPT_INTEGER
+        if isinstance(value, float):
+            return OPT_NUMBER
+        return OPT_STRING
+
+    def _command_data(
+        self,
+        name: str,
+        options: Union[Mapping[str, Any], Sequence[dict[str, Any]], None],
+        *,
+        guild_id: Optional[int],
+        focused: Optional[str],
+        resolved: Optional[dict[str, Any]],
+        autocomplete: bool,
+    ) -> dict[str, Any]:
+        """``data`` for a chat-input command, nesting options under subcommand (1) / group (2) options.
+
+        ``name`` may be a full path ("rounds config time").  Option types come from the command the bot
+        registered when there is one (so a user/channel/role option gets its ``resolved`` entry), else from the
+        Python type of each value.
+        """
+        path = name.split()
+        if not 1 <= len(path) <= 3:
+            raise ValueError(f"command path must have 1-3 words, got {name!r}")
+        command = self._find_command(path[0], guild_id)
+        schema: list[dict[str, Any]] = command.get("options", []) if command else []
+        for part in path[1:]:
+            sub = next((o for o in schema if o.get("name") == part and o.get("type") in (1, 2)), None)
+            schema = sub.get("options", []) if sub else []
+        resolved_out: dict[str, Any] = dict(resolved or {})
+        leaf: list[dict[str, Any]]
+        if options is None:
+            leaf = []
+        elif isinstance(options, Mapping):
+            leaf = []
+            for opt_name, value in options.items():
+                declared = next((o for o in schema if o.get("name") == opt_name), None)
+                opt_type = declared["type"] if declared else self._infer_type(value)
+                if opt_type in (OPT_USER, OPT_CHANNEL, OPT_ROLE, OPT_MENTIONABLE):
+                    value = str(getattr(value, "id", value))
+                    if not autocomplete:
+                        self._resolve(opt_type, value, guild_id, resolved_out)
+                leaf.append({"name": opt_name, "type": opt_type, "value": value})
+        else:
+            leaf = [dict(o) for o in options]
+        if autocomplete:
+            if focused is None and leaf and not any(o.get("focused") for o in leaf):
+                focused = leaf[-1]["name"]
+            for option in leaf:
+                if option["name"] == focused:
+                    option["focused"] = True
+        nested: list[dict[str, Any]] = leaf
+        if len(path) == 3:
+            nested = [{"name": path[1], "type": OPT_SUB_COMMAND_GROUP, "options": [
+                {"name": path[2], "type": OPT_SUB_COMMAND, "options": leaf}]}]
+        elif len(path) == 2:
+            nested = [{"name": path[1], "type": OPT_SUB_COMMAND, "options": leaf}]
+        data: dict[str, Any] = {
+            "id": command["id"] if command else self.new_id(),
+            "name": path[0],
+            "type": 1,
+            "options": nested,
+        }
+        if command is not None and command.get("guild_id"):
+            # discord.py looks the command up among *guild* commands only when data.guild_id is present.
+            data["guild_id"] = command["guild_id"]
+        if resolved_out:
+            data["resolved"] = resolved_out
+        return data
+
+    def _resolve(self, opt_type: int, value: str, guild_id: Optional[int], out: dict[str, Any]) -> None:
+        """Fill ``resolved`` for snowflake options so discord.py yields Member/Role/Channel objects."""
+        guild = self.guild_by_id(guild_id) if guild_id is not None else self.guild
+        if guild is None:
+            return
+        if opt_type in (OPT_USER, OPT_MENTIONABLE):
+            member = guild.member(int(value))
+            if member is not None:
+                out.setdefault("users", {})[value] = member.user.to_payload()
+                m = member.to_payload(guild.permissions_of(member.user.id))
+                m.pop("user")
+                out.setdefault("members", {})[value] = m
+                return
+        if opt_type in (OPT_ROLE, OPT_MENTIONABLE):
+            role = guild.role(int(value))
+            if role is not None:
+                out.setdefault("roles", {})[value] = role.to_payload()
+                return
+        if opt_type == OPT_CHANNEL:
+            channel = guild.channel(int(value))
+            if channel is not None:
+                payload = channel.to_payload(guild.id)
+                payload["permissions"] = str(ALL_PERMISSIONS)
+                out.setdefault("channels", {})[value] = payload
+
+    def slash_command(
+        self,
+        name: str,
+        options: Union[Mapping[str, Any], Sequence[dict[str, Any]], None] = None,
+        *,
+        user: Union[UserSpec, int, None] = None,
+        member_permissions: Optional[int] = None,
+        guild_id: Optional[int] = None,
+        channel_id: Optional[int] = None,
+        locale: str = "en-US",
+        in_dm: bool = False,
+        resolved: Optional[dict[str, Any]] = None,
+    ) -> dict[str, Any]:
+        """An APPLICATION_COMMAND (type 2) interaction: ``slash_command("rounds config time", {"value": "09:00"})``.
+
+        :param name: command name, or a space-separated path through a group and subcommand.
+        :param options: ``{name: value}`` (types from the registered command, else inferred) or raw option dicts.
+        :param user: who invokes it (a :class:`UserSpec` or a member's id; default: the regular member).
+        :param member_permissions: override ``member.permissions`` (default: computed from the member's roles).
+        :param in_dm: invoke in a DM with the bot (``user`` instead of ``member``, no ``guild_id``).
+        """
+        gid = None if in_dm else (guild_id if guild_id is not None else self.guild.id)
+        data = self._command_data(name, options, guild_id=gid, focused=None, resolved=resolved, autocomplete=False)
+        return self._base_interaction(
+            INTERACTION_APPLICATION_COMMAND, data, user=user, member_permissions=member_permissions,
+            guild_id=gid, channel_id=channel_id, locale=locale, in_dm=in_dm,
+        )
+
+    def autocomplete(
+        self,
+        name: str,
+        options: Union[Mapping[str, Any], Sequence[dict[str, Any]], None] = None,
+        *,
+        focused: Optional[str] = None,
+        user: Union[UserSpec, int, None] = None,
+        member_permissions: Optional[int] = None,
+        guild_id: Optional[int] = None,
+        channel_id: Optional[int] = None,
+        locale: str = "en-US",
+        in_dm: bool = False,
+    ) -> dict[str, Any]:
+        """An APPLICATION_COMMAND_AUTOCOMPLETE (type 4) interaction; the ``focused`` option (default: the last
+        one) is what the user is typing.  Raw option dicts may carry ``"focused": True`` themselves."""
+        gid = None if in_dm else (guild_id if guild_id is not None else self.guild.id)
+        data = self._command_data(name, options, guild_id=gid, focused=focused, resolved=None, autocomplete=True)
+        return self._base_interaction(
+            INTERACTION_AUTOCOMPLETE, data, user=user, member_permissions=member_permissions,
+            guild_id=gid, channel_id=channel_id, locale=locale, in_dm=in_dm,
+        )
+
+    def component(
+        self,
+        custom_id: str,
+        *,
+        component_type: int = 2,
+        values: Optional[Sequence[str]] = None,
+        message_id: Union[int, str, None] = None,
+        user: Union[UserSpec, int, None] = None,
+        member_permissions: Optional[int] = None,
+        guild_id: Optional[int] = None,
+        channel_id: Optional[int] = None,
+        locale: str = "en-US",
+        in_dm: bool = False,
+    ) -> dict[str, Any]:
+        """A MESSAGE_COMPONENT (type 3) interaction: a button press (``component_type`` 2) or a select (3, 5-8).
+
+        ``message_id`` names the message carrying the component — a message the bot created here (its
+        current payload is used, so discord.py finds a view bound to that message).  Without it, a bot
+        message holding just this component is made up, which is what a persistent view or ``DynamicItem``
+        (matched on ``custom_id`` alone) needs.
+        """
+        data: dict[str, Any] = {"custom_id": custom_id, "component_type": component_type}
+        if values is not None:
+            data["values"] = list(values)
+        stored = self.message(message_id) if message_id is not None else None
+        if stored is not None:
+            message = stored
+            channel_id = int(stored["channel_id"]) if channel_id is None else channel_id
+        else:
+            gid = guild_id if guild_id is not None else self.guild.id
+            guild = self.guild_by_id(gid)
+            cid = channel_id if channel_id is not None else (guild.first_text_channel().id if guild else 0)
+            if in_dm:
+                user_spec = user if isinstance(user, UserSpec) else self._user_by_id(user or MEMBER_USER_ID)
+                cid = self._dm_channel_for(user_spec or UserSpec(MEMBER_USER_ID, "member")).id
+            component: dict[str, Any] = {"type": component_type, "custom_id": custom_id}
+            if component_type == 2:
+                component.update({"style": 1, "label": custom_id})
+            elif component_type == 3:
+                component["options"] = [{"label": v, "value": v} for v in (values or ["x"])]
+            body = {"content": "", "components": [{"type": 1, "components": [component]}]}
+            message = self._store_message(
+                str(cid), body, guild_id=None if in_dm else gid, message_id=str(message_id) if message_id else None
+            )
+        return self._base_interaction(
+            INTERACTION_MESSAGE_COMPONENT, data, user=user, member_permissions=member_permissions,
+            guild_id=guild_id, channel_id=None if in_dm else channel_id, locale=locale, in_dm=in_dm,
+            message=message,
+        )
+
+    def modal_submit(
+        self,
+        custom_id: str,
+        fields: Mapping[str, str],
+        *,
+        user: Union[UserSpec, int, None] = None,
+        member_permissions: Optional[int] = None,
+        guild_id: Optional[int] = None,
+        channel_id: Optional[int] = None,
+        locale: str = "en-US",
+        in_dm: bool = False,
+    ) -> dict[str, Any]:
+        """A MODAL_SUBMIT (type 5) interaction with one text input (type 4) per field, each in an action row."""
+        data = {
+            "custom_id": custom_id,
+            "components": [
+                {"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]}
+                for key, value in fields.items()
+            ],
+        }
+        return self._base_interaction(
+            INTERACTION_MODAL_SUBMIT, data, user=user, member_permissions=member_permissions,
+            guild_id=guild_id, channel_id=channel_id, locale=locale, in_dm=in_dm,
+        )
+
+    def _dm_channel_for(self, user: UserSpec) -> ChannelSpec:
+        channel = self._dm_channels.get(user.id)
+        if channel is None:
+            channel = ChannelSpec(int(self.new_id()), "", type=1)
+            self._dm_channels[user.id] = channel
+        return channel
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Messages
+    # ----------------------------------------------------------------------------------------------------------
+
+    def _store_message(
+        self,
+        channel_id: str,
+        body: Mapping[str, Any],
+        *,
+        guild_id: Optional[int],
+        message_type: int = 0,
+        extra_flags: int = 0,
+        webhook_id: Optional[str] = None,
+        attachments: Sequence[dict[str, Any]] = (),
+        interaction: Optional[InteractionRecord] = None,
+        message_id: Optional[str] = None,
+    ) -> dict[str, Any]:
+        """Create a message object as Discord would return it (authored by the bot) and keep it."""
+        mid = message_id or self.new_id()
+        message: dict[str, Any] = {
+            "id": mid,
+            "channel_id": channel_id,
+            "author": self.bot_user.to_payload(),
+            "content": body.get("content") or "",
+            "timestamp": _now_iso(),
+            "edited_timestamp": None,
+            "tts": bool(body.get("tts", False)),
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": list(attachments),
+            "embeds": list(body.get("embeds") or []),
+            "components": list(body.get("components") or []),
+            "reactions": [],
+            "pinned": False,
+            "type": message_type,
+            "flags": int(body.get("flags") or 0) | extra_flags,
+            "application_id": str(self.application_id),
+        }
+        if guild_id is not None:
+            message["guild_id"] = str(guild_id)
+        if webhook_id is not None:
+            message["webhook_id"] = webhook_id
+        if body.get("poll"):
+            message["poll"] = body["poll"]
+        if interaction is not None:
+            user = interaction.payload.get("member", {}).get("user") or interaction.payload.get("user")
+            message["interaction_metadata"] = {
+                "id": interaction.id,
+                "type": interaction.payload["type"],
+                "user": user,
+                "authorizing_integration_owners": interaction.payload.get("authorizing_integration_owners", {}),
+            }
+        self.messages[mid] = message
+        self._message_order.append(mid)
+        return message
+
+    def _edit_message(
+        self, message: dict[str, Any], body: Mapping[str, Any], attachments: Sequence[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Apply a PATCH: only keys present change; a non-null edit ends a deferred 'thinking' state."""
+        for key in ("content", "embeds", "components", "poll"):
+            if key in body:
+                message[key] = body[key] if body[key] is not None else ([] if key != "content" else "")
+        if "flags" in body and body["flags"] is not None:
+            message["flags"] = int(body["flags"]) | (message["flags"] & FLAG_EPHEMERAL)
+        if attachments or "attachments" in body:
+            keep_ids = {str(b.get("id")) for b in body.get("attachments") or []}
+            kept = [a for a in message["attachments"] if str(a["id"]) in keep_ids]
+            message["attachments"] = kept + list(attachments)
+        message["flags"] &= ~FLAG_LOADING
+        message["edited_timestamp"] = _now_iso()
+        return message
+
+    def _validate_message(
+        self, body: Mapping[str, Any], *, creating: bool, has_files: bool
+    ) -> Optional[dict[str, Any]]:
+        """Discord's message limits; returns an ``errors`` dict (``50035``) or ``None`` when the body is fine."""
+        if not self.validate:
+            return None
+        errors: dict[str, Any] = {}
+
+        def err(key: str, message: str, code: str = "BASE_TYPE_MAX_LENGTH") -> None:
+            errors[key] = {"_errors": [{"code": code, "message": message}]}
+
+        content = body.get("content")
+        if content is not None and len(str(content)) > 2000:
+            err("content", "Must be 2000 or fewer in length.")
+        embeds = body.get("embeds") or []
+        if len(embeds) > 10:
+            err("embeds", "Must be 10 or fewer in length.")
+        total = 0
+        for i, embed in enumerate(embeds):
+            limits = (("title", 256), ("description", 4096))
+            for key, limit in limits:
+                text = embed.get(key) or ""
+                total += len(text)
+                if len(text) > limit:
+                    err(f"embeds.{i}.{key}", f"Must be {limit} or fewer in length.")
+            fields = embed.get("fields") or []
+            if len(fields) > 25:
+                err(f"embeds.{i}.fields", "Must be 25 or fewer in length.")
+            for j, fld in enumerate(fields):
+                name, value = str(fld.get("name", "")), str(fld.get("value", ""))
+                total += len(name) + len(value)
+                if len(name) > 256:
+                    err(f"embeds.{i}.fields.{j}.name", "Must be 256 or fewer in length.")
+                if len(value) > 1024:
+                    err(f"embeds.{i}.fields.{j}.value", "Must be 1024 or fewer in length.")
+            footer = (embed.get("footer") or {}).get("text") or ""
+            author = (embed.get("author") or {}).get("name") or ""
+            total += len(footer) + len(author)
+            if len(footer) > 2048:
+                err(f"embeds.{i}.footer.text", "Must be 2048 or fewer in length.")
+            if len(author) > 256:
+                err(f"embeds.{i}.author.name", "Must be 256 or fewer in length.")
+        if total > 6000:
+            err("embeds", "Embed size exceeds maximum size of 6000", "MAX_EMBED_SIZE_EXCEEDED")
+        components = body.get("components") or []
+        if not int(body.get("flags") or 0) & FLAG_COMPONENTS_V2:
+            if len(components) > 5:
+                err("components", "Must be 5 or fewer in length.")
+            for i, row in enumerate(components):
+                children = row.get("components") or []
+                if row.get("type") != 1:
+                    err(f"components.{i}.type", "Top-level components must be action rows.", "UNION_TYPE_CHOICES")
+                if len(children) > 5:
+                    err(f"components.{i}.components", "Must be 5 or fewer in length.")
+                for j, child in enumerate(children):
+                    if len(str(child.get("custom_id") or "")) > 100:
+                        err(f"components.{i}.components.{j}.custom_id", "Must be 100 or fewer in length.")
+                    if len(child.get("options") or []) > 25:
+                        err(f"components.{i}.components.{j}.options", "Must be 25 or fewer in length.")
+        if creating and not errors:
+            empty = not (content or embeds or components or has_files or body.get("poll") or body.get("sticker_ids"))
+            if empty:
+                return {"_empty": True}
+        return errors or None
+
+    @staticmethod
+    def _form_error(errors: dict[str, Any]) -> HandlerResult:
+        if errors.get("_empty"):
+            return 400, {"message": "Cannot send an empty message", "code": 50006}
+        nested: dict[str, Any] = {}
+        for dotted, value in errors.items():
+            node = nested
+            parts = dotted.split(".")
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            leaf = node.setdefault(parts[-1], {})
+            leaf.setdefault("_errors", []).extend(value.get("_errors", []))  # a key may carry several errors
+        return 400, {"message": "Invalid Form Body", "code": 50035, "errors": nested}
+
+    def _attachments_from(self, call: RecordedCall) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": self.new_id(),
+                "filename": f["filename"],
+                "size": f["size"],
+                "url": f"{self.base_url}/attachments/{f['filename']}",
+                "proxy_url": f"{self.base_url}/attachments/{f['filename']}",
+                "content_type": f.get("content_type"),
+            }
+            for f in call.files
+        ]
+
+    # ----------------------------------------------------------------------------------------------------------
+    # REST plumbing
+    # ----------------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _compile(template: str) -> re.Pattern[str]:
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
+        return re.compile(pattern + r"/?")
+
+    def _build_routes(self) -> list[tuple[str, re.Pattern[str], str, RouteHandler, bool]]:
+        """The built-in routes: (method, regex, label, handler, needs bot auth)."""
+        table: list[tuple[str, str, RouteHandler, bool]] = [
+            ("GET", "/users/@me", self._get_me, True),
+            ("POST", "/users/@me/channels", self._create_dm, True),
+            ("GET", "/oauth2/applications/@me", self._get_application, True),
+            ("GET", "/applications/@me", self._get_application, True),
+            ("GET", "/gateway", self._get_gateway, False),
+            ("GET", "/gateway/bot", self._get_gateway_bot, True),
+            ("GET", "/applications/{app_id}/commands", self._get_commands, True),
+            ("PUT", "/applications/{app_id}/commands", self._put_commands, True),
+            ("GET", "/applications/{app_id}/guilds/{guild_id}/commands", self._get_commands, True),
+            ("PUT", "/applications/{app_id}/guilds/{guild_id}/commands", self._put_commands, True),
+            ("POST", "/interactions/{interaction_id}/{token}/callback", self._interaction_callback, False),
+            ("POST", "/webhooks/{app_id}/{token}", self._webhook_execute, False),
+            ("GET", "/webhooks/{app_id}/{token}/messages/{message_id}", self._webhook_get, False),
+            ("PATCH", "/webhooks/{app_id}/{token}/messages/{message_id}", self._webhook_edit, False),
+            ("DELETE", "/webhooks/{app_id}/{token}/messages/{message_id}", self._webhook_delete, False),
+            ("GET", "/channels/{channel_id}", self._get_channel, True),
+            ("POST", "/channels/{channel_id}/messages", self._create_message, True),
+            ("GET", "/channels/{channel_id}/messages", self._list_messages, True),
+            ("GET", "/channels/{channel_id}/messages/{message_id}", self._get_message, True),
+            ("PATCH", "/channels/{channel_id}/messages/{message_id}", self._edit_channel_message, True),
+            ("DELETE", "/channels/{channel_id}/messages/{message_id}", self._delete_channel_message, True),
+            ("POST", "/channels/{channel_id}/typing", self._no_content, True),
+            ("PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", self._no_content, True),
+            ("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", self._no_content, True),
+            ("GET", "/guilds/{guild_id}", self._get_guild, True),
+            ("GET", "/guilds/{guild_id}/channels", self._get_guild_channels, True),
+            ("GET", "/guilds/{guild_id}/members/{user_id}", self._get_member, True),
+            ("GET", "/guilds/{guild_id}/scheduled-events", self._list_events, True),
+            ("POST", "/guilds/{guild_id}/scheduled-events", self._create_event, True),
+            ("GET", "/guilds/{guild_id}/scheduled-events/{event_id}", self._get_event, True),
+            ("PATCH", "/guilds/{guild_id}/scheduled-events/{event_id}", self._edit_event, True),
+            ("DELETE", "/guilds/{guild_id}/scheduled-events/{event_id}", self._delete_event, True),
+        ]
+        return [(m, self._compile(t), f"{m} {t}", h, auth) for m, t, h, auth in table]
+
+    @staticmethod
+    def _json_response(status: int, body: JsonBody, headers: Optional[Mapping[str, str]] = None) -> web.Response:
+        """Exactly ``application/json`` (no charset): discord.py's ``json_or_text`` compares the header verbatim."""
+        if body is None:
+            return web.Response(status=status, headers=dict(headers or {}))
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        return web.Response(status=status, body=json.dumps(body).encode(), headers=all_headers)
+
+    async def _read_body(self, request: web.Request) -> tuple[JsonBody, list[dict[str, Any]]]:
+        """Parse a JSON body, or a multipart upload (``payload_json`` + ``files[n]``) as discord.py sends files."""
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            body: JsonBody = None
+            files: list[dict[str, Any]] = []
+            for key, value in form.items():
+                if key == "payload_json":
+                    body = json.loads(value if isinstance(value, str) else value.file.read())
+                elif isinstance(value, web.FileField):
+                    content = value.file.read()
+                    files.append({"field": key, "filename": value.filename, "size": len(content),
+                                  "content_type": value.content_type})
+            return body, files
+        raw = await request.read()
+        if not raw:
+            return None, []
+        try:
+            return json.loads(raw), []
+        except ValueError:
+            return raw.decode("utf-8", "replace"), []
+
+    async def _rest_handler(self, request: web.Request) -> web.Response:
+        """Record the call, apply queued faults, route it, record the answer."""
+        received_at = time.monotonic()
+        path = "/" + request.match_info["tail"]
+        body, files = await self._read_body(request)
+        call = RecordedCall(
+            method=request.method,
+            path=path,
+            query=dict(request.query),
+            json=body,
+            headers=dict(request.headers),
+            received_at=received_at,
+            files=files,
+        )
+        try:
+            response = await self._route(call, request)
+        except Exception as exc:  # a stand-in bug must show up as a recorded 500, not a hung test
+            call.status, call.response = 500, {"message": f"stand-in error: {exc!r}", "code": 0}
+            response = self._json_response(500, call.response)
+        self.calls.append(call)
+        self._notify()
+        return response
+
+    async def _route(self, call: RecordedCall, request: web.Request) -> web.Response:
+        fault = self._take_fault(call.method, call.path)
+        if fault is not None:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault.status is not None:
+                call.injected, call.status, call.response = True, fault.status, fault.body
+                return self._json_response(fault.status, fault.body, fault.headers)
+        for method, pattern, label, handler in self._custom_routes:
+            match = pattern.fullmatch(call.path)
+            if match and method == call.method:
+                return await self._run_handler(call, label, handler, match.groupdict())
+        for method, pattern, label, handler, needs_auth in self._routes:
+            match = pattern.fullmatch(call.path)
+            if match and method == call.method:
+                authorised = request.headers.get("Authorization") == f"Bot {self.token}"
+                if needs_auth and self.token is not None and not authorised:
+                    call.route = label
+                    call.status, call.response = 401, {"message": "401: Unauthorized", "code": 0}
+                    return self._json_response(401, call.response)
+                return await self._run_handler(call, label, handler, match.groupdict())
+        call.status = 404
+        call.response = {"message": "404: Not Found (no such route in the Discord stand-in)", "code": 0}
+        return self._json_response(404, call.response)
+
+    async def _run_handler(
+        self, call: RecordedCall, label: str, handler: RouteHandler, params: dict[str, str]
+    ) -> web.Response:
+        call.route, call.params = label, params
+        result = handler(call, params)
+        if inspect.isawaitable(result):
+            result = await result
+        status, body = result  # type: ignore[misc]
+        call.status, call.response = status, body
+        return self._json_response(status, body)
+
+    # ----------------------------------------------------------------------------------------------------------
+    # REST handlers: identity, gateway, commands
+    # ----------------------------------------------------------------------------------------------------------
+
+    def _get_me(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        return 200, {**self.bot_user.to_payload(), "verified": True, "mfa_enabled": False, "locale": "en-US"}
+
+    def _get_application(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        owner = self._user_by_id(self.guild.owner_id) if self.guilds else None
+        return 200, {
+            "id": str(self.application_id),
+            "name": self.bot_user.global_name or self.bot_user.username,
+            "icon": None,
+            "description": "Rounds stand-in application",
+            "bot_public": False,
+            "bot_require_code_grant": False,
+            "owner": (owner or self.bot_user).to_payload(),
+            "verify_key": "0" * 64,
+            "flags": 0,
+            "team": None,
+            "interactions_endpoint_url": None,  # non-null makes discord.py warn that gateway interactions stop
+            "bot": self.bot_user.to_payload(),
+        }
+
+    def _get_gateway(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        return 200, {"url": self.gateway_url}
+
+    def _get_gateway_bot(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        return 200, {
+            "url": self.gateway_url,
+            "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+        }
+
+    def _commands_key(self, p: dict[str, str]) -> Optional[int]:
+        return int(p["guild_id"]) if "guild_id" in p else None
+
+    def _get_commands(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        if p["app_id"] != str(self.application_id):
+            return 403, {"message": "Missing Access", "code": 50001}
+        return 200, self.registered_commands(self._commands_key(p))
+
+    def _validate_commands(self, commands: Sequence[dict[str, Any]]) -> Optional[dict[str, Any]]:
+        """Registration limits, so a command that would fail to sync in production fails here too."""
+        if not self.validate:
+            return None
+        errors: dict[str, Any] = {}
+        name_re = re.compile(r"^[-_\w]{1,32}$")
+
+        def err(key: str, message: str) -> None:
+            errors[key] = {"_errors": [{"code": "APPLICATION_COMMAND_INVALID", "message": message}]}
+
+        if len(commands) > 100:
+            err("_root", "Maximum number of application commands reached (100).")
+
+        def check_options(prefix: str, options: Sequence[dict[str, Any]]) -> None:
+            if len(options) > 25:
+                err(f"{prefix}.options", "Must be 25 or fewer in length.")
+            for k, option in enumerate(options):
+                key = f"{prefix}.options.{k}"
+                name = str(option.get("name", ""))
+                if not name_re.match(name) or name != name.lower():
+                    err(f"{key}.name", "Invalid option name.")
+                if not 1 <= len(str(option.get("description", ""))) <= 100:
+                    err(f"{key}.description", "Must be between 1 and 100 in length.")
+                if len(option.get("choices") or []) > 25:
+                    err(f"{key}.choices", "Must be 25 or fewer in length.")
+                check_options(key, option.get("options") or [])
+
+        for i, command in enumerate(commands):
+            name = str(command.get("name", ""))
+            if not name_re.match(name) or (command.get("type", 1) == 1 and name != name.lower()):
+                err(f"{i}.name", "Invalid application command name.")
+            if command.get("type", 1) == 1 and not 1 <= len(str(command.get("description", ""))) <= 100:
+                err(f"{i}.description", "Must be between 1 and 100 in length.")
+            check_options(str(i), command.get("options") or [])
+        return errors or None
+
+    def _put_commands(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        if p["app_id"] != str(self.application_id):
+            return 403, {"message": "Missing Access", "code": 50001}
+        key = self._commands_key(p)
+        if key is not None and self.guild_by_id(key) is None:
+            return 404, {"message": "Unknown Guild", "code": 10004}
+        body = call.json if isinstance(call.json, list) else []
+        errors = self._validate_commands(body)
+        if errors:
+            return self._form_error(errors)
+        previous = {c["name"]: c for c in self.commands.get(key, [])}
+        stored: list[dict[str, Any]] = []
+        for command in body:
+            old = previous.get(command["name"])
+            entry = {
+                "type": 1,
+                "description": "",
+                "options": [],
+                "default_member_permissions": None,
+                "nsfw": False,
+                **command,
+                "id": old["id"] if old else self.new_id(),
+                "application_id": str(self.application_id),
+                "version": self.new_id(),
+            }
+            if key is not None:
+                entry["guild_id"] = str(key)
+            stored.append(entry)
+        self.commands[key] = stored
+        return 200, stored
+
+    def _create_dm(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        recipient = (call.json or {}).get("recipient_id")
+        user = self._user_by_id(recipient) if recipient is not None else None
+        if user is None:
+            return 400, {"message": "Invalid Recipient(s)", "code": 50033}
+        channel = self._dm_channel_for(user)
+        return 200, self._channel_payload(channel.id)
+
+    # ----------------------------------------------------------------------------------------------------------
+    # REST handlers: interactions and webhooks
+    # ----------------------------------------------------------------------------------------------------------
+
+    def _interaction_callback(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        """Acknowledge an interaction once, within the deadline, and answer ``with_response`` like Discord."""
+        record = self.interactions.get(p["interaction_id"])
+        if record is None or record.token != p["token"]:
+            return 404, {"message": "Unknown interaction", "code": 10062}
+        if record.acked_at is not None:
+            return 400, {"message": "Interaction has already been acknowledged.", "code": 40060}
+        if call.received_at - record.sent_at > self.ack_deadline:
+            return 404, {"message": "Unknown interaction", "code": 10062}
+        body = call.json if isinstance(call.json, dict) else {}
+        ctype = body.get("type")
+        itype = int(record.payload["type"])
+        if ctype not in _ALLOWED_CALLBACKS.get(itype, frozenset()):
+            problem = {"code": "INTERACTION_CALLBACK_TYPE_INVALID", "message": f"Callback {ctype} not allowed here."}
+            return 400, {"message": "Invalid Form Body", "code": 50035, "errors": {"type": {"_errors": [problem]}}}
+        data = body.get("data") or {}
+        channel_id = str(record.payload.get("channel_id") or record.payload.get("channel", {}).get("id"))
+        guild_id = int(record.payload["guild_id"]) if record.payload.get("guild_id") else None
+        source_message = record.payload.get("message")
+        message: Optional[dict[str, Any]] = None
+
+        if ctype == CALLBACK_AUTOCOMPLETE_RESULT and self.validate and len(data.get("choices") or []) > 25:
+            too_many = {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 25 or fewer in length."}
+            return self._form_error({"data.choices": {"_errors": [too_many]}})
+        if ctype in (CALLBACK_CHANNEL_MESSAGE, CALLBACK_UPDATE_MESSAGE):
+            creating = ctype == CALLBACK_CHANNEL_MESSAGE
+            errors = self._validate_message(data, creating=creating, has_files=bool(call.files))
+            if errors:
+                return self._form_error(errors)
+
+        record.acked_at = call.received_at
+        record.callback_type = ctype
+        self._notify()
+
+        if ctype == CALLBACK_CHANNEL_MESSAGE:
+            mtype = 20 if itype == INTERACTION_APPLICATION_COMMAND else 0
+            message = self._store_message(channel_id, data, guild_id=guild_id, message_type=mtype,
+                                          webhook_id=str(self.application_id), interaction=record,
+                                          attachments=self._attachments_from(call))
+            record.original_message_id = message["id"]
+        elif ctype == CALLBACK_DEFERRED_CHANNEL_MESSAGE:
+            mtype = 20 if itype == INTERACTION_APPLICATION_COMMAND else 0
+            message = self._store_message(channel_id, {"content": "", "flags": int(data.get("flags") or 0)},
+                                          guild_id=guild_id, message_type=mtype, extra_flags=FLAG_LOADING,
+                                          webhook_id=str(self.application_id), interaction=record)
+            record.original_message_id = message["id"]
+        elif ctype in (CALLBACK_DEFERRED_UPDATE_MESSAGE, CALLBACK_UPDATE_MESSAGE) and source_message:
+            mid = str(source_message["id"])
+            record.original_message_id = mid
+            stored = self.messages.get(mid)
+            if stored is None:  # a message the stand-in did not create; keep it so edits are visible
+                stored = dict(source_message)
+                self.messages[mid] = stored
+                self._message_order.append(mid)
+            if ctype == CALLBACK_UPDATE_MESSAGE:
+                self._edit_message(stored, data, self._attachments_from(call))
+            message = stored
+
+        if not _truthy(call.query.get("with_response")):
+            return 204, None
+        interaction_info: dict[str, Any] = {"id": record.id, "type": itype}
+        resource: dict[str, Any] = {"type": ctype}
+        if message is not None:
+            interaction_info["response_message_id"] = message["id"]
+            interaction_info["response_message_loading"] = ctype == CALLBACK_DEFERRED_CHANNEL_MESSAGE
+            interaction_info["response_message_ephemeral"] = bool(message["flags"] & FLAG_EPHEMERAL)
+            if ctype != CALLBACK_DEFERRED_UPDATE_MESSAGE:
+                resource["message"] = message
+        return 200, {"interaction": interaction_info, "resource": resource}
+
+    def _webhook_interaction(self, p: dict[str, str]) -> Union[InteractionRecord, HandlerResult]:
+        """Interaction webhooks exist once the interaction is acknowledged (then live 15 minutes)."""
+        record = self._interactions_by_token.get(p["token"])
+        if p["app_id"] != str(self.application_id) or record is None or record.acked_at is None:
+            return 404, {"message": "Unknown Webhook", "code": 10015}
+        return record
+
+    def _webhook_message(self, record: InteractionRecord, message_id: str) -> Optional[dict[str, Any]]:
+        if message_id == "@original":
+            return self.messages.get(record.original_message_id or "")
+        message = self.messages.get(message_id)
+        if message is None or message.get("interaction_metadata", {}).get("id") != record.id:
+            return None
+        return message
+
+    def _webhook_execute(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        """Follow-up message; ``?wait=1`` returns it, otherwise 204 as Discord does."""
+        found = self._webhook_interaction(p)
+        if not isinstance(found, InteractionRecord):
+            return found
+        body = call.json if isinstance(call.json, dict) else {}
+        errors = self._validate_message(body, creating=True, has_files=bool(call.files))
+        if errors:
+            return self._form_error(errors)
+        payload = found.payload
+        channel_id = str(payload.get("channel_id") or payload.get("channel", {}).get("id"))
+        guild_id = int(payload["guild_id"]) if payload.get("guild_id") else None
+        message = self._store_message(channel_id, body, guild_id=guild_id, message_type=0,
+                                      webhook_id=str(self.application_id), interaction=found,
+                                      attachments=self._attachments_from(call))
+        return (200, message) if _truthy(call.query.get("wait")) else (204, None)
+
+    def _webhook_get(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        found = self._webhook_interaction(p)
+        if not isinstance(found, InteractionRecord):
+            return found
+        message = self._webhook_message(found, p["message_id"])
+        return (200, message) if message else (404, {"message": "Unknown Message", "code": 10008})
+
+    def _webhook_edit(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        """Edit the original response (e.g. after a defer) or a follow-up."""
+        found = self._webhook_interaction(p)
+        if not isinstance(found, InteractionRecord):
+            return found
+        message = self._webhook_message(found, p["message_id"])
+        if message is None:
+            return 404, {"message": "Unknown Message", "code": 10008}
+        body = call.json if isinstance(call.json, dict) else {}
+        errors = self._validate_message(body, creating=False, has_files=bool(call.files))
+        if errors:
+            return self._form_error(errors)
+        return 200, self._edit_message(message, body, self._attachments_from(call))
+
+    def _webhook_delete(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        found = self._webhook_interaction(p)
+        if not isinstance(found, InteractionRecord):
+            return found
+        message = self._webhook_message(found, p["message_id"])
+        if message is None:
+            return 404, {"message": "Unknown Message", "code": 10008}
+        self.messages.pop(message["id"], None)
+        return 204, None
+
+    # ----------------------------------------------------------------------------------------------------------
+    # REST handlers: channels, guilds, scheduled events
+    # ----------------------------------------------------------------------------------------------------------
+
+    def _no_content(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        return 204, None
+
+    def _get_channel(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        payload = self._channel_payload(p["channel_id"])
+        return (200, payload) if payload else (404, {"message": "Unknown Channel", "code": 10003})
+
+    def _create_message(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        channel, guild = self._find_channel(p["channel_id"])
+        if channel is None:
+            return 404, {"message": "Unknown Channel", "code": 10003}
+        if channel.type in (2, 4, 13, 15):
+            return 400, {"message": "Cannot send messages in a non-text channel", "code": 50008}
+        body = call.json if isinstance(call.json, dict) else {}
+        errors = self._validate_message(body, creating=True, has_files=bool(call.files))
+        if errors:
+            return self._form_error(errors)
+        message = self._store_message(str(channel.id), body, guild_id=guild.id if guild else None,
+                                      attachments=self._attachments_from(call))
+        return 200, message
+
+    def _list_messages(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        if self._find_channel(p["channel_id"])[0] is None:
+            return 404, {"message": "Unknown Channel", "code": 10003}
+        limit = int(call.query.get("limit", "50"))
+        return 200, list(reversed(self.channel_messages(p["channel_id"])))[:limit]
+
+    def _channel_message(self, p: dict[str, str]) -> Optional[dict[str, Any]]:
+        message = self.messages.get(p["message_id"])
+        return message if message and message["channel_id"] == p["channel_id"] else None
+
+    def _get_message(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        message = self._channel_message(p)
+        return (200, message) if message else (404, {"message": "Unknown Message", "code": 10008})
+
+    def _edit_channel_message(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        message = self._channel_message(p)
+        if message is None:
+            return 404, {"message": "Unknown Message", "code": 10008}
+        body = call.json if isinstance(call.json, dict) else {}
+        errors = self._validate_message(body, creating=False, has_files=bool(call.files))
+        if errors:
+            return self._form_error(errors)
+        return 200, self._edit_message(message, body, self._attachments_from(call))
+
+    def _delete_channel_message(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        if self._channel_message(p) is None:
+            return 404, {"message": "Unknown Message", "code": 10008}
+        self.messages.pop(p["message_id"], None)
+        return 204, None
+
+    def _get_guild(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        guild = self.guild_by_id(p["guild_id"])
+        if guild is None:
+            return 404, {"message": "Unknown Guild", "code": 10004}
+        payload = guild.to_payload()
+        for gateway_only in ("members", "channels", "threads", "presences", "voice_states", "joined_at", "large",
+                             "member_count", "stage_instances", "guild_scheduled_events", "soundboard_sounds",
+                             "unavailable"):
+            payload.pop(gateway_only, None)
+        return 200, payload
+
+    def _get_guild_channels(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        guild = self.guild_by_id(p["guild_id"])
+        if guild is None:
+            return 404, {"message": "Unknown Guild", "code": 10004}
+        return 200, [c.to_payload(guild.id) for c in guild.channels]
+
+    def _get_member(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        guild = self.guild_by_id(p["guild_id"])
+        if guild is None:
+            return 404, {"message": "Unknown Guild", "code": 10004}
+        member = guild.member(int(p["user_id"]))
+        return (200, member.to_payload()) if member else (404, {"message": "Unknown Member", "code": 10007})
+
+    def _guild_events(self, guild_id: str) -> list[dict[str, Any]]:
+        return [e for e in self.scheduled_events.values() if e["guild_id"] == guild_id]
+
+    def _list_events(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        if self.guild_by_id(p["guild_id"]) is None:
+            return 404, {"message": "Unknown Guild", "code": 10004}
+        return 200, self._guild_events(p["guild_id"])
+
+    def _create_event(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        """Create a scheduled event; Discord caps a guild at 100 scheduled/active events (error 30038)."""
+        if self.guild_by_id(p["guild_id"]) is None:
+            return 404, {"message": "Unknown Guild", "code": 10004}
+        upcoming = [e for e in self._guild_events(p["guild_id"]) if e["status"] in (1, 2)]
+        if len(upcoming) >= 100:
+            return 400, {"message": "Maximum number of uncompleted guild scheduled events reached (100)", "code": 30038}
+        body = call.json if isinstance(call.json, dict) else {}
+        event = {
+            "description": None,
+            "channel_id": None,
+            "scheduled_end_time": None,
+            "entity_metadata": None,
+            "image": None,
+            "recurrence_rule": None,
+            "privacy_level": 2,
+            **body,
+            "id": self.new_id(),
+            "guild_id": p["guild_id"],
+            "creator_id": str(self.bot_user.id),
+            "creator": self.bot_user.to_payload(),
+            "entity_id": None,
+            "status": 1,
+            "user_count": 0,
+        }
+        self.scheduled_events[event["id"]] = event
+        return 200, event
+
+    def _get_event(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        event = self.scheduled_events.get(p["event_id"])
+        if event is None or event["guild_id"] != p["guild_id"]:
+            return 404, {"message": "Unknown Guild Scheduled Event", "code": 10070}
+        return 200, event
+
+    def _edit_event(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        event = self.scheduled_events.get(p["event_id"])
+        if event is None or event["guild_id"] != p["guild_id"]:
+            return 404, {"message": "Unknown Guild Scheduled Event", "code": 10070}
+        event.update(call.json if isinstance(call.json, dict) else {})
+        return 200, event
+
+    def _delete_event(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        event = self.scheduled_events.get(p["event_id"])
+        if event is None or event["guild_id"] != p["guild_id"]:
+            return 404, {"message": "Unknown Guild Scheduled Event", "code": 10070}
+        del self.scheduled_events[p["event_id"]]
+        return 204, None

@@ -1,0 +1,30 @@
+"""Which question a community gets: no repeat until its (filtered) bank is used up, then a new cycle."""
+
+from __future__ import annotations
+
+from core.tags import TagFilter
+
+
+async def test_no_repeat_until_the_filtered_bank_is_exhausted(services, clock):
+    community = await services.communities.get("console:cycle")
+    community = await services.communities.update(community, tag_filter=TagFilter(frozenset({"cardiovascular"})))
+    pool = {q.id for q in services.bank.available(community.id, community.tag_filter)}
+    assert len(pool) >= 3
+
+    seen = []
+    for _ in range(len(pool)):
+        post, question = await services.qotd.today(community)
+        seen.append(question.id)
+        clock.advance(days=1)
+    assert set(seen) == pool  # every question once, none twice
+
+    post, question = await services.qotd.today(community)
+    assert question.id in pool and question.id != seen[-1]  # a new cycle, not yesterday's again
+
+
+async def test_two_communities_draw_independently(services):
+    one = await services.communities.get("console:one")
+    two = await services.communities.get("console:two")
+    a, _ = await services.qotd.today(one)
+    b, _ = await services.qotd.today(two)
+    assert a.id != b.id and a.community_id != b.community_id

@@ -1,0 +1,64 @@
+"""Storage: migrations, group commit under concurrency, and all-or-nothing transactions."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from core.db import Database, GroupCommit
+from core.members import Member
+from core.migrations import MIGRATIONS
+
+
+async def test_migrations_are_versioned_and_idempotent(tmp_path):
+    path = str(tmp_path / "m.db")
+    for _ in range(2):
+        db = await Database(path).open()
+        (version,) = (await db.fetchone("PRAGMA user_version"))
+        mode = (await db.fetchone("PRAGMA journal_mode"))[0]
+        await db.close()
+        assert version == len(MIGRATIONS) and mode == "wal"
+
+
+async def test_a_failing_transaction_writes_nothing(services):
+    with pytest.raises(RuntimeError):
+        async with services.db.transaction() as conn:
+            await conn.execute("INSERT INTO members (id, created_at) VALUES ('console:x', 'now')")
+            raise RuntimeError("half-way")
+    assert await services.db.fetchall("SELECT * FROM members") == []
+
+
+async def test_concurrent_double_clicks_count_once_each(services):
+    community = await services.communities.get("console:load")
+    post, question = await services.qotd.today(community)
+    members = [Member(f"console:m{i}", f"m{i}") for i in range(150)]
+
+    async def click(member: Member, letter: str):
+        return await services.qotd.answer(post.id, member, letter, community.id)
+
+    results = await asyncio.gather(*(click(m, letter) for m in members for letter in ("A", "B")))
+    firsts = [r for r in results if not r.already]
+    assert len(firsts) == 150
+    assert all(r.choice == "A" for r in firsts)  # the first press of each member is the one that counts
+    assert all(r.already and r.choice == "A" for r in results if r.already)
+    rows = await services.db.fetchall("SELECT choice, COUNT(*) AS n FROM answers GROUP BY choice")
+    assert [(r["choice"], r["n"]) for r in rows] == [("A", 150)]
+
+
+async def test_group_commit_shares_commits_and_reports_failures():
+    flushes: list[int] = []
+
+    async def flush(batch: list[int]) -> list[int]:
+        flushes.append(len(batch))
+        await asyncio.sleep(0)
+        if 13 in batch:
+            raise ValueError("bad item")
+        return [x * 2 for x in batch]
+
+    group = GroupCommit(flush, max_batch=50)
+    results = await asyncio.gather(*(group.submit(i) for i in range(12)))
+    assert results == [i * 2 for i in range(12)] and len(flushes) < 12
+    outcome = await asyncio.gather(group.submit(13), group.submit(14), return_exceptions=True)
+    assert all(isinstance(o, ValueError) for o in outcome)
+    assert await group.submit(3) == 6  # the committer goes on after a failed batch
