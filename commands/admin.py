@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands.context import Context, channel_mention
 from commands.registry import Group, Option, command
+from core.community import Community
 from core.parsing import describe_delay, parse_clock, parse_delay, parse_zone, suggest_zones
 from core.qotd_views import settings_reply
 from core.replies import Reply, notice
@@ -11,6 +12,10 @@ from core.tags import parse_tag_filter, suggest_tags
 
 GROUP = Group("rounds", "Rounds settings for this community")
 REVEAL_SUGGESTIONS = ["immediately", "1h", "6h", "12h", "24h"]
+
+
+async def _change(ctx: Context, **settings: object) -> Community:
+    return await ctx.services.communities.update(await ctx.community(), **settings)
 
 
 async def _zones(ctx: Context, typed: str) -> list[str]:
@@ -36,7 +41,7 @@ async def show_settings(ctx: Context) -> Reply:
          Option("stop", "Stop daily posts", kind="boolean"), admin=True)
 async def set_channel(ctx: Context, channel: str | None = None, stop: bool = False) -> Reply:
     target = None if stop else (channel or ctx.channel_id)
-    await ctx.services.communities.update(await ctx.community(), channel_id=target)
+    await _change(ctx, channel_id=target)
     if target is None:
         return notice("Daily posts are off. Turn them back on with `/rounds channel`.")
     return notice(f"The question of the day will be posted in {channel_mention(target)}.")
@@ -45,14 +50,14 @@ async def set_channel(ctx: Context, channel: str | None = None, stop: bool = Fal
 @command("rounds time", "Set the local time the daily question is posted",
          Option("time", "24-hour time, e.g. 09:00", required=True, max_length=20), admin=True)
 async def set_time(ctx: Context, time: str) -> Reply:
-    community = await ctx.services.communities.update(await ctx.community(), post_time=parse_clock(time))
+    community = await _change(ctx, post_time=parse_clock(time))
     return notice(f"The daily question will be posted at {community.post_time:%H:%M} {community.timezone}.")
 
 
 @command("rounds timezone", "Set the community's time zone (IANA name)",
          Option("zone", "e.g. America/New_York, Asia/Karachi", required=True, max_length=64, suggest=_zones), admin=True)
 async def set_timezone(ctx: Context, zone: str) -> Reply:
-    community = await ctx.services.communities.update(await ctx.community(), timezone=parse_zone(zone))
+    community = await _change(ctx, timezone=parse_zone(zone))
     return notice(f"Time zone set to {community.timezone}; the daily question goes out at {community.post_time:%H:%M} there.")
 
 
@@ -60,7 +65,7 @@ async def set_timezone(ctx: Context, zone: str) -> Reply:
          Option("delay", "immediately, or a delay after posting like 12h or 90m", required=True, max_length=20, suggest=_delays),
          admin=True)
 async def set_reveal(ctx: Context, delay: str) -> Reply:
-    community = await ctx.services.communities.update(await ctx.community(), reveal_delay_minutes=parse_delay(delay))
+    community = await _change(ctx, reveal_delay_minutes=parse_delay(delay))
     return notice(f"Answers will be revealed {describe_delay(community.reveal_delay_minutes)}. Today's question keeps its reveal time.")
 
 
@@ -77,5 +82,5 @@ async def set_tags(ctx: Context, filter: str) -> Reply:
 @command("rounds admin-role", "Let members with this role change Rounds settings too",
          Option("role", "The role (leave empty to clear)", kind="role"), admin=True)
 async def set_admin_role(ctx: Context, role: str | None = None) -> Reply:
-    await ctx.services.communities.update(await ctx.community(), admin_role=role)
+    await _change(ctx, admin_role=role)
     return notice(f"Members with <@&{role}> can now change Rounds settings." if role else "Only server admins can change Rounds settings now.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands.context import Context
 from commands.registry import action, command
-from core.qotd_views import ANSWER_ACTION, feedback_reply, question_reply, stats_reply
+from core.qotd_views import ANSWER_ACTION, feedback_reply, question_reply, review_reply, stats_reply
 from core.replies import Reply
 
 
@@ -26,3 +26,9 @@ async def answer(ctx: Context, post_id: str, letter: str) -> Reply:
 async def my_stats(ctx: Context) -> Reply:
     stats = await ctx.services.qotd.stats(ctx.member.id, ctx.community_id)
     return stats_reply(stats, ctx.member.display, ctx.services.taxonomy)
+
+
+@command("qotd-review", "Past questions you missed or got wrong, oldest first")
+async def review(ctx: Context) -> Reply:
+    missed = await ctx.services.qotd.missed(ctx.member.id, await ctx.community())
+    return review_reply(missed, ctx.services.bank.get, ctx.services.taxonomy)

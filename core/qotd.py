@@ -225,6 +225,16 @@ class QotdService:
         rows = await self._db.fetchall("SELECT choice, COUNT(*) AS n FROM answers WHERE post_id = ? GROUP BY choice", (post_id,))
         return Distribution({row["choice"]: row["n"] for row in rows})
 
+    async def missed(self, member_id: str, community: Community) -> list[tuple[DailyPost, str | None]]:
+        """Past questions of the community this member skipped or got wrong, oldest first, with their answer."""
+        today = community.local_date(self._clock.now()).isoformat()
+        rows = await self._db.fetchall(
+            """SELECT p.*, a.choice AS choice, a.correct AS correct FROM daily_posts p
+               LEFT JOIN answers a ON a.post_id = p.id AND a.member_id = ?
+               WHERE p.community_id = ? AND p.local_date < ? AND (a.choice IS NULL OR a.correct = 0)
+               ORDER BY p.local_date""", (member_id, community.id, today))
+        return [(self._cache(DailyPost.from_row(row)), row["choice"]) for row in rows]
+
     async def stats(self, member_id: str, community_id: str) -> MemberStats:
         rows = await self._db.fetchall(
             """SELECT a.correct, q.system, q.disciplines FROM answers a

@@ -70,6 +70,22 @@ def distribution_text(distribution: Distribution | None, right: str) -> str:
     return "\n".join(lines) + f"\n{distribution.total} {noun}"
 
 
+def review_reply(missed: list[tuple[DailyPost, str | None]], bank_get, taxonomy: Taxonomy) -> Reply:
+    """The oldest missed question first: unanswered ones can still be answered; wrong ones show the explanation."""
+    if not missed:
+        return Reply(text="Nothing to review — you have answered every past question correctly. 🎉", private=True)
+    post, choice = missed[0]
+    question = bank_get(post.question_id)
+    left = f"{len(missed)} question{'s' if len(missed) != 1 else ''} to review"
+    if choice is None:
+        shown = question_reply(post, question, taxonomy, private=True)
+        return Reply(text=f"**Review** · {left}. You did not answer this one yet:", cards=shown.cards,
+                     buttons=shown.buttons, private=True)
+    return Reply(text=f"**Review** · {left}. You chose **{choice}** on {post.local_date:%a %d %b}:",
+                 cards=(question_reply(post, question, taxonomy).cards[0], explanation_card(question, None, taxonomy)),
+                 private=True)
+
+
 def stats_reply(stats: MemberStats, name: str, taxonomy: Taxonomy) -> Reply:
     if stats.overall.answered == 0:
         return Reply(text="You have not answered a question of the day here yet. Type `/qotd` to start.", private=True)

@@ -113,3 +113,25 @@ async def test_an_unknown_or_forged_button_is_harmless(console, dispatcher, serv
     reply = await dispatcher.press(alice.context, "something-else")
     assert "no longer in use" in reply.text
     assert await services.db.fetchall("SELECT * FROM answers") == []
+
+
+async def test_missed_questions_come_back_for_review(console, services, clock):
+    alice = console()
+    assert "Nothing to review" in (await alice.send("/qotd-review")).text
+    skipped = await alice.send("/qotd")  # day 1: seen, not answered
+    clock.advance(days=1)
+    shown = await alice.send("/qotd")  # day 2: answered wrongly
+    right = services.bank.get((await services.qotd.post(int(shown.buttons[0].args[0]))).question_id).answer
+    wrong = next(x for x in LETTERS if x != right)
+    await alice.send(f"[{wrong}]")
+    clock.advance(days=1)
+
+    review = await alice.send("/qotd-review")
+    assert "2 questions to review" in review.text and "did not answer" in review.text
+    assert review.buttons[0].custom_id == skipped.buttons[0].custom_id  # the oldest first, still answerable
+    first_right = services.bank.get((await services.qotd.post(int(skipped.buttons[0].args[0]))).question_id).answer
+    late = await alice.send(f"[{first_right}]")
+    assert "Correct" in late.text
+    review = await alice.send("/qotd-review")
+    assert "1 question to review" in review.text and f"You chose **{wrong}**" in review.text
+    assert review.cards[1].title == "Explanation" and not review.buttons
