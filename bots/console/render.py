@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 
 from core.replies import Reply
 
@@ -14,7 +15,8 @@ def plain(text: str) -> str:
     return _MENTION.sub(r"\1\2", _BOLD.sub(r"\1", text))
 
 
-def render(reply: Reply) -> str:
+def render(reply: Reply, width: int | None = None) -> str:
+    """With a width (an interactive terminal), card lines wrap under their bar instead of running off the edge."""
     lines: list[str] = []
     if reply.text:
         lines.append(plain(reply.text))
@@ -24,7 +26,9 @@ def render(reply: Reply) -> str:
         for field in card.fields:
             body.append(f"{plain(field.name)}:\n  " + plain(field.value).replace("\n", "\n  "))
         for block in body:
-            lines.extend(f"│ {line}".rstrip() for line in block.split("\n"))
+            for line in block.split("\n"):
+                wrapped = textwrap.wrap(line, width - 2, subsequent_indent="  " if line.startswith("• ") else "") if width else []
+                lines.extend(f"│ {part}".rstrip() for part in (wrapped or [line]))
         if card.footer:
             lines.append(f"│ — {plain(card.footer)}")
         lines.append("└─")

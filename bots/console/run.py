@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 from typing import TextIO
 
@@ -31,6 +32,7 @@ async def run_console(user: str, community: str, admin: bool, stdin: TextIO = sy
     services = await build(Settings.from_env(), notifier=PrintingNotifier(out))
     session = ConsoleSession(services, Dispatcher(load_catalog()), user=user, community=community, admin=admin)
     interactive = stdin.isatty()
+    width = shutil.get_terminal_size().columns if interactive else None
     try:
         await services.start_scheduler()
         if interactive:
@@ -44,7 +46,7 @@ async def run_console(user: str, community: str, admin: bool, stdin: TextIO = sy
                 break
             reply = await session.send(line)
             if reply is not None:
-                print(render(reply), file=out, flush=True)
+                print(render(reply, width), file=out, flush=True)
     finally:
         await services.close()
     return 0
