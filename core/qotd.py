@@ -134,14 +134,13 @@ class QotdService:
                 "SELECT question_id, cycle FROM daily_posts WHERE community_id = ? ORDER BY local_date", (community.id,))
             question_id, cycle = _pick(pool, [(r["question_id"], r["cycle"]) for r in history], f"{community.id}|{day}")
             scheduled = community.scheduled_at(day)
-            now = self._clock.now()
             immediate = community.reveal_delay_minutes == 0
-            reveal_at = scheduled + timedelta(minutes=community.reveal_delay_minutes)
+            # "Immediately" means on answering, even when /qotd is asked for before the posting time.
+            reveal_at = min(scheduled, self._clock.now()) if immediate else scheduled + timedelta(minutes=community.reveal_delay_minutes)
             rows = await conn.execute_fetchall(
                 """INSERT INTO daily_posts (community_id, local_date, question_id, cycle, scheduled_at, reveal_at, immediate)
                    VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *""",
-                (community.id, day.isoformat(), question_id, cycle, iso(scheduled), iso(min(reveal_at, now) if immediate else reveal_at), int(immediate)),
-            )
+                (community.id, day.isoformat(), question_id, cycle, iso(scheduled), iso(reveal_at), int(immediate)))
             return list(rows)[0]
 
     def _cache(self, post: DailyPost) -> DailyPost:
@@ -177,7 +176,7 @@ class QotdService:
         same transaction, so no press needs a query of its own."""
         keys = [(item.post_id, item.member.id) for item in batch]
         first: dict[tuple[int, str], _AnswerWrite] = {}
-        for key, item in zip(keys, batch):
+        for key, item in zip(keys, batch, strict=True):
             first.setdefault(key, item)
         unique = list(first.values())
         members = {item.member.id: item for item in unique}.values()
@@ -211,7 +210,7 @@ class QotdService:
             distributions[post_id][letter] = count
         claimed: set[tuple[int, str]] = set()
         results = []
-        for key, item in zip(keys, batch):
+        for key, item in zip(keys, batch, strict=True):
             fresh = key in went_in and key not in claimed
             claimed.add(key)
             results.append(_Recorded(fresh, standing.get(key, item.choice), Distribution(distributions[item.post_id])))

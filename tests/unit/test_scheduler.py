@@ -7,7 +7,6 @@ from datetime import datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 from core.bootstrap import build
-from core.clock import FrozenClock
 from core.notifier import CollectingNotifier
 from core.scheduler import announce_job_id
 from core.settings import Settings
