@@ -12,7 +12,7 @@ from pathlib import Path
 
 import content
 from core.clock import Clock, iso
-from core.db import Database
+from core.db import Database, Row
 from core.errors import UserError
 from core.questions import Problem, Question, parse_file
 from core.tags import TagFilter
@@ -31,7 +31,13 @@ class QuestionBank:
         """Sync the bundled files into the database, then index everything the database holds."""
         bundled = load_bundled(self.taxonomy)
         await self._store(bundled, community_id=None)
-        rows = await self._db.fetchall("SELECT id, community_id, body FROM questions")
+        self._index(await self._db.fetchall("SELECT id, community_id, body FROM questions"))
+
+    async def refresh(self, community_id: str) -> None:
+        """Pick up a community's questions imported by another process (`rounds content import` while the bot runs)."""
+        self._index(await self._db.fetchall("SELECT id, community_id, body FROM questions WHERE community_id = ?", (community_id,)))
+
+    def _index(self, rows: list[Row]) -> None:
         for row in rows:
             self._questions[row["id"]] = Question.from_dict(json.loads(row["body"]))
             self._owner[row["id"]] = row["community_id"]

@@ -124,6 +124,7 @@ class QotdService:
 
     async def _claim_day(self, community: Community, day: date) -> Row:
         """Pick and store the day's question in one transaction; a racing claim finds the row and uses it."""
+        await self.bank.refresh(community.id)
         pool = self.bank.require_available(community.id, community.tag_filter)
         async with self._db.transaction() as conn:
             found = await conn.execute_fetchall(

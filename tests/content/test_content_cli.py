@@ -88,3 +88,30 @@ async def assert_imported(db: str) -> None:
         assert "discord:42/club-001" in ours and "discord:42/club-001" not in theirs
     finally:
         await services.close()
+
+
+def test_a_running_bot_picks_up_an_import_on_its_next_day(tmp_path, monkeypatch):
+    db = str(tmp_path / "live.db")
+    monkeypatch.setenv("ROUNDS_DB", db)
+
+    async def scenario() -> None:
+        from datetime import datetime, timezone
+
+        from core.clock import FrozenClock
+
+        clock = FrozenClock(datetime(2026, 11, 24, 10, tzinfo=timezone.utc))
+        running = await build(Settings(db_path=db), clock=clock)
+        try:
+            community = await running.communities.get("discord:99")
+            community = await running.communities.update(community, tag_filter=TagFilter(frozenset({"cardiovascular"})))
+            good = write_json(tmp_path / "club.json", [GOOD])
+            await asyncio.to_thread(main, ["content", "import", str(good), "--community", "discord:99"])
+            seen = set()
+            for _ in range(8):
+                seen.add((await running.qotd.today(community))[1].id)
+                clock.advance(days=1)
+            assert "discord:99/club-001" in seen
+        finally:
+            await running.close()
+
+    asyncio.run(scenario())
