@@ -6,6 +6,7 @@ asks first, and announcing or revealing it in the channel is claimed once too, a
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import defaultdict
 from dataclasses import dataclass
@@ -108,6 +109,8 @@ class QotdService:
         self.bank = bank
         self.communities = communities
         self._posts: dict[int, DailyPost] = {}  # posts never change once made, so they are cached
+        self._by_day: dict[tuple[str, date], DailyPost] = {}
+        self._claiming: dict[tuple[str, date], asyncio.Future[DailyPost]] = {}
         self._answers: GroupCommit[_AnswerWrite, _Recorded] = GroupCommit(self._write_answers)
 
     # -- which question -------------------------------------------------------------------------------------------
@@ -116,11 +119,21 @@ class QotdService:
         return post, self.bank.get(post.question_id)
 
     async def post_for(self, community: Community, day: date) -> DailyPost:
+        """The day's post: from memory once known (a day's post never changes), else from the database, else claimed
+        by one task that every concurrent asker of the same day waits on (a morning burst claims once)."""
+        key = (community.id, day)
+        if key not in self._by_day:
+            claiming = self._claiming.get(key)
+            if claiming is None:
+                claiming = self._claiming[key] = asyncio.ensure_future(self._find_or_claim(community, day))
+                claiming.add_done_callback(lambda _: self._claiming.pop(key, None))
+            self._by_day[key] = self._cache(await asyncio.shield(claiming))
+        return self._by_day[key]
+
+    async def _find_or_claim(self, community: Community, day: date) -> DailyPost:
         row = await self._db.fetchone(
             "SELECT * FROM daily_posts WHERE community_id = ? AND local_date = ?", (community.id, day.isoformat()))
-        if row is None:
-            row = await self._claim_day(community, day)
-        return self._cache(DailyPost.from_row(row))
+        return DailyPost.from_row(row if row is not None else await self._claim_day(community, day))
 
     async def _claim_day(self, community: Community, day: date) -> Row:
         """Pick and store the day's question in one transaction; a racing claim finds the row and uses it."""

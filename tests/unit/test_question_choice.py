@@ -28,3 +28,13 @@ async def test_two_communities_draw_independently(services):
     a, _ = await services.qotd.today(one)
     b, _ = await services.qotd.today(two)
     assert a.id != b.id and a.community_id != b.community_id
+
+
+async def test_a_morning_burst_claims_the_day_once(services):
+    import asyncio
+
+    community = await services.communities.get("console:burst")
+    posts = await asyncio.gather(*(services.qotd.today(community) for _ in range(200)))
+    assert len({post.id for post, _ in posts}) == 1
+    rows = await services.db.fetchall("SELECT COUNT(*) AS n FROM daily_posts WHERE community_id = 'console:burst'")
+    assert rows[0]["n"] == 1
