@@ -1,0 +1,161 @@
+"""The catalog as Discord application commands, generated: no command has adapter code of its own.
+
+Each CommandSpec becomes an `app_commands.Command` whose callback is a closure with a generated `__signature__`
+(PLATFORMS.md): typed options, `Range` for bounds and lengths, `Literal` for up to 25 fixed choices, autocomplete
+where the option offers suggestions (or has more than 25 choices). A command path of two words becomes a
+subcommand of an `app_commands.Group`. The closures hand raw values to the caller's `run` and `suggest`, which
+go to the one Dispatcher: permissions, coercion and errors are not handled here.
+"""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal, Union
+
+import discord
+from discord import app_commands
+
+from bots.discord.render import clip
+from commands.registry import Catalog, CommandSpec, Option
+
+log = logging.getLogger(__name__)
+
+Run = Callable[[discord.Interaction, str, dict[str, Any]], Awaitable[None]]
+Suggest = Callable[[discord.Interaction, str, str, str], Awaitable[list[str]]]
+Bound = Union[app_commands.Command[Any, ..., Any], app_commands.Group]  # noqa: UP007 (a runtime alias)
+
+DESCRIPTION_LIMIT = 100
+CHOICES_LIMIT = 25
+COMMANDS_LIMIT = 100  # top-level commands an application may register
+OPTIONS_LIMIT = 25  # options (or subcommands) a command may have
+CHOICE_TEXT_LIMIT = 100
+STRING_LIMIT = 6000  # Discord's max_length ceiling for a string option
+
+
+class IdTransformer(app_commands.Transformer):
+    """A channel or role option handed on as its id string, the form commands/ expects. Reads the resolved data
+    Discord sends with the interaction, so it needs no guild cache."""
+
+    def __init__(self, kind: Literal["channel", "role"]) -> None:
+        self.kind = kind
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel if self.kind == "channel" else discord.AppCommandOptionType.role
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        # Rounds posts into channels: text and announcement channels are the ones that take messages.
+        return [discord.ChannelType.text, discord.ChannelType.news] if self.kind == "channel" else []
+
+    async def transform(self, interaction: discord.Interaction, value: Any, /) -> str:
+        return str(getattr(value, "id", value))  # unresolved, discord.py hands over the raw snowflake
+
+
+def bind(catalog: Catalog, run: Run, suggest: Suggest) -> list[Bound]:
+    """Every top-level name of the catalog as a Command or a Group of subcommands, in a stable order."""
+    bound: list[Bound] = []
+    for top in catalog.top_level()[:COMMANDS_LIMIT]:
+        subs = catalog.subcommands(top)
+        if not subs:
+            bound.append(build_command(catalog.commands[top], run, suggest, top_level=True))
+            continue
+        if top in catalog.commands:
+            log.warning("/%s has subcommands, so Discord cannot run it on its own; only its subcommands are bound", top)
+        declared = catalog.groups.get(top)
+        group = app_commands.Group(name=top, description=clip(declared.description if declared else top, DESCRIPTION_LIMIT),
+                                   guild_only=True)
+        for spec in subs[:OPTIONS_LIMIT]:
+            group.add_command(build_command(spec, run, suggest, top_level=False))
+        bound.append(group)
+    return bound
+
+
+def build_command(spec: CommandSpec, run: Run, suggest: Suggest, *, top_level: bool) -> app_commands.Command[Any, ..., Any]:
+    idents = {_identifier(option, index): option for index, option in enumerate(spec.options[:OPTIONS_LIMIT])}
+
+    async def callback(interaction: discord.Interaction, **values: Any) -> None:
+        raw = {idents[key].name: value for key, value in values.items() if value is not None}
+        await run(interaction, spec.name, raw)
+
+    params = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction)]
+    for ident, option in idents.items():
+        default = inspect.Parameter.empty if option.required else None
+        params.append(inspect.Parameter(ident, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=annotation_for(option),
+                                        default=default))
+    callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    app_commands.describe(**{i: clip(o.description, DESCRIPTION_LIMIT) or o.name for i, o in idents.items()})(callback)
+    renames = {ident: option.name for ident, option in idents.items() if ident != option.name}
+    if renames:
+        app_commands.rename(**renames)(callback)
+
+    command = app_commands.Command(name=spec.path[-1], description=clip(spec.description, DESCRIPTION_LIMIT) or spec.name,
+                                   callback=callback)
+    if top_level:
+        app_commands.guild_only()(command)  # a community is a server; subcommands inherit it from their group
+    for ident, option in idents.items():
+        if _wants_autocomplete(option):
+            command.autocomplete(ident)(_completer(spec, option, suggest))
+    return command
+
+
+def annotation_for(option: Option) -> Any:
+    """The Python annotation discord.py turns into the option's type, bounds and choices."""
+    if option.kind in ("channel", "role"):
+        return IdTransformer(option.kind)
+    if option.kind == "boolean":
+        return bool
+    if option.kind in ("integer", "number"):
+        number: type = int if option.kind == "integer" else float
+        low, high = option.min_value, option.max_value
+        if low is None and high is None:
+            return number
+        return app_commands.Range[number, _cast(number, low), _cast(number, high)]
+    if option.choices and len(option.choices) <= CHOICES_LIMIT:
+        return Literal[tuple(option.choices)]  # type: ignore[valid-type]
+    return app_commands.Range[str, None, min(option.max_length, STRING_LIMIT)]
+
+
+def _cast(number: type, value: float | None) -> Any:
+    return None if value is None else number(value)
+
+
+def _wants_autocomplete(option: Option) -> bool:
+    too_many_choices = len(option.choices) > CHOICES_LIMIT and option.kind == "text"
+    return too_many_choices or (option.suggest is not None and not option.choices and option.kind in ("text", "integer", "number"))
+
+
+def _completer(spec: CommandSpec, option: Option, suggest: Suggest) -> Callable[..., Awaitable[list[app_commands.Choice[Any]]]]:
+    async def complete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[Any]]:
+        if option.choices:
+            typed = str(current).strip().lower()
+            found = [c for c in option.choices if typed in c.lower()]
+        else:
+            found = await suggest(interaction, spec.name, option.name, str(current))
+        return _choices(option, found)
+    return complete
+
+
+def _choices(option: Option, suggestions: list[str]) -> list[app_commands.Choice[Any]]:
+    """At most 25; names and values within 100 characters; number options only get numbers."""
+    choices: list[app_commands.Choice[Any]] = []
+    for text in suggestions:
+        value: Any = text[:CHOICE_TEXT_LIMIT]
+        if option.kind in ("integer", "number"):
+            try:
+                value = int(text) if option.kind == "integer" else float(text)
+            except ValueError:
+                continue
+        choices.append(app_commands.Choice(name=clip(text, CHOICE_TEXT_LIMIT) or "?", value=value))
+        if len(choices) == CHOICES_LIMIT:
+            break
+    return choices
+
+
+def _identifier(option: Option, index: int) -> str:
+    """A Python parameter name for the option; names that are not identifiers are renamed back for Discord."""
+    name = option.name.replace("-", "_")
+    return name if name.isidentifier() and not keyword.iskeyword(name) and name != "interaction" else f"option_{index}"
