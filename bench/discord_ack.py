@@ -1,6 +1,6 @@
 """Ack latency of `/qotd` on Discord: the real discord.py client of Rounds against the local Discord stand-in.
 
-    /tmp/venv/bin/python bench/discord_ack.py [--n 300] [--members 100] [--rate 0]
+    python bench/discord_ack.py [--n 300] [--members 100] [--rate 0]
 
 Sends N `/qotd` interactions from many members (all at once with --rate 0, else that many a second) and reads
 each ack latency as the stand-in measured it: from INTERACTION_CREATE leaving the stand-in to the first callback
