@@ -6,7 +6,6 @@ database, the clock, the catalog and how commands are synced.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,7 +15,7 @@ from bots.discord.main import create_client
 from commands.registry import Catalog, load_catalog
 from core.clock import Clock
 from core.settings import Settings
-from tests.standins.discord_standin import DiscordStandIn
+from tests.standins.discord_standin import DiscordStandIn, client_running
 
 READY_TIMEOUT = 5.0
 GLOBAL_SYNC = Sync("global")
@@ -40,16 +39,5 @@ async def running_bot(standin: DiscordStandIn, db_path: str, *, clock: Clock | N
     """Start the bot, wait until it is ready, and always close it (before the stand-in stops)."""
     client = await create_client(Settings(db_path=db_path), sync=sync, catalog=catalog, clock=clock,
                                  defer_after=defer_after, guild_ready_timeout=0.05, **options)
-    task = asyncio.create_task(client.start(standin.token or "any-token"))
-    try:
-        ready = asyncio.create_task(client.ready_event.wait())
-        done, _ = await asyncio.wait({task, ready}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
-        if ready not in done:
-            ready.cancel()
-            if task in done:
-                task.result()  # re-raise why the client stopped
-            raise AssertionError("the Rounds client did not become ready against the stand-in")
-        yield client
-    finally:
-        await client.close()
-        await asyncio.wait_for(task, timeout=READY_TIMEOUT)
+    async with client_running(client, standin, READY_TIMEOUT) as running:
+        yield running

@@ -38,6 +38,7 @@ from tests.standins.discord_standin import (  # noqa: E402
     STUDY_HALL_CHANNEL_ID,
     DiscordStandIn,
     Permission,
+    client_running,
 )
 
 READY_TIMEOUT = 5.0
@@ -84,20 +85,9 @@ async def standin() -> AsyncIterator[DiscordStandIn]:
 @asynccontextmanager
 async def running(client: PlainBot, standin: DiscordStandIn) -> AsyncIterator[PlainBot]:
     """Run ``client`` against the stand-in until ready; always close it (before the stand-in stops)."""
-    task = asyncio.create_task(client.start(standin.token or "any-token"))
-    try:
-        ready = asyncio.create_task(client.ready_event.wait())
-        done, _ = await asyncio.wait({task, ready}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
-        if ready not in done:
-            ready.cancel()
-            if task in done:
-                task.result()  # re-raise why the client stopped
-            raise AssertionError("client did not become ready against the stand-in")
+    async with client_running(client, standin, READY_TIMEOUT):
         yield client
         assert client.errors == [], f"app command errors: {client.errors!r}"
-    finally:
-        await client.close()
-        await asyncio.wait_for(task, timeout=READY_TIMEOUT)
 
 
 @pytest.mark.asyncio

@@ -54,7 +54,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Optional, Union
@@ -2068,3 +2068,25 @@ class DiscordStandIn:
             return 404, {"message": "Unknown Guild Scheduled Event", "code": 10070}
         del self.scheduled_events[p["event_id"]]
         return 204, None
+
+
+CLIENT_READY_TIMEOUT = 5.0
+
+
+@contextlib.asynccontextmanager
+async def client_running(client: Any, standin: "DiscordStandIn", timeout: float = CLIENT_READY_TIMEOUT) -> AsyncIterator[Any]:
+    """Run a discord.py client (one with a ``ready_event`` set in ``on_ready``) against the stand-in until it is
+    ready; always close it, before the stand-in stops, or discord.py would try to reconnect."""
+    task = asyncio.create_task(client.start(standin.token or "any-token"))
+    try:
+        ready = asyncio.create_task(client.ready_event.wait())
+        done, _ = await asyncio.wait({task, ready}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if ready not in done:
+            ready.cancel()
+            if task in done:
+                task.result()  # re-raise why the client stopped
+            raise AssertionError("the client did not become ready against the stand-in")
+        yield client
+    finally:
+        await client.close()
+        await asyncio.wait_for(task, timeout=timeout)
