@@ -83,4 +83,4 @@ async def set_tags(ctx: Context, filter: str) -> Reply:
          Option("role", "The role (leave empty to clear)", kind="role"), admin=True)
 async def set_admin_role(ctx: Context, role: str | None = None) -> Reply:
     await _change(ctx, admin_role=role)
-    return notice(f"Members with <@&{role}> can now change Rounds settings." if role else "Only server admins can change Rounds settings now.")
+    return notice(f"Members with <@&{role}> can now change Rounds settings." if role else "Only community admins can change Rounds settings now.")

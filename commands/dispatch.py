@@ -29,7 +29,7 @@ class Dispatcher:
 
     async def _run(self, ctx: Context, spec: CommandSpec, raw: Mapping[str, Any]) -> Reply:
         if spec.admin and not ctx.may_administer(await ctx.community()):
-            raise UserError(f"Only server admins can use `/{spec.name}`. Ask an admin of this community to run it.")
+            raise UserError(f"Only community admins can use `/{spec.name}`. Ask an admin of this server or workspace to run it.")
         return await spec.handler(ctx, **coerce_all(spec, raw))
 
     async def press(self, ctx: Context, custom_id: str) -> Reply:

@@ -58,4 +58,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX answers_by_member ON answers (member_id);
     """,
+    # 2: inbound deliveries claimed once (a platform's retry of an event or interaction must never count twice)
+    """
+    CREATE TABLE deliveries (
+        key         TEXT PRIMARY KEY,
+        received_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX deliveries_by_time ON deliveries (received_at);
+    """,
 ]
