@@ -228,7 +228,7 @@ async def test_an_admin_command_is_refused_for_a_member_without_manage_server(st
         refused = await command(standin, "rounds time", {"time": "07:30"}, user=MEMBER_USER_ID)
         assert refused.status == 200 and refused.json["type"] == 4
         assert data_of(refused)["flags"] & EPHEMERAL
-        assert data_of(refused)["content"].startswith("Only server admins can use `/rounds time`")
+        assert data_of(refused)["content"].startswith("Only community admins can use `/rounds time`")
         community = await bot.services.communities.get(COMMUNITY)
         assert f"{community.post_time:%H:%M}" == "09:00"  # nothing was written
 
@@ -250,7 +250,7 @@ async def test_an_admin_subcommand_works_with_manage_server_or_the_configured_ro
                                 member_permissions=EVERYONE_PERMISSIONS)
         assert data_of(by_role)["content"] == "The daily question will be posted at 08:15 UTC."
         no_role = await command(standin, "rounds time", {"time": "06:00"}, user=MEMBER_USER_ID)
-        assert data_of(no_role)["content"].startswith("Only server admins")
+        assert data_of(no_role)["content"].startswith("Only community admins")
 
 
 # --- autocomplete ---------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ async def settings_row(services) -> Community:
 async def test_members_are_refused_and_nothing_changes(console, services, line):
     before = await settings_row(services)
     reply = await console("mallory").send(line)
-    assert reply.private and "Only server admins" in reply.text
+    assert reply.private and "Only community admins" in reply.text
     assert await settings_row(services) == before
 
 

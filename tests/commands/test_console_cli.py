@@ -24,7 +24,7 @@ def test_console_is_scriptable(tmp_path):
 
 def test_console_admin_flag_and_a_shared_database(tmp_path):
     refused = run_console(tmp_path, "/rounds time 07:00\n", "--user", "bob")
-    assert "Only server admins" in refused.stdout
+    assert "Only community admins" in refused.stdout
     allowed = run_console(tmp_path, "/rounds time 07:00\n/rounds settings\n", "--user", "ada", "--admin")
     assert "07:00 UTC" in allowed.stdout
     assert os.path.exists(tmp_path / "console.db")
