@@ -35,7 +35,7 @@ class Services:
         await self.scheduler.start()
 
     async def close(self) -> None:
-        self.scheduler.shutdown()
+        await self.scheduler.shutdown()
         await self.db.close()
 
 

@@ -86,11 +86,13 @@ class CommunityStore:
         unknown = set(changes) - _COLUMNS
         if unknown:
             raise ValueError(f"unknown community settings: {unknown}")
-        updated = replace(community, **changes)  # type: ignore[arg-type]
-        values = {key: _column_value(key, getattr(updated, key)) for key in changes}
+        values = {key: _column_value(key, getattr(replace(community, **changes), key)) for key in changes}  # type: ignore[arg-type]
         assignments = ", ".join(f"{key} = ?" for key in values)
-        await self._db.execute(f"UPDATE communities SET {assignments} WHERE id = ?", (*values.values(), community.id))
-        self._cache[community.id] = updated
+        async with self._db.transaction() as conn:
+            rows = await conn.execute_fetchall(
+                f"UPDATE communities SET {assignments} WHERE id = ? RETURNING *", (*values.values(), community.id))
+        # The row as stored, not the caller's snapshot plus changes: two admins changing settings at once both stick.
+        updated = self._cache[community.id] = Community.from_row(list(rows)[0])
         for listener in self._listeners:
             await listener(updated)
         return updated

@@ -5,6 +5,7 @@ Each duty claims its row before delivering, so a double fire (DST, a restart, tw
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from core.community import CommunityStore
 from core.notifier import Notifier
 from core.qotd import DailyPost, QotdService
 from core.qotd_views import question_reply, reveal_reply
+from core.replies import Reply
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +43,8 @@ class DailyDuties:
         if not await self.qotd.claim(post.id, "announce"):
             return None
         question = self.qotd.bank.get(post.question_id)
-        try:
-            await self.notifier.post(community.id, community.channel_id, question_reply(post, question, self.qotd.bank.taxonomy))
-        except Exception:
-            await self.qotd.release(post.id, "announce")
-            raise
+        await self._deliver(post.id, "announce", community.id, community.channel_id,
+                            question_reply(post, question, self.qotd.bank.taxonomy))
         log.info("announced QOTD %s for %s on %s", post.question_id, community.id, day)
         return Announced(post, community.channel_id)
 
@@ -59,12 +58,18 @@ class DailyDuties:
             return False
         question = self.qotd.bank.get(post.question_id)
         distribution = await self.qotd.distribution(post.id)
-        try:
-            await self.notifier.post(community.id, community.channel_id, reveal_reply(post, question, distribution, self.qotd.bank.taxonomy))
-        except Exception:
-            await self.qotd.release(post.id, "reveal")
-            raise
+        await self._deliver(post.id, "reveal", community.id, community.channel_id,
+                            reveal_reply(post, question, distribution, self.qotd.bank.taxonomy))
         return True
+
+    async def _deliver(self, post_id: int, what: str, community_id: str, channel_id: str, reply: Reply) -> None:
+        """Post what was claimed; if delivery fails or is cancelled (a restart mid-post), give the claim back so the
+        catch-up posts it rather than losing the day."""
+        try:
+            await self.notifier.post(community_id, channel_id, reply)
+        except BaseException:
+            await asyncio.shield(self.qotd.release(post_id, what))
+            raise
 
     async def catch_up(self) -> list[DailyPost]:
         """After a restart: today's post if its time passed while down (same local day only), and overdue reveals.

@@ -72,16 +72,24 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """All or nothing: the body's statements commit together or not at all, and no other write interleaves."""
+        """All or nothing: the body's statements commit together or not at all, and no other write interleaves.
+
+        A cancelled caller or a failed COMMIT must not leave the shared writer inside a transaction (every later
+        write would fail), so the rollback runs shielded whatever interrupted us, BEGIN included."""
         async with self._write_lock:
             conn = self.writer
-            await conn.execute("BEGIN IMMEDIATE")
             try:
+                await conn.execute("BEGIN IMMEDIATE")
                 yield conn
+                await conn.execute("COMMIT")
             except BaseException:
-                await conn.execute("ROLLBACK")
+                await asyncio.shield(self._rollback(conn))
                 raise
-            await conn.execute("COMMIT")
+
+    @staticmethod
+    async def _rollback(conn: aiosqlite.Connection) -> None:
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         if self._reader is None:
@@ -130,10 +138,15 @@ class GroupCommit(Generic[T, R]):
                 batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
                 try:
                     results = await self._flush([item for item, _ in batch])
-                except Exception as error:  # every waiter learns of the failure; the worker goes on
+                except BaseException as error:  # every waiter learns of the failure; the worker goes on
                     for _, future in batch:
                         if not future.done():
-                            future.set_exception(error)
+                            future.set_exception(error if isinstance(error, Exception) else asyncio.CancelledError())
+                    if not isinstance(error, Exception):
+                        for _, future in self._pending:  # shutting down: nobody will flush these
+                            future.cancel()
+                        self._pending = []
+                        raise
                     continue
                 for (_, future), result in zip(batch, results, strict=True):
                     if not future.done():

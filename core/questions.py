@@ -17,6 +17,7 @@ from core.taxonomy import Taxonomy
 
 LETTERS = ("A", "B", "C", "D", "E")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
+MENTION_MARKUP = re.compile(r"<[@#!]")  # platform mentions; questions are posted publicly, so they must ping no one
 LIMITS = {"stem": (80, 1500), "option": 200, "explanation": 600, "objective": 600, "lead_in": 300}
 CSV_COLUMNS = (
     ["id", "step", "system", "disciplines", "competency", "stem", "lead_in"]
@@ -92,6 +93,8 @@ def validate(data: Any, taxonomy: Taxonomy) -> list[str]:
             problems.append(f"{name}: missing or empty")
         elif not lo <= len(value) <= hi:
             problems.append(f"{name}: {len(value)} characters, must be {lo}–{hi}")
+        elif MENTION_MARKUP.search(value):
+            problems.append(f"{name}: must not contain mention markup like <@…>, <#…> or <!…>")
 
     qid = data.get("id")
     if not isinstance(qid, str) or not ID_PATTERN.match(qid):

@@ -6,7 +6,10 @@ moment. A periodic sweep re-runs the catch-up, so a missed fire (event loop stal
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -26,6 +29,7 @@ class Scheduler:
     def __init__(self, duties: DailyDuties, aps: AsyncIOScheduler | None = None) -> None:
         self.duties = duties
         self.aps = aps or AsyncIOScheduler(timezone=timezone.utc)
+        self._running: set[asyncio.Task[None]] = set()  # jobs in flight, so shutdown can let them give claims back
 
     async def start(self) -> None:
         """Must run inside the event loop the bot uses."""
@@ -36,9 +40,23 @@ class Scheduler:
             self.plan(community)
         await self.sweep()
 
-    def shutdown(self) -> None:
+    async def shutdown(self, grace: float = 5.0) -> None:
+        """Stop waking jobs; jobs in flight are cancelled by APScheduler and given a moment to release their claims
+        before the database closes under them."""
         if self.aps.running:
             self.aps.shutdown(wait=False)
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=grace)
+
+    @asynccontextmanager
+    async def _tracked(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            yield
+        finally:
+            self._running.discard(task)  # type: ignore[arg-type]
 
     def plan(self, community: Community) -> None:
         """One cron job per community at its local posting time; CronTrigger keeps it local across DST."""
@@ -57,33 +75,36 @@ class Scheduler:
         await self.announce(community.id)
 
     async def announce(self, community_id: str) -> None:
-        try:
-            announced = await self.duties.announce(community_id)
-        except Exception:
-            log.exception("posting the question of the day failed for %s", community_id)
-            return
-        if announced:
-            self.plan_reveal(announced.post)
+        async with self._tracked():
+            try:
+                announced = await self.duties.announce(community_id)
+            except Exception:
+                log.exception("posting the question of the day failed for %s", community_id)
+                return
+            if announced:
+                self.plan_reveal(announced.post)
 
     def plan_reveal(self, post: DailyPost) -> None:
         if post.immediate:
             return
-        run_at = max(post.reveal_at, datetime.now(timezone.utc))
+        run_at = max(post.reveal_at, datetime.now(timezone.utc))  # APScheduler runs on the wall clock, not ours
         self.aps.add_job(self.reveal, DateTrigger(run_at), id=f"reveal:{post.id}", args=[post.id],
                          replace_existing=True, misfire_grace_time=None)
 
     async def reveal(self, post_id: int) -> None:
-        try:
-            await self.duties.reveal(post_id)
-        except Exception:
-            log.exception("revealing post %s failed", post_id)
+        async with self._tracked():
+            try:
+                await self.duties.reveal(post_id)
+            except Exception:
+                log.exception("revealing post %s failed", post_id)
 
     async def sweep(self) -> None:
-        try:
-            for post in await self.duties.catch_up():
-                self.plan_reveal(post)
-        except Exception:
-            log.exception("catch-up sweep failed")
+        async with self._tracked():
+            try:
+                for post in await self.duties.catch_up():
+                    self.plan_reveal(post)
+            except Exception:
+                log.exception("catch-up sweep failed")
 
 
 def announce_job_id(community_id: str) -> str:

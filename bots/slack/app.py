@@ -341,8 +341,8 @@ class SlackAdapter:
             return cached[1]
         try:
             user = (await self.client.users_info(user=user_id))["user"]
-        except SlackApiError as error:
-            log.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
+        except Exception as error:  # an API refusal or the network: not an admin this time, and not cached
+            log.warning("users.info failed for %s: %s", user_id, _why(error))
             return False
         flag = bool(user.get("is_admin") or user.get("is_owner"))
         if len(self._admins) > 10_000:
@@ -357,8 +357,8 @@ class SlackAdapter:
             return ()
         try:
             members = (await self.client.usergroups_users_list(usergroup=community.admin_role)).get("users") or []
-        except SlackApiError as error:
-            log.warning("usergroups.users.list failed for %s: %s", community.admin_role, error.response.get("error"))
+        except Exception as error:
+            log.warning("usergroups.users.list failed for %s: %s", community.admin_role, _why(error))
             return ()
         return (community.admin_role,) if user_id in members else ()
 
@@ -386,12 +386,17 @@ class SlackAdapter:
             if channel_id:
                 await self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=message.text, blocks=message.blocks)
                 return
-        except SlackApiError as error:
-            log.info("posting a reply in %s failed (%s); sending it directly", channel_id, error.response.get("error"))
+        except Exception as error:
+            log.info("posting a reply in %s failed (%s); sending it directly", channel_id, _why(error))
         try:
             await self.client.chat_postMessage(channel=user_id, **message.post())
-        except SlackApiError as error:
-            log.warning("a reply to %s could not be delivered: %s", user_id, error.response.get("error"))
+        except Exception as error:
+            log.warning("a reply to %s could not be delivered: %s", user_id, _why(error))
+
+
+def _why(error: Exception) -> str:
+    """Slack's error code, or the kind of failure: never the request, which may carry a token or response_url."""
+    return str(error.response.get("error")) if isinstance(error, SlackApiError) else type(error).__name__
 
 
 async def create_adapter(settings: Settings, config: SlackConfig, *, clock: Clock | None = None,

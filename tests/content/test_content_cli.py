@@ -33,13 +33,15 @@ def write_json(path: Path, questions: list[dict]) -> Path:
 
 def test_check_reports_every_problem_with_its_place(tmp_path, capsys):
     bad = dict(GOOD, id="club-002", step="step9", options={"A": "x"}, lead_in="no question mark")
-    file = write_json(tmp_path / "club.json", [GOOD, bad, dict(GOOD)])
+    pinging = dict(GOOD, id="club-003", stem=GOOD["stem"] + " Ask <!channel> and <@&123> for help.")
+    file = write_json(tmp_path / "club.json", [GOOD, bad, dict(GOOD), pinging])
     assert main(["content", "check", str(file)]) == 1
     err = capsys.readouterr().err
     assert "question 2 (club-002), field step" in err
     assert "question 2 (club-002), field options" in err
     assert "question 2 (club-002), field lead_in" in err
     assert "question 3 (club-001), field id: duplicate id" in err
+    assert "question 4 (club-003), field stem: must not contain mention markup" in err
     assert "nothing imported" in err
 
 

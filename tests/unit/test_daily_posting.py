@@ -6,6 +6,7 @@ the claim in the database is what keeps the post single.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -136,3 +137,27 @@ async def test_reveal_posts_once_after_its_time_and_after_a_restart(db_path):
     kinds = [reply.cards[0].title for _, _, reply in notifier.posts]
     assert kinds[0].startswith("Question of the day") and kinds[1].startswith("Answer revealed")
     assert len(kinds) == 2
+
+
+async def test_a_restart_during_the_post_gives_the_day_back(services, clock, notifier):
+    clock.set(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
+    community = await configure(services, "UTC", time(9, 0))
+    clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    delivering = asyncio.Event()
+
+    class Hanging:
+        async def post(self, *args):
+            delivering.set()
+            await asyncio.sleep(30)
+
+    services.duties.notifier = Hanging()
+    task = asyncio.create_task(services.scheduler.announce(community.id))
+    await delivering.wait()
+    task.cancel()  # the process is stopped mid-post
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    row = await services.db.fetchone("SELECT announced_at FROM daily_posts")
+    assert row["announced_at"] is None  # the claim was given back …
+    services.duties.notifier = notifier
+    assert await services.duties.announce(community.id) is not None  # … so the catch-up posts it
+    assert len(notifier.posts) == 1

@@ -62,3 +62,51 @@ async def test_group_commit_shares_commits_and_reports_failures():
     outcome = await asyncio.gather(group.submit(13), group.submit(14), return_exceptions=True)
     assert all(isinstance(o, ValueError) for o in outcome)
     assert await group.submit(3) == 6  # the committer goes on after a failed batch
+
+
+async def test_a_cancelled_transaction_leaves_the_writer_usable(services):
+    entered = asyncio.Event()
+
+    async def slow_write():
+        async with services.db.transaction() as conn:
+            await conn.execute("INSERT INTO members (id, created_at) VALUES ('console:half', 'now')")
+            entered.set()
+            await asyncio.sleep(10)
+
+    task = asyncio.create_task(slow_write())
+    await entered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await services.db.execute("INSERT INTO members (id, created_at) VALUES ('console:next', 'now')") == 1
+    ids = [r["id"] for r in await services.db.fetchall("SELECT id FROM members")]
+    assert ids == ["console:next"]  # the cancelled write is gone, the next one went in
+
+
+async def test_concurrent_setting_changes_both_stick(services):
+    community = await services.communities.get("console:race")
+    from datetime import time
+
+    await asyncio.gather(services.communities.update(community, timezone="Asia/Tokyo"),
+                         services.communities.update(community, post_time=time(6, 0)))
+    cached = await services.communities.get("console:race")
+    row = await services.db.fetchone("SELECT timezone, post_time FROM communities WHERE id = 'console:race'")
+    assert (cached.timezone, cached.post_time.strftime("%H:%M")) == (row["timezone"], row["post_time"]) == ("Asia/Tokyo", "06:00")
+
+
+async def test_waiters_are_not_left_hanging_when_the_committer_is_cancelled():
+    started = asyncio.Event()
+
+    async def flush(batch: list[int]) -> list[int]:
+        started.set()
+        await asyncio.sleep(10)
+        return batch
+
+    group = GroupCommit(flush)
+    first = asyncio.create_task(group.submit(1))
+    await started.wait()
+    second = asyncio.create_task(group.submit(2))
+    await asyncio.sleep(0)
+    group._worker.cancel()  # what a shutdown does to a task in flight
+    results = await asyncio.wait_for(asyncio.gather(first, second, return_exceptions=True), timeout=2)
+    assert all(isinstance(r, asyncio.CancelledError) for r in results)
