@@ -1,6 +1,6 @@
 """Ack latency of `/qotd` on Discord: the real discord.py client of Rounds against the local Discord stand-in.
 
-    python bench/discord_ack.py [--n 300] [--members 100] [--rate 0]
+    python -m bench.discord_ack [--n 300] [--members 100] [--rate 0]
 
 Sends N `/qotd` interactions from many members (all at once with --rate 0, else that many a second) and reads
 each ack latency as the stand-in measured it: from INTERACTION_CREATE leaving the stand-in to the first callback
@@ -15,14 +15,9 @@ import argparse
 import asyncio
 import math
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from bots.discord.client import Sync
 from tests.adapters.discord_harness import running_bot

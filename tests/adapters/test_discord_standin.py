@@ -10,10 +10,8 @@ client and stand-in and tears both down, so the tests are independent and order 
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, Optional
 
 import aiohttp
@@ -24,12 +22,7 @@ import pytest
 import pytest_asyncio
 from discord import app_commands
 
-# pytest's default import mode may put only this file's folder on sys.path; the stand-in lives under the repo root.
-_ROOT = Path(__file__).resolve().parents[2]
-if str(_ROOT) not in sys.path:
-    sys.path.insert(0, str(_ROOT))
-
-from tests.standins.discord_standin import (  # noqa: E402
+from tests.standins.discord_standin import (
     APPLICATION_ID,
     BOT_USER_ID,
     GENERAL_CHANNEL_ID,

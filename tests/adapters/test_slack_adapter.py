@@ -25,17 +25,13 @@ import pytest
 from aiohttp import ClientSession
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-_ROOT = Path(__file__).resolve().parents[2]
-if str(_ROOT) not in sys.path:
-    sys.path.insert(0, str(_ROOT))
-
-from bots.slack.app import EVENTS_PATH, SlackAdapter, SlackConfig, create_adapter  # noqa: E402
-from bots.slack.main import run, serve_http  # noqa: E402
-from bots.slack.render import MAX_BLOCKS, MAX_FIELDS, MAX_SECTION, render  # noqa: E402
-from core.clock import FrozenClock  # noqa: E402
-from core.replies import Button, Card, Field, Reply  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from tests.standins.slack_standin import (  # noqa: E402
+from bots.slack.app import EVENTS_PATH, SlackAdapter, SlackConfig, create_adapter
+from bots.slack.main import run, serve_http
+from bots.slack.render import MAX_BLOCKS, MAX_FIELDS, MAX_SECTION, render
+from core.clock import FrozenClock
+from core.replies import Button, Card, Field, Reply
+from core.settings import Settings
+from tests.standins.slack_standin import (
     ADMIN_ID,
     DEFAULT_CHANNEL_ID,
     MEMBER_ID,
@@ -47,6 +43,8 @@ from tests.standins.slack_standin import (  # noqa: E402
     serve_web_app,
     validate_blocks,
 )
+
+_ROOT = Path(__file__).resolve().parents[2]  # the repository, where subprocesses run
 
 SECRET = "adapter-signing-secret"
 BOT_TOKEN = "xoxb-adapter-bot-token"

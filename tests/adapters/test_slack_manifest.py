@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import re
-import sys
 from argparse import Namespace
 from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # the stand-in lives under tests/, which only the rootdir conftest puts on the path
-    sys.path.insert(0, str(ROOT))
+from bots.cli import main as cli
+from bots.slack.app import EVENTS_PATH, SlackConfig, create_adapter
+from bots.slack.main import run
+from bots.slack.manifest import (
+    BOT_SCOPES,
+    MAX_COMMAND,
+    MAX_DESCRIPTION,
+    MAX_USAGE_HINT,
+    manifest,
+    manifest_yaml,
+)
+from commands.registry import load_catalog
+from core.settings import Settings
+from tests.standins.slack_standin import SlackStandIn, serve_web_app
 
-from bots.cli import main as cli  # noqa: E402
-from bots.slack.app import EVENTS_PATH, SlackConfig, create_adapter  # noqa: E402
-from bots.slack.manifest import BOT_SCOPES, MAX_COMMAND, MAX_DESCRIPTION, MAX_USAGE_HINT, manifest, manifest_yaml  # noqa: E402
-from bots.slack.main import run  # noqa: E402
-from commands.registry import load_catalog  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from tests.standins.slack_standin import SlackStandIn, serve_web_app  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]  # the repository, where manifest.yml lives
 
 
 def test_every_command_is_declared_and_nothing_else() -> None:
