@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from commands.registry import load_catalog
 from core.bootstrap import build
 from core.members import Member
 from core.settings import Settings
+from tests.standins.latency import LatencyStats
 
 
 async def raw_rate(path: Path, n: int) -> float:
@@ -76,13 +76,11 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as folder:
         raw = await raw_rate(Path(folder) / "raw.db", args.n)
         full, latencies, stored = await full_path_rate(Path(folder) / "full.db", args.n, args.concurrency)
-    latencies.sort()
     print(f"answers per path:                  {args.n} ({args.concurrency} members at once)")
     print(f"raw aiosqlite, 1 INSERT + COMMIT:  {raw:,.0f} rows/s")
     print(f"full path (dispatch→service→db):   {full:,.0f} answers/s   ({stored} rows stored)")
     print(f"ratio full/raw:                    {full / raw:.2f}x")
-    print(f"full-path press latency:           p50 {statistics.median(latencies) * 1000:.1f} ms, "
-          f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.1f} ms")
+    print(f"full-path press latency:           {LatencyStats.from_samples(latencies).describe()}")
     if stored != args.n:
         raise SystemExit(f"expected {args.n} stored answers, found {stored}")
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -22,11 +20,7 @@ from pathlib import Path
 from bots.discord.client import Sync
 from tests.adapters.discord_harness import running_bot
 from tests.standins.discord_standin import DiscordStandIn, UserSpec
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+from tests.standins.latency import LatencyStats
 
 
 async def bench(n: int, members: int, rate: float) -> int:
@@ -56,9 +50,9 @@ async def bench(n: int, members: int, rate: float) -> int:
     if not latencies:
         print("no interaction was acknowledged")
         return 1
-    ms = [x * 1000 for x in latencies]
+    stats = LatencyStats.from_samples(latencies)
     print(f"/qotd x {n} from {members} members, {'burst' if rate <= 0 else f'{rate:g}/s'}: "
-          f"ack median {statistics.median(ms):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, max {max(ms):.1f} ms; "
+          f"ack {stats.describe()}; "
           f"{len(latencies) / max(finished - started, 1e-9):.0f} interactions/s; "
           f"{failed} not acknowledged within Discord's 3 s")
     return 0 if failed == 0 else 1

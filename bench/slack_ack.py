@@ -20,7 +20,12 @@ from pathlib import Path
 
 from bots.slack.app import EVENTS_PATH, SlackConfig, create_adapter
 from core.settings import Settings
-from tests.standins.slack_standin import LatencyStats, SlackStandIn, SlackUser, serve_web_app
+from tests.standins.slack_standin import (
+    LatencyStats,
+    SlackStandIn,
+    SlackUser,
+    serve_web_app,
+)
 
 SECRET = "bench-signing-secret"
 

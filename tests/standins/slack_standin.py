@@ -32,9 +32,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import math
 import secrets
-import statistics
 import time
 import urllib.parse
 import uuid
@@ -48,6 +46,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import ClientSession, ClientTimeout, WSCloseCode, WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
+
+from tests.standins.latency import LatencyStats
 
 __all__ = [
     "ADMIN_ID",
@@ -275,25 +275,6 @@ class SocketAck:
     def latency(self) -> float | None:
         """Seconds from pushing the envelope to receiving its ack; None for an ack of an unknown envelope."""
         return None if self.sent_at is None else self.acked_at - self.sent_at
-
-
-@dataclass(frozen=True)
-class LatencyStats:
-    """Summary of ack latencies in seconds; ``p99`` uses the nearest-rank method (no interpolation)."""
-
-    count: int
-    median: float
-    p99: float
-    max: float
-
-    @classmethod
-    def from_samples(cls, samples: Iterable[float]) -> LatencyStats:
-        """Summarise samples; raises ValueError on none, because a latency claim needs at least one sample."""
-        ordered = sorted(samples)
-        if not ordered:
-            raise ValueError("no latency samples recorded")
-        rank = max(1, math.ceil(0.99 * len(ordered)))
-        return cls(len(ordered), statistics.median(ordered), ordered[rank - 1], ordered[-1])
 
 
 @dataclass
