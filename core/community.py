@@ -14,8 +14,7 @@ from core.clock import Clock, iso
 from core.db import Database, Row
 from core.tags import TagFilter
 
-DEFAULT_POST_TIME = "09:00"
-DEFAULT_TIMEZONE = "UTC"
+DEFAULT_TIMEZONE = "UTC"  # the same defaults as the communities table (migration 1)
 DEFAULT_REVEAL_DELAY_MINUTES = 12 * 60
 
 

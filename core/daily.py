@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 
 from core.clock import Clock
 from core.community import CommunityStore
@@ -19,12 +18,6 @@ from core.replies import Reply
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Announced:
-    post: DailyPost
-    channel_id: str
-
-
 class DailyDuties:
     def __init__(self, qotd: QotdService, communities: CommunityStore, notifier: Notifier, clock: Clock) -> None:
         self.qotd = qotd
@@ -32,7 +25,7 @@ class DailyDuties:
         self.notifier = notifier
         self.clock = clock
 
-    async def announce(self, community_id: str) -> Announced | None:
+    async def announce(self, community_id: str) -> DailyPost | None:
         """Post today's question if its local time has come and nobody has posted it yet."""
         community = await self.communities.get(community_id)
         now = self.clock.now()
@@ -46,7 +39,7 @@ class DailyDuties:
         await self._deliver(post.id, "announce", community.id, community.channel_id,
                             question_reply(post, question, self.qotd.bank.taxonomy))
         log.info("announced QOTD %s for %s on %s", post.question_id, community.id, day)
-        return Announced(post, community.channel_id)
+        return post
 
     async def reveal(self, post_id: int) -> bool:
         """Post the answer, explanation and distribution once the reveal time has passed."""

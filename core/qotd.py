@@ -21,6 +21,9 @@ from core.members import Member
 from core.questions import LETTERS, Question
 
 
+_CLAIM_COLUMNS = {"announce": "announced_at", "reveal": "revealed_at"}  # a fixed list: never user input in SQL
+
+
 @dataclass(frozen=True)
 class DailyPost:
     id: int
@@ -265,15 +268,14 @@ class QotdService:
     # -- channel posts (claimed once) -----------------------------------------------------------------------------
     async def claim(self, post_id: int, what: str) -> bool:
         """Claim announcing ('announced_at') or revealing ('revealed_at') a post; only one caller ever wins."""
-        column = {"announce": "announced_at", "reveal": "revealed_at"}[what]
+        column = _CLAIM_COLUMNS[what]
         changed = await self._db.execute(
             f"UPDATE daily_posts SET {column} = ? WHERE id = ? AND {column} IS NULL", (iso(self._clock.now()), post_id))
         return changed == 1
 
     async def release(self, post_id: int, what: str) -> None:
         """Give a claim back when delivery failed, so the next attempt can post."""
-        column = {"announce": "announced_at", "reveal": "revealed_at"}[what]
-        await self._db.execute(f"UPDATE daily_posts SET {column} = NULL WHERE id = ?", (post_id,))
+        await self._db.execute(f"UPDATE daily_posts SET {_CLAIM_COLUMNS[what]} = NULL WHERE id = ?", (post_id,))
 
     async def pending_reveals(self) -> list[DailyPost]:
         """Announced posts whose delayed reveal has not been posted yet (due or not)."""

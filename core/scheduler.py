@@ -82,7 +82,7 @@ class Scheduler:
                 log.exception("posting the question of the day failed for %s", community_id)
                 return
             if announced:
-                self.plan_reveal(announced.post)
+                self.plan_reveal(announced)
 
     def plan_reveal(self, post: DailyPost) -> None:
         if post.immediate:

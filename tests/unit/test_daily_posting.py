@@ -71,8 +71,9 @@ async def test_the_post_waits_for_the_local_time(services, clock, notifier):
     assert await services.duties.announce(community.id) is None
     clock.set(datetime(2026, 11, 24, 15, 0, tzinfo=UTC))
     announced = await services.duties.announce(community.id)
-    assert announced is not None and announced.channel_id == "study-hall"
-    channel_reply = notifier.posts[-1][2]
+    assert announced is not None and announced.local_date.isoformat() == "2026-11-24"
+    _, channel, channel_reply = notifier.posts[-1]
+    assert channel == "study-hall"
     assert [b.label for b in channel_reply.buttons] == ["A", "B", "C", "D", "E"]
     assert not channel_reply.private
 
