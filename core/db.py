@@ -138,16 +138,16 @@ class GroupCommit(Generic[T, R]):
                 batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
                 try:
                     results = await self._flush([item for item, _ in batch])
-                except BaseException as error:  # every waiter learns of the failure; the worker goes on
+                except Exception as error:  # every waiter of the batch learns of the failure; the worker goes on
                     for _, future in batch:
                         if not future.done():
-                            future.set_exception(error if isinstance(error, Exception) else asyncio.CancelledError())
-                    if not isinstance(error, Exception):
-                        for _, future in self._pending:  # shutting down: nobody will flush these
-                            future.cancel()
-                        self._pending = []
-                        raise
+                            future.set_exception(error)
                     continue
+                except BaseException:  # cancelled (shutting down): nobody will flush what is left
+                    for _, future in batch + self._pending:
+                        future.cancel()
+                    self._pending = []
+                    raise
                 for (_, future), result in zip(batch, results, strict=True):
                     if not future.done():
                         future.set_result(result)
