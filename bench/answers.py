@@ -21,9 +21,9 @@ from commands.context import Context
 from commands.dispatch import Dispatcher
 from commands.registry import load_catalog
 from core.bootstrap import build
-from core.members import Member
+from core.community.members import Member
 from core.settings import Settings
-from tests.standins.latency import LatencyStats
+from testkit.standins.latency import LatencyStats
 
 
 async def raw_rate(path: Path, n: int) -> float:

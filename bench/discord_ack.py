@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 from bots.discord.client import Sync
-from tests.adapters.discord_harness import running_bot
-from tests.standins.discord_standin import DiscordStandIn, UserSpec
-from tests.standins.latency import LatencyStats
+from testkit.discord_harness import running_bot
+from testkit.standins.discord_standin import DiscordStandIn, UserSpec
+from testkit.standins.latency import LatencyStats
 
 
 async def bench(n: int, members: int, rate: float) -> int:

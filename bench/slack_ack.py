@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bots.slack.app import EVENTS_PATH, SlackConfig, create_adapter
 from core.settings import Settings
-from tests.standins.slack_standin import (
+from testkit.standins.slack_standin import (
     LatencyStats,
     SlackStandIn,
     SlackUser,

@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 from core.bootstrap import build
-from core.questions import parse_file
+from core.qotd.questions import parse_file
+from core.qotd.taxonomy import load_taxonomy
 from core.settings import Settings
-from core.taxonomy import load_taxonomy
 
 
 def check_file(path: Path) -> int:

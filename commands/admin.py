@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from commands.context import Context, channel_mention
+from commands.qotd.views import ACCENT
 from commands.registry import Group, Option, command
-from core.community import Community
-from core.parsing import describe_delay, parse_clock, parse_delay, parse_zone, suggest_zones
-from core.qotd_views import settings_reply
-from core.replies import Reply, notice
-from core.tags import parse_tag_filter, suggest_tags
+from commands.replies import Card, Field, Reply, notice
+from core.community.model import Community
+from core.community.parsing import describe_delay, parse_clock, parse_delay, parse_zone, suggest_zones
+from core.qotd.tags import parse_tag_filter, suggest_tags
+from core.qotd.taxonomy import Taxonomy
 
 GROUP = Group("rounds", "Rounds settings for this community")
 REVEAL_SUGGESTIONS = ["immediately", "1h", "6h", "12h", "24h"]
@@ -84,3 +85,13 @@ async def set_tags(ctx: Context, filter: str) -> Reply:
 async def set_admin_role(ctx: Context, role: str | None = None) -> Reply:
     await _change(ctx, admin_role=role)
     return notice(f"Members with <@&{role}> can now change Rounds settings." if role else "Only community admins can change Rounds settings now.")
+
+
+def settings_reply(community: Community, taxonomy: Taxonomy, channel_label: str) -> Reply:
+    fields = (
+        Field("Channel", channel_label),
+        Field("Posting time", f"{community.post_time:%H:%M} {community.timezone}"),
+        Field("Reveal", describe_delay(community.reveal_delay_minutes)),
+        Field("Questions", community.tag_filter.describe(taxonomy), inline=False),
+    )
+    return Reply(cards=(Card(title="Rounds settings", fields=fields, accent=ACCENT),), private=True)

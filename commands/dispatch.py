@@ -4,17 +4,19 @@ handler, and turn failures into friendly private replies. Errors and permissions
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from commands.context import Context
-from commands.options import coerce_all
-from commands.registry import Catalog, CommandSpec
+from commands.options import coerce, coerce_all
+from commands.registry import ActionSpec, Catalog, CommandSpec
+from commands.replies import Reply, decode_custom_id, notice
 from core.errors import UserError
-from core.replies import Reply, decode_custom_id, notice
 
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "Something went wrong on our side and it has been logged. Please try again in a moment."
+STALE_BUTTON = "That button is no longer in use. Type `/help` to see what Rounds can do."
 
 
 class Dispatcher:
@@ -28,16 +30,29 @@ class Dispatcher:
         return await self._guarded(ctx, spec.name, self._run(ctx, spec, raw))
 
     async def _run(self, ctx: Context, spec: CommandSpec, raw: Mapping[str, Any]) -> Reply:
-        if spec.admin and not ctx.may_administer(await ctx.community()):
+        if not await self.allowed(ctx, spec):
             raise UserError(f"Only community admins can use `/{spec.name}`. Ask an admin of this server or workspace to run it.")
         return await spec.handler(ctx, **coerce_all(spec, raw))
+
+    async def allowed(self, ctx: Context, spec: CommandSpec | ActionSpec) -> bool:
+        """The one permission check, for commands and buttons alike (an adapter may ask before it opens a form)."""
+        return not spec.admin or await ctx.may_administer()
 
     async def press(self, ctx: Context, custom_id: str) -> Reply:
         decoded = decode_custom_id(custom_id)
         act = self.catalog.actions.get(decoded[0]) if decoded else None
-        if decoded is None or act is None:
-            return notice("That button is no longer in use. Type `/help` to see what Rounds can do.")
-        return await self._guarded(ctx, custom_id, act.handler(ctx, *decoded[1]))
+        if decoded is None or act is None or len(decoded[1]) != len(act.args):
+            return notice(STALE_BUTTON)
+        return await self._guarded(ctx, custom_id, self._press(ctx, act, decoded[1]))
+
+    async def _press(self, ctx: Context, act: ActionSpec, values: tuple[str, ...]) -> Reply:
+        if not await self.allowed(ctx, act):
+            raise UserError("Only community admins can use that button.")
+        try:
+            arguments = {option.name: coerce(option, value) for option, value in zip(act.args, values, strict=True)}
+        except UserError:  # a forged or outdated custom id: nothing a person typed
+            raise UserError(STALE_BUTTON) from None
+        return await act.handler(ctx, **arguments)
 
     async def suggest(self, ctx: Context, name: str, option_name: str, typed: str) -> list[str]:
         """Autocomplete never raises: a failure just offers nothing."""

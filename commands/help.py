@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands.context import Context
 from commands.registry import command, load_catalog
-from core.replies import Card, Field, Reply
+from commands.replies import Card, Field, Reply
 
 
 @command("help", "What Rounds can do and how to use it")

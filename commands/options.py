@@ -6,7 +6,8 @@ Adapters hand over raw values (text from the console or Slack, typed values from
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from commands.registry import CommandSpec, Option
 from core.errors import UserError

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
-from core.replies import Reply
+from commands.replies import Reply
 
 if TYPE_CHECKING:
-    from commands.context import Context
+    from commands.context import Context, DutyContext
+    from core.engine.duties import Duty
 
 OptionKind = Literal["text", "integer", "number", "boolean", "channel", "role"]
 Suggester = Callable[["Context", str], Awaitable[list[str]]]
 Handler = Callable[..., Awaitable[Reply]]
+DutyFunction = Callable[["DutyContext", "Duty"], Awaitable[str | None]]
 
 DEFAULT_TEXT_LIMIT = 200
 
@@ -63,8 +66,24 @@ class CommandSpec:
 
 @dataclass(frozen=True)
 class ActionSpec:
+    """A button: its arguments are typed and checked like a command's options, in the order the Button carries
+    them, and its permission is checked by the dispatcher, like a command's."""
+
     name: str  # the action of a Button, e.g. 'qotd.answer'
     handler: Handler
+    args: tuple[Option, ...] = ()
+    admin: bool = False
+
+    def option(self, name: str) -> Option | None:
+        return next((o for o in self.args if o.name == name), None)
+
+
+@dataclass(frozen=True)
+class DutySpec:
+    """A timed effect, declared by name like a command: the runner calls it when a duty of this kind is due."""
+
+    name: str  # e.g. 'qotd.announce'
+    handler: DutyFunction
 
 
 @dataclass(frozen=True)
@@ -80,9 +99,16 @@ def command(name: str, description: str, *options: Option, admin: bool = False) 
     return mark
 
 
-def action(name: str) -> Callable[[Handler], Handler]:
+def action(name: str, *args: Option, admin: bool = False) -> Callable[[Handler], Handler]:
     def mark(handler: Handler) -> Handler:
-        handler.__rounds_action__ = ActionSpec(name, handler)  # type: ignore[attr-defined]
+        handler.__rounds_action__ = ActionSpec(name, handler, args, admin)  # type: ignore[attr-defined]
+        return handler
+    return mark
+
+
+def duty(name: str) -> Callable[[DutyFunction], DutyFunction]:
+    def mark(handler: DutyFunction) -> DutyFunction:
+        handler.__rounds_duty__ = DutySpec(name, handler)  # type: ignore[attr-defined]
         return handler
     return mark
 
@@ -91,6 +117,7 @@ def action(name: str) -> Callable[[Handler], Handler]:
 class Catalog:
     commands: dict[str, CommandSpec] = field(default_factory=dict)
     actions: dict[str, ActionSpec] = field(default_factory=dict)
+    duties: dict[str, DutySpec] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)
 
     def add_module(self, module: ModuleType) -> None:
@@ -103,6 +130,9 @@ class Catalog:
             act: Any = getattr(value, "__rounds_action__", None)
             if isinstance(act, ActionSpec):
                 self.actions[act.name] = act
+            timed: Any = getattr(value, "__rounds_duty__", None)
+            if isinstance(timed, DutySpec):
+                self.duties[timed.name] = timed
 
     def top_level(self) -> list[str]:
         """Names a platform registers: plain commands and groups, in a stable order."""
@@ -123,6 +153,6 @@ class Catalog:
 def load_catalog(package: str = "commands") -> Catalog:
     catalog = Catalog()
     root = importlib.import_module(package)
-    for info in sorted(pkgutil.iter_modules(root.__path__), key=lambda i: i.name):
-        catalog.add_module(importlib.import_module(f"{package}.{info.name}"))
+    for info in sorted(pkgutil.walk_packages(root.__path__, prefix=f"{package}."), key=lambda i: i.name):
+        catalog.add_module(importlib.import_module(info.name))
     return catalog

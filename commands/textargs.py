@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shlex
 
-from commands.registry import CommandSpec
+from commands.registry import Catalog, CommandSpec
 from core.errors import UserError
 
 
@@ -39,3 +39,13 @@ def parse_options(spec: CommandSpec, words: list[str]) -> dict[str, str]:
         else:
             raise UserError(f"I did not understand `{word[:40]}`. Usage: `{spec.usage()}`")
     return values
+
+
+def read_command(catalog: Catalog, text: str) -> tuple[str, CommandSpec | None, dict[str, str]]:
+    """A typed command line ('rounds time 07:30', without the slash) → the command's name, its declaration (None
+    when unknown) and its raw options. The console and Slack both read typed text through this one function."""
+    words = split_words(text)
+    spec, rest = catalog.resolve(words)
+    if spec is None:
+        return " ".join(words[:2]), None, {}
+    return spec.name, spec, parse_options(spec, rest)

@@ -1,22 +1,31 @@
 """The one composition root: settings in, a wired application out. Nothing is created at import time, and tests
-inject fakes (clock, notifier, scheduler) through the same door."""
+inject fakes (clock, scheduler) through the same door.
+
+Building opens the database, loads the bank and wires the services; it delivers nothing. Duties run only once an
+adapter calls `start_duties` with the handlers for the platforms it serves, so a tool that opens the database (a
+content import, a benchmark) can never take a community's daily post.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from core.bank import QuestionBank
 from core.clock import Clock, SystemClock
-from core.community import CommunityStore
-from core.daily import DailyDuties
-from core.db import Database
-from core.notifier import CollectingNotifier, Notifier
-from core.qotd import QotdService
-from core.scheduler import Scheduler
+from core.community.store import CommunityStore
+from core.engine.alarm import Alarm
+from core.engine.duties import DutyStore
+from core.engine.runner import DutyHandler, DutyRunner
+from core.qotd.bank import QuestionBank
+from core.qotd.daily import DailySchedule
+from core.qotd.posts import PostStore
+from core.qotd.question_store import QuestionStore
+from core.qotd.service import QotdService
+from core.qotd.taxonomy import Taxonomy, load_taxonomy
 from core.settings import Settings
-from core.taxonomy import Taxonomy, load_taxonomy
+from core.storage.database import Database
 
 
 @dataclass
@@ -28,29 +37,40 @@ class Services:
     bank: QuestionBank
     communities: CommunityStore
     qotd: QotdService
-    duties: DailyDuties
-    scheduler: Scheduler
+    daily: DailySchedule
+    duties: DutyStore
+    runner: DutyRunner
+    alarm: Alarm
 
-    async def start_scheduler(self) -> None:
-        await self.scheduler.start()
+    async def start_duties(self, handlers: Mapping[str, DutyHandler], platforms: frozenset[str]) -> None:
+        """Run duties of these kinds for these platforms from now on: the catch-up first, then at each due instant.
+        Must be called inside the event loop the adapter uses."""
+        self.runner.serve(handlers, platforms)
+        self.alarm.every_sweep(lambda: self.daily.plan_missing(platforms))
+        self.alarm.every_sweep(self._forget_old_duties)
+        await self.alarm.start()
+
+    async def _forget_old_duties(self) -> None:
+        await self.duties.prune()
 
     async def close(self) -> None:
-        await self.scheduler.shutdown()
+        await self.alarm.shutdown()
         await self.db.close()
 
 
-async def build(settings: Settings, *, clock: Clock | None = None, notifier: Notifier | None = None,
-                aps: AsyncIOScheduler | None = None) -> Services:
-    """Open the database (migrating it), load the bank and wire the services. The scheduler is built but not
-    started: the caller starts it inside its event loop once the adapter can deliver posts."""
+async def build(settings: Settings, *, clock: Clock | None = None, aps: AsyncIOScheduler | None = None) -> Services:
     clock = clock or SystemClock()
     db = await Database(settings.db_path).open()
     taxonomy = load_taxonomy()
-    bank = QuestionBank(db, clock, taxonomy)
+    bank = QuestionBank(QuestionStore(db, clock), taxonomy)
     await bank.load()
     communities = CommunityStore(db, clock)
-    qotd = QotdService(db, clock, bank, communities)
-    duties = DailyDuties(qotd, communities, notifier or CollectingNotifier(), clock)
-    scheduler = Scheduler(duties, aps)
-    communities.subscribe(scheduler.on_settings_changed)
-    return Services(settings, clock, db, taxonomy, bank, communities, qotd, duties, scheduler)
+    posts = PostStore(db)
+    qotd = QotdService(posts, clock, bank)
+    duties = DutyStore(db, clock)
+    daily = DailySchedule(qotd, posts, communities, duties, clock)
+    communities.subscribe(daily.replan)
+    runner = DutyRunner(duties, clock)
+    alarm = Alarm(runner, clock, aps)
+    duties.on_planned(alarm.arm)
+    return Services(settings, clock, db, taxonomy, bank, communities, qotd, daily, duties, runner, alarm)

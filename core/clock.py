@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -10,10 +10,19 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, timezone-aware, in UTC."""
 
+    def wall_after(self, at: datetime) -> datetime:
+        """The wall-clock instant at which this clock reads `at`: what an alarm that sleeps on the wall clock
+        (APScheduler) must be set to."""
+
 
 class SystemClock:
+    """The only reader of the wall clock in Rounds: everything else asks a Clock (a test enforces it)."""
+
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
+
+    def wall_after(self, at: datetime) -> datetime:
+        return at
 
 
 class FrozenClock:
@@ -24,6 +33,13 @@ class FrozenClock:
 
     def now(self) -> datetime:
         return self._at
+
+    def wall_after(self, at: datetime) -> datetime:
+        """Frozen time stands still, so an instant already reached is due now and a later one never comes by
+        itself: the test moves the clock and wakes the alarm."""
+        if at <= self._at:
+            return datetime.now(UTC)
+        return datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 
     def set(self, at: datetime) -> None:
         self._at = _utc(at)
@@ -36,13 +52,13 @@ class FrozenClock:
 def _utc(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValueError("FrozenClock needs an aware datetime")
-    return at.astimezone(timezone.utc)
+    return at.astimezone(UTC)
 
 
 def iso(at: datetime) -> str:
     """The one text form instants take in the database: UTC, sortable, second precision is not enough for ties."""
-    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(timezone.utc)
+    return datetime.fromisoformat(text).astimezone(UTC)

@@ -4,6 +4,3 @@
 class UserError(Exception):
     """Bad input or a request that cannot be met; nothing was written."""
 
-
-class NotAllowed(UserError):
-    """The person lacks the permission a command needs."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 
 @dataclass(frozen=True)
@@ -13,6 +13,6 @@ class Settings:
     log_level: str = "WARNING"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         return cls(db_path=env.get("ROUNDS_DB") or "rounds.db", log_level=env.get("ROUNDS_LOG_LEVEL", "WARNING"))

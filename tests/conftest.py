@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import AsyncIterator, Callable
 
 import pytest
 
 from bots.console.session import ConsoleSession
 from commands.dispatch import Dispatcher
+from commands.notifier import CollectingNotifier
 from commands.registry import load_catalog
+from commands.runtime import bind_duties
 from core.bootstrap import Services, build
 from core.clock import FrozenClock
-from core.notifier import CollectingNotifier
 from core.settings import Settings
 
 # 10:00 UTC on a Tuesday: after the default 09:00 UTC post, before its 21:00 reveal.
-START = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -37,7 +38,10 @@ def db_path(tmp_path: Path) -> str:
 
 @pytest.fixture
 async def services(db_path: str, clock: FrozenClock, notifier: CollectingNotifier) -> AsyncIterator[Services]:
-    built = await build(Settings(db_path=db_path), clock=clock, notifier=notifier)
+    """Services whose runner runs the console's duties through `notifier` when a test calls `runner.run_due()`;
+    the alarm is not started, so nothing runs behind the test's back."""
+    built = await build(Settings(db_path=db_path), clock=clock)
+    built.runner.serve(*bind_duties(built, [notifier]))
     yield built
     await built.close()
 

@@ -7,34 +7,26 @@ import shutil
 import sys
 from typing import TextIO
 
+from bots.console.notifier import ConsoleNotifier
 from bots.console.render import render
 from bots.console.session import ConsoleSession
 from commands.dispatch import Dispatcher
 from commands.registry import load_catalog
+from commands.runtime import start_duties
 from core.bootstrap import build
-from core.replies import Reply
 from core.settings import Settings
 
 BANNER = "Rounds console — type /help for commands, /qotd for today's question, Ctrl-D to quit."
 
 
-class PrintingNotifier:
-    """Scheduled channel posts, printed as they happen."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-
-    async def post(self, community_id: str, channel_id: str, reply: Reply) -> None:
-        print(f"\n📣 posted in #{channel_id}:\n{render(reply)}", file=self.out, flush=True)
-
-
 async def run_console(user: str, community: str, admin: bool, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
-    services = await build(Settings.from_env(), notifier=PrintingNotifier(out))
-    session = ConsoleSession(services, Dispatcher(load_catalog()), user=user, community=community, admin=admin)
+    services = await build(Settings.from_env())
+    catalog = load_catalog()
+    session = ConsoleSession(services, Dispatcher(catalog), user=user, community=community, admin=admin)
     interactive = stdin.isatty()
     width = shutil.get_terminal_size().columns if interactive else None
     try:
-        await services.start_scheduler()
+        await start_duties(services, [ConsoleNotifier(out)], catalog)
         if interactive:
             print(BANNER, file=out)
         loop = asyncio.get_running_loop()

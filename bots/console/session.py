@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 from commands.context import Context
 from commands.dispatch import Dispatcher
-from commands.textargs import parse_options, split_words
+from commands.replies import Button, Reply, notice
+from commands.textargs import read_command
 from core.bootstrap import Services
+from core.community.members import Member, namespaced
 from core.errors import UserError
-from core.members import Member, namespaced
-from core.replies import Button, Reply, notice
 
 PLATFORM = "console"
 CHANNEL = "general"
@@ -62,10 +62,7 @@ class ConsoleSession:
 
     async def _command(self, text: str) -> Reply:
         try:
-            words = split_words(text)
-            spec, rest = self.dispatcher.catalog.resolve(words)
-            if spec is None:
-                return await self.dispatcher.command(self.context, " ".join(words[:2]) if words else "", {})
-            return await self.dispatcher.command(self.context, spec.name, parse_options(spec, rest))
+            name, _, raw = read_command(self.dispatcher.catalog, text)
         except UserError as error:
             return notice(str(error))
+        return await self.dispatcher.command(self.context, name, raw)

@@ -6,6 +6,7 @@
   interaction is deferred (ephemeral "thinking") and the result follows as an edit or a follow-up.
 - Permission checks, option coercion and friendly errors live in the Dispatcher. What can still fail here is
   Discord itself (a refused option value, an HTTP error); `report_failure` is the one place that answers those.
+- A reply's image rides on the response itself (send_message / followup files, or the edit's attachments).
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ import discord
 from discord import app_commands
 
 from bots.discord.binder import bind
+from bots.discord.notifier import DiscordNotifier
 from bots.discord.render import NO_PINGS, render
 from commands.context import Context
 from commands.dispatch import INTERNAL_ERROR, Dispatcher
 from commands.registry import Catalog, load_catalog
+from commands.replies import CUSTOM_ID_PREFIX, Reply
+from commands.runtime import start_duties
 from core.bootstrap import Services
-from core.members import Member, namespaced
-from core.replies import CUSTOM_ID_PREFIX, Reply
+from core.community.members import Member, namespaced
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +80,8 @@ class RoundsTree(app_commands.CommandTree):
 
 class RoundsClient(discord.Client):
     def __init__(self, services: Services, *, catalog: Catalog | None = None, sync: Sync = NO_SYNC,
-                 defer_after: float = DEFER_AFTER, owns_services: bool = True, **options: Any) -> None:
+                 defer_after: float = DEFER_AFTER, owns_services: bool = True, run_duties: bool = True,
+                 **options: Any) -> None:
         options.setdefault("intents", discord.Intents(guilds=True))  # no privileged intent is needed
         super().__init__(allowed_mentions=NO_PINGS, **options)
         self.services = services
@@ -86,6 +90,7 @@ class RoundsClient(discord.Client):
         self.sync = sync
         self.defer_after = defer_after
         self.owns_services = owns_services
+        self.run_duties = run_duties
         self.ready_event = asyncio.Event()
         self._services_closing: asyncio.Future[None] | None = None
 
@@ -96,7 +101,8 @@ class RoundsClient(discord.Client):
             self.tree.add_command(command)
         self.add_dynamic_items(RoundsButton)
         await self._sync_commands()
-        await self.services.start_scheduler()
+        if self.run_duties:
+            await start_duties(self.services, [DiscordNotifier(self)], self.dispatcher.catalog)
 
     async def _sync_commands(self) -> None:
         if self.sync.mode == "global":
@@ -175,7 +181,7 @@ async def deliver_late(interaction: discord.Interaction, reply: Reply) -> None:
     deferred message stays ephemeral), so the placeholder is removed and the reply goes out as a public follow-up."""
     rendered = render(reply)
     if reply.private:
-        await interaction.edit_original_response(**rendered.kwargs())
+        await interaction.edit_original_response(**rendered.edit_kwargs())  # an image goes in as an attachment
         return
     try:
         await interaction.delete_original_response()

@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -21,7 +20,7 @@ import discord.http
 import yarl
 
 from bots.discord.client import DEFER_AFTER, NO_SYNC, RoundsClient, Sync
-from bots.discord.notifier import DiscordNotifier
+from bots.stopping import on_stop
 from commands.registry import Catalog
 from core.bootstrap import build
 from core.clock import Clock
@@ -56,22 +55,14 @@ def point_at(api_base: str | None, gateway: str | None) -> None:
 
 async def create_client(settings: Settings, *, sync: Sync = NO_SYNC, catalog: Catalog | None = None,
                         clock: Clock | None = None, defer_after: float = DEFER_AFTER, **options: Any) -> RoundsClient:
-    """The Discord side of the composition root: services whose notifier posts through this client."""
-    notifier = DiscordNotifier()
-    services = await build(settings, clock=clock, notifier=notifier)
-    client = RoundsClient(services, catalog=catalog, sync=sync, defer_after=defer_after, **options)
-    notifier.client = client
-    return client
+    """The Discord side of the composition root: the services, and a client whose duties post through itself."""
+    services = await build(settings, clock=clock)
+    return RoundsClient(services, catalog=catalog, sync=sync, defer_after=defer_after, **options)
 
 
 async def serve(token: str, settings: Settings, sync: Sync) -> int:
     client = await create_client(settings, sync=sync)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(client.close()))
-        except (NotImplementedError, RuntimeError):  # not on this platform: Ctrl-C still ends the process
-            pass
+    on_stop(lambda: asyncio.ensure_future(client.close()))
     try:
         await client.start(token)
     except discord.LoginFailure:

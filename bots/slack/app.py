@@ -18,8 +18,9 @@ import json
 import logging
 import re
 import time
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any, Coroutine, Mapping
+from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -34,18 +35,20 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bots.slack.modal import CALLBACK_ID, build_modal, read_metadata, read_values
-from bots.slack.notifier import SlackNotifier
+from bots.slack.notifier import SlackNotifier, share_image
 from bots.slack.render import SlackMessage, render
 from commands.context import Context
 from commands.dispatch import Dispatcher
 from commands.registry import Catalog, CommandSpec, load_catalog
-from commands.textargs import parse_options, split_words
+from commands.replies import Reply, notice
+from commands.runtime import start_duties
+from commands.textargs import read_command
 from core.bootstrap import Services, build
 from core.clock import Clock
-from core.deliveries import Deliveries
+from core.community.members import Member, namespaced
+from core.community.model import Community
+from core.engine.deliveries import Deliveries
 from core.errors import UserError
-from core.members import Member, namespaced
-from core.replies import Reply, notice
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -71,7 +74,7 @@ class SlackConfig:
     admins: frozenset[str] = frozenset()  # user ids allowed admin commands besides workspace admins and owners
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "SlackConfig":
+    def from_env(cls, env: Mapping[str, str]) -> SlackConfig:
         api_url = (env.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL
         admins = frozenset(u.strip() for u in env.get("ROUNDS_SLACK_ADMINS", "").split(",") if u.strip())
         return cls(bot_token=env.get("SLACK_BOT_TOKEN", "").strip(), signing_secret=env.get("SLACK_SIGNING_SECRET", "").strip(),
@@ -149,7 +152,8 @@ def delivery_key(body: Mapping[str, Any]) -> str:
 def _team_id(body: Mapping[str, Any]) -> str:
     team = body.get("team")
     team_id = team.get("id") if isinstance(team, dict) else None
-    view = body.get("view") if isinstance(body.get("view"), dict) else {}
+    view = body.get("view")
+    view = view if isinstance(view, dict) else {}
     return str(team_id or body.get("team_id") or view.get("team_id") or body.get("enterprise_id") or "unknown")
 
 
@@ -210,6 +214,10 @@ class SlackAdapter:
             return web.json_response({"ok": False}, status=503)
         return web.json_response({"ok": True})
 
+    async def start_duties(self) -> None:
+        """Daily posts and every other duty of Slack communities, delivered with this app's Web API client."""
+        await start_duties(self.services, [SlackNotifier(self.client)], self.catalog)
+
     async def close(self) -> None:
         """Let replies in flight finish (briefly), then close the services."""
         pending = [t for t in self._inflight if not t.done()]
@@ -240,7 +248,7 @@ class SlackAdapter:
     def _spawn(self, body: Mapping[str, Any], request: AsyncBoltRequest, work: Coroutine[Any, Any, None]) -> None:
         """The work runs after the listener returns, so bolt answers Slack the moment ack() is called (it would
         otherwise poll for the ack every 10 ms). Tasks are kept until done, for a clean shutdown."""
-        retry = (request.headers.get("x-slack-retry-num") or [None])[0]
+        retry = next(iter(request.headers.get("x-slack-retry-num") or []), None)
         task = asyncio.get_running_loop().create_task(self._once(delivery_key(body), retry, work))
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
@@ -263,35 +271,24 @@ class SlackAdapter:
     # ------------------------------------------------------------------ the work
 
     async def _command(self, body: dict[str, Any]) -> None:
-        name = str(body.get("command", "")).lstrip("/")
         user_id, channel_id = str(body.get("user_id", "")), body.get("channel_id")
+        ctx = self._context(body, user_id, str(body.get("user_name") or ""), channel_id)
+        typed = f"{str(body.get('command', '')).lstrip('/')} {from_slack(str(body.get('text') or ''))}"
         try:
-            words = [name, *split_words(from_slack(str(body.get("text") or "")))]
+            name, spec, raw = read_command(self.catalog, typed)
         except UserError as error:
-            await self._respond(body.get("response_url"), notice(str(error)), channel_id, user_id)
-            return
-        spec, rest = self.catalog.resolve(words)
-        ctx = await self._context(body, user_id, str(body.get("user_name") or ""), channel_id, spec)
-        if spec is None:
-            reply = await self.dispatcher.command(ctx, " ".join(words[:2]), {})
-        elif not rest and any(o.required for o in spec.options) and await self._may_run(ctx, spec):
-            if await self._open_modal(str(body.get("trigger_id", "")), spec, channel_id):
-                return
-            reply = notice(f"Usage: `{spec.usage()}`")
+            reply = notice(str(error))
         else:
-            try:
-                raw = parse_options(spec, rest)
-            except UserError as error:
-                reply = notice(str(error))
-            else:
-                reply = await self.dispatcher.command(ctx, spec.name, raw)
+            if spec is not None and await self._asks_with_form(ctx, spec, raw, body, channel_id):
+                return
+            reply = await self.dispatcher.command(ctx, name, raw)
         await self._respond(body.get("response_url"), reply, channel_id, user_id)
 
     async def _press(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         user = body.get("user") or {}
         user_id = str(user.get("id", ""))
         channel_id = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-        ctx = await self._context(body, user_id, str(user.get("name") or user.get("username") or ""), channel_id, None)
+        ctx = self._context(body, user_id, str(user.get("name") or user.get("username") or ""), channel_id)
         reply = await self.dispatcher.press(ctx, str(action.get("action_id") or action.get("value") or ""))
         await self._respond(body.get("response_url"), reply, channel_id, user_id)
 
@@ -303,13 +300,17 @@ class SlackAdapter:
         if spec is None:
             log.warning("a modal came back for an unknown command %r", name[:40])
             return
-        ctx = await self._context(body, user_id, str(user.get("name") or user.get("username") or ""), channel_id, spec)
+        ctx = self._context(body, user_id, str(user.get("name") or user.get("username") or ""), channel_id)
         reply = await self.dispatcher.command(ctx, spec.name, read_values(spec, view))
         await self._post(channel_id, user_id, render(reply))
 
-    async def _may_run(self, ctx: Context, spec: CommandSpec) -> bool:
-        """Ask for input only from someone allowed to run the command; anyone else gets the dispatcher's refusal."""
-        return not spec.admin or ctx.may_administer(await ctx.community())
+    async def _asks_with_form(self, ctx: Context, spec: CommandSpec, raw: dict[str, str], body: Mapping[str, Any],
+                              channel_id: str | None) -> bool:
+        """A command that needs input nobody typed opens a form, for someone allowed to run it (anyone else gets the
+        dispatcher's refusal instead)."""
+        if raw or not any(o.required for o in spec.options) or not await self.dispatcher.allowed(ctx, spec):
+            return False
+        return await self._open_modal(str(body.get("trigger_id", "")), spec, channel_id)
 
     async def _open_modal(self, trigger_id: str, spec: CommandSpec, channel_id: str | None) -> bool:
         try:
@@ -321,15 +322,15 @@ class SlackAdapter:
 
     # ------------------------------------------------------------------ who is acting
 
-    async def _context(self, body: Mapping[str, Any], user_id: str, user_name: str, channel_id: str | None,
-                       spec: CommandSpec | None) -> Context:
+    def _context(self, body: Mapping[str, Any], user_id: str, user_name: str, channel_id: str | None) -> Context:
+        """Admin rights cost Slack API calls, so the dispatcher asks for them (`authority`) only when it needs them."""
         community_id = namespaced(PLATFORM, _team_id(body))
-        is_admin, roles = False, ()
-        if spec is not None and spec.admin:  # only admin commands need the lookups
-            is_admin = await self.is_admin(user_id)
-            roles = () if is_admin else await self._roles(user_id, community_id, _team_name(body))
+
+        async def authority(community: Community) -> bool:
+            return await self.is_admin(user_id) or await self._in_group(user_id, community.admin_role)
+
         return Context(self.services, Member(namespaced(PLATFORM, user_id), user_name), community_id, _team_name(body),
-                       channel_id, is_admin, roles)
+                       channel_id, authority=authority)
 
     async def is_admin(self, user_id: str) -> bool:
         """Workspace admins and owners (users.info, trusted for a minute), and the configured ROUNDS_SLACK_ADMINS."""
@@ -350,41 +351,45 @@ class SlackAdapter:
         self._admins[user_id] = (now + self.admin_ttl, flag)
         return flag
 
-    async def _roles(self, user_id: str, community_id: str, name: str) -> tuple[str, ...]:
+    async def _in_group(self, user_id: str, group: str | None) -> bool:
         """The community's admin role on Slack is a user group: the person holds it if they are in the group."""
-        community = await self.services.communities.get(community_id, name)
-        if not community.admin_role:
-            return ()
+        if not group:
+            return False
         try:
-            members = (await self.client.usergroups_users_list(usergroup=community.admin_role)).get("users") or []
+            members = (await self.client.usergroups_users_list(usergroup=group)).get("users") or []
         except Exception as error:
-            log.warning("usergroups.users.list failed for %s: %s", community.admin_role, _why(error))
-            return ()
-        return (community.admin_role,) if user_id in members else ()
+            log.warning("usergroups.users.list failed for %s: %s", group, _why(error))
+            return False
+        return user_id in members
 
     # ------------------------------------------------------------------ replies
 
     async def _respond(self, response_url: str | None, reply: Reply, channel_id: str | None, user_id: str) -> None:
+        """The text through the response_url when there is one (else the Web API), then the image, if any."""
         message = render(reply)
         if response_url:
             hook = AsyncWebhookClient(response_url, session=self.session, retry_handlers=retry_handlers())
             try:
                 result = await hook.send_dict(message.response())
                 if result.status_code == 200:
+                    await share_image(self.client, message, channel_id, user_id)
                     return
                 log.warning("Slack refused a reply (HTTP %s: %s)", result.status_code, str(result.body)[:100])
-            except Exception as error:  # an expired or unreachable response_url: fall back to the Web API
+            except Exception as error:
                 log.warning("a reply could not be sent to its response_url: %s", type(error).__name__)
         await self._post(channel_id, user_id, message)
 
     async def _post(self, channel_id: str | None, user_id: str, message: SlackMessage) -> None:
-        """A reply without a response_url: ephemeral in the channel, else in the person's messages with the app."""
+        """A reply without a response_url: ephemeral in the channel, else in the person's messages with the app;
+        then its image, if the text arrived somewhere."""
         try:
             if not message.ephemeral and channel_id:
                 await self.client.chat_postMessage(channel=channel_id, **message.post())
+                await share_image(self.client, message, channel_id, user_id)
                 return
             if channel_id:
                 await self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=message.text, blocks=message.blocks)
+                await share_image(self.client, message, channel_id, user_id)
                 return
         except Exception as error:
             log.info("posting a reply in %s failed (%s); sending it directly", channel_id, _why(error))
@@ -392,6 +397,8 @@ class SlackAdapter:
             await self.client.chat_postMessage(channel=user_id, **message.post())
         except Exception as error:
             log.warning("a reply to %s could not be delivered: %s", user_id, _why(error))
+            return
+        await share_image(self.client, message, None, user_id)  # the text went to the IM: so does the image
 
 
 def _why(error: Exception) -> str:
@@ -405,7 +412,7 @@ async def create_adapter(settings: Settings, config: SlackConfig, *, clock: Cloc
     session = ClientSession(timeout=ClientTimeout(total=30))  # created inside the running loop, closed by close()
     client = web_client(config, session)
     try:
-        services = await build(settings, clock=clock, notifier=SlackNotifier(client))
+        services = await build(settings, clock=clock)
     except BaseException:
         await session.close()
         raise

@@ -12,15 +12,15 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
 import sys
-from typing import Mapping
+from collections.abc import Mapping
 
 from aiohttp import web
 from slack_sdk.errors import SlackApiError
 
 from bots.slack.app import EVENTS_PATH, SlackAdapter, SlackConfig, create_adapter
 from bots.slack.manifest import manifest_yaml
+from bots.stopping import on_stop
 from commands.registry import load_catalog
 from core.settings import Settings
 
@@ -54,12 +54,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
 
 def _stop_event() -> asyncio.Event:
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # not on this platform: Ctrl-C still ends the process
-            pass
+    on_stop(stop.set)
     return stop
 
 
@@ -87,7 +82,7 @@ async def serve_http(settings: Settings, config: SlackConfig, port: int, host: s
         stop = _stop_event()
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
-        await adapter.services.start_scheduler()
+        await adapter.start_duties()
         print(f"Rounds is serving Slack events at http://{host}:{port}{EVENTS_PATH} (health: /healthz)", file=sys.stderr)
         await stop.wait()
     finally:
@@ -112,7 +107,7 @@ async def serve_socket(settings: Settings, config: SlackConfig) -> int:
             print(f"SLACK_APP_TOKEN was refused by Slack ({error.response.get('error')}): it must be an app-level "
                   "token (xapp-…) with the connections:write scope.", file=sys.stderr)
             return 1
-        await adapter.services.start_scheduler()
+        await adapter.start_duties()
         print("Rounds is connected to Slack (Socket Mode).", file=sys.stderr)
         await stop.wait()
     finally:

@@ -6,8 +6,9 @@ request URLs come from SLACK_REQUEST_URL. Paste it at api.slack.com/apps → Cre
 
 from __future__ import annotations
 
-import yaml
 from typing import Any
+
+import yaml
 
 from commands.registry import Catalog, CommandSpec
 

@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +24,9 @@ from bots.discord.main import run as run_discord
 from commands.dispatch import INTERNAL_ERROR
 from commands.registry import load_catalog
 from core.clock import FrozenClock
-from core.members import namespaced
-from tests.adapters import discord_lab
-from tests.adapters.discord_harness import catalog_with, running_bot
-from tests.adapters.discord_lab import lab
-from tests.standins.discord_standin import (
+from core.community.members import namespaced
+from testkit.discord_harness import catalog_with, running_bot
+from testkit.standins.discord_standin import (
     ADMIN_USER_ID,
     EVERYONE_PERMISSIONS,
     GENERAL_CHANNEL_ID,
@@ -40,6 +38,8 @@ from tests.standins.discord_standin import (
     Permission,
     RecordedCall,
 )
+from tests.adapters import discord_lab
+from tests.adapters.discord_lab import lab
 
 ROOT = Path(__file__).resolve().parents[2]
 EPHEMERAL = 64
@@ -269,11 +269,9 @@ async def test_autocomplete_offers_the_commands_suggestions(standin: DiscordStan
 
 # --- scheduled posts, mentions and rate limits ----------------------------------------------------------------------
 
-async def _fire(bot: Any, job_id: str) -> None:
-    """Make APScheduler run a job now, as its trigger would."""
-    job = bot.services.scheduler.aps.get_job(job_id)
-    assert job is not None, f"no job {job_id}"
-    job.modify(next_run_time=datetime.now(timezone.utc))
+def _wake(bot: Any) -> None:
+    """The frozen clock moved: set the real APScheduler alarm for now, as the wall clock reaching it would."""
+    bot.services.alarm.arm(bot.services.clock.now())
 
 
 async def test_the_scheduler_posts_the_daily_question_and_the_reveal_to_the_channel(standin: DiscordStandIn, db_path: str, clock: FrozenClock) -> None:
@@ -283,8 +281,8 @@ async def test_the_scheduler_posts_the_daily_question_and_the_reveal_to_the_chan
         await command(standin, "rounds channel", {"channel": STUDY_HALL_CHANNEL_ID}, user=ADMIN_USER_ID)
         assert standin.calls_to("POST", posts) == []  # 10:00 now: not yet
 
-        clock.set(datetime(2026, 11, 24, 11, 0, tzinfo=timezone.utc))
-        await _fire(bot, f"announce:{COMMUNITY}")
+        clock.set(datetime(2026, 11, 24, 11, 0, tzinfo=UTC))
+        _wake(bot)
         announced = await standin.wait_for(lambda c: c.method == "POST" and c.path == posts and c.status == 200)
         body = announced.json
         assert body["allowed_mentions"] == NO_PINGS
@@ -297,8 +295,8 @@ async def test_the_scheduler_posts_the_daily_question_and_the_reveal_to_the_chan
         answered = await press(standin, buttons[4]["custom_id"], announced.response["id"])
         assert data_of(answered)["flags"] & EPHEMERAL and answered.json["type"] == 4
 
-        clock.set(datetime(2026, 11, 24, 23, 1, tzinfo=timezone.utc))  # 12 h later
-        await _fire(bot, f"reveal:{post_id}" if bot.services.scheduler.aps.get_job(f"reveal:{post_id}") else "sweep")
+        clock.set(datetime(2026, 11, 24, 23, 1, tzinfo=UTC))  # 12 h later
+        _wake(bot)
         revealed = await standin.wait_for(lambda c: c.method == "POST" and c.path == posts and c is not announced and c.status == 200)
         assert revealed.json["embeds"][0]["title"].startswith("Answer revealed")
         assert "1 answer" in revealed.json["embeds"][0]["fields"][0]["value"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Optional
+from typing import Any
 
 import aiohttp
 import discord
@@ -22,7 +22,7 @@ import pytest
 import pytest_asyncio
 from discord import app_commands
 
-from tests.standins.discord_standin import (
+from testkit.standins.discord_standin import (
     APPLICATION_ID,
     BOT_USER_ID,
     GENERAL_CHANNEL_ID,
@@ -69,10 +69,10 @@ async def standin() -> AsyncIterator[DiscordStandIn]:
     # allowed_privileged_intents=0: the connection is refused (4014) if the client asks for a privileged intent.
     async with DiscordStandIn(allowed_privileged_intents=0) as api:
         with api.patch_discord():
-            assert discord.http.Route.BASE == api.rest_base
+            assert api.rest_base == discord.http.Route.BASE
             yield api
-    assert discord.http.Route.BASE == original_base
-    assert discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY == original_gateway
+    assert original_base == discord.http.Route.BASE
+    assert original_gateway == discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
 
 
 @asynccontextmanager
@@ -110,10 +110,9 @@ async def test_client_logs_in_connects_and_sees_the_guild(standin: DiscordStandI
     assert standin.unknown_calls == []
 
     # A JSON answer carries exactly "application/json", or discord.py would hand back text.
-    async with aiohttp.ClientSession() as http:
-        async with http.get(standin.rest_base + "/gateway") as response:
-            assert response.headers["Content-Type"] == "application/json"
-            assert (await response.json())["url"] == standin.gateway_url
+    async with aiohttp.ClientSession() as http, http.get(standin.rest_base + "/gateway") as response:
+        assert response.headers["Content-Type"] == "application/json"
+        assert (await response.json())["url"] == standin.gateway_url
 
 
 @pytest.mark.asyncio
@@ -287,7 +286,7 @@ async def test_rate_limited_channel_message_is_retried(standin: DiscordStandIn) 
 @pytest.mark.asyncio
 async def test_deferred_reply_edit_and_rate_limited_follow_up(standin: DiscordStandIn) -> None:
     client = PlainBot()
-    followup: dict[str, Optional[discord.WebhookMessage]] = {}
+    followup: dict[str, discord.WebhookMessage | None] = {}
     done = asyncio.Event()
 
     @client.tree.command(name="recap", description="Weekly recap")

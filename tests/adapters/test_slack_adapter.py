@@ -16,10 +16,11 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp import ClientSession
@@ -27,11 +28,13 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bots.slack.app import EVENTS_PATH, SlackAdapter, SlackConfig, create_adapter
 from bots.slack.main import run, serve_http
+from bots.slack.notifier import SlackNotifier
 from bots.slack.render import MAX_BLOCKS, MAX_FIELDS, MAX_SECTION, render
+from commands.replies import Button, Card, Field, Reply
+from commands.runtime import bind_duties
 from core.clock import FrozenClock
-from core.replies import Button, Card, Field, Reply
 from core.settings import Settings
-from tests.standins.slack_standin import (
+from testkit.standins.slack_standin import (
     ADMIN_ID,
     DEFAULT_CHANNEL_ID,
     MEMBER_ID,
@@ -342,7 +345,7 @@ async def test_oversized_reply_fits_slack_limits_and_is_accepted(rig: Rig) -> No
     assert "shortened" in json.dumps(message.blocks)
     assert len(message.text) <= 3000
 
-    await rig.adapter.services.duties.notifier.post(COMMUNITY, DEFAULT_CHANNEL_ID, reply)
+    await SlackNotifier(rig.adapter.client).post(DEFAULT_CHANNEL_ID, reply)
     posted = await rig.slack.wait_for_call("chat.postMessage")
     assert posted.ok, posted.response  # the stand-in's validator accepted it
 
@@ -351,20 +354,20 @@ async def test_oversized_reply_fits_slack_limits_and_is_accepted(rig: Rig) -> No
 
 
 async def test_scheduled_post_arrives_by_chat_post_message_and_its_buttons_work(rig: Rig) -> None:
-    rig.clock.set(datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc))  # before the 09:00 post
+    rig.clock.set(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))  # before the 09:00 post
     confirmed = await rig.ask("/rounds", "channel", user_id=ADMIN_ID)
     assert f"<#{DEFAULT_CHANNEL_ID}>" in texts(confirmed)
-    job = rig.services.scheduler.aps.get_job(f"announce:{COMMUNITY}")
-    assert job is not None and rig.slack.calls("chat.postMessage") == []
+    rig.services.runner.serve(*bind_duties(rig.services, [SlackNotifier(rig.adapter.client)]))
+    assert await rig.services.runner.run_due() == 0 and rig.slack.calls("chat.postMessage") == []
 
-    rig.clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc))
-    await job.func(*job.args)  # the cron job firing at 09:00
+    rig.clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    assert await rig.services.runner.run_due() == 1  # the runner waking at 09:00
     posted = await rig.slack.wait_for_call("chat.postMessage")
     assert posted.ok and posted.get("channel") == DEFAULT_CHANNEL_ID and posted.token == BOT_TOKEN
     assert [b["text"]["text"] for b in buttons(posted)] == LETTERS
     assert posted.get("blocks")[0]["text"]["text"].startswith("Question of the day")
 
-    await job.func(*job.args)  # a double fire posts nothing more
+    assert await rig.services.runner.run_due() == 0  # a second wake posts nothing more
     feedback = await rig.press(buttons(posted)[2]["action_id"], message_ts=posted.response["ts"])
     assert feedback.params["response_type"] == "ephemeral"  # the channel does not see who answered what
     assert len(rig.slack.calls("chat.postMessage")) == 1
@@ -375,7 +378,7 @@ async def test_rate_limited_web_api_and_response_url_calls_are_retried(rig: Rig)
     rig.slack.rate_limit_next("chat.postMessage", retry_after=0)
     rig.slack.rate_limit_next("response_url", retry_after=0)
     await rig.command("/qotd")  # its reply to the response_url gets a 429 first
-    await rig.adapter.services.duties.notifier.post(COMMUNITY, DEFAULT_CHANNEL_ID, Reply(text="after a 429"))
+    await SlackNotifier(rig.adapter.client).post(DEFAULT_CHANNEL_ID, Reply(text="after a 429"))
     await rig.slack.wait_for(lambda c: c.method == "response_url" and c.status == 200)
 
     limited, landed = rig.slack.responses()
@@ -415,9 +418,8 @@ async def test_socket_mode_round_trip(db_path: str, clock: FrozenClock) -> None:
 
 
 async def test_healthz(rig: Rig) -> None:
-    async with ClientSession() as http:
-        async with http.get(rig.url.replace(EVENTS_PATH, "/healthz")) as resp:
-            assert resp.status == 200 and (await resp.json()) == {"ok": True}
+    async with ClientSession() as http, http.get(rig.url.replace(EVENTS_PATH, "/healthz")) as resp:
+        assert resp.status == 200 and (await resp.json()) == {"ok": True}
 
 
 # ---------------------------------------------------------------------------------------------------- the process

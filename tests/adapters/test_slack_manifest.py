@@ -22,7 +22,7 @@ from bots.slack.manifest import (
 )
 from commands.registry import load_catalog
 from core.settings import Settings
-from tests.standins.slack_standin import SlackStandIn, serve_web_app
+from testkit.standins.slack_standin import SlackStandIn, serve_web_app
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository, where manifest.yml lives
 

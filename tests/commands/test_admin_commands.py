@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.community import Community
+from core.community.model import Community
 
 
 async def settings_row(services) -> Community:

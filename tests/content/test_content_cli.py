@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+from datetime import UTC
 from pathlib import Path
 
 from bots.cli import main
 from core.bootstrap import build
-from core.questions import CSV_COLUMNS
+from core.qotd.questions import CSV_COLUMNS
+from core.qotd.tags import TagFilter
 from core.settings import Settings
-from core.tags import TagFilter
 
 GOOD = {
     "id": "club-001", "step": "step1", "system": "cardiovascular", "disciplines": ["physiology"],
@@ -97,11 +98,11 @@ def test_a_running_bot_picks_up_an_import_on_its_next_day(tmp_path, monkeypatch)
     monkeypatch.setenv("ROUNDS_DB", db)
 
     async def scenario() -> None:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         from core.clock import FrozenClock
 
-        clock = FrozenClock(datetime(2026, 11, 24, 10, tzinfo=timezone.utc))
+        clock = FrozenClock(datetime(2026, 11, 24, 10, tzinfo=UTC))
         running = await build(Settings(db_path=db), clock=clock)
         try:
             community = await running.communities.get("discord:99")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.tags import TagFilter
+from core.qotd.tags import TagFilter
 
 
 async def test_no_repeat_until_the_filtered_bank_is_exhausted(services, clock):
@@ -38,14 +38,15 @@ async def test_a_morning_burst_claims_the_day_once(services):
 
     community = await services.communities.get("console:burst")
     claims = 0
-    claim_day = services.qotd._claim_day
+    posts_store = services.qotd._posts
+    claim_day = posts_store.claim_day
 
     async def counting(*args):
         nonlocal claims
         claims += 1
         return await claim_day(*args)
 
-    services.qotd._claim_day = counting
+    posts_store.claim_day = counting
     posts = await asyncio.gather(*(services.qotd.today(community) for _ in range(200)))
     assert claims == 1  # one task claimed; the other 199 waited on it
     assert len({post.id for post, _ in posts}) == 1

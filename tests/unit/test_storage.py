@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from core.db import Database, GroupCommit
-from core.members import Member
-from core.migrations import MIGRATIONS
+from core.community.members import Member
+from core.storage.database import Database, GroupCommit
+from core.storage.migrations import MIGRATIONS
 
 
 async def test_migrations_are_versioned_and_idempotent(tmp_path):

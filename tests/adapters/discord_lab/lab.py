@@ -6,7 +6,7 @@ import asyncio
 
 from commands.context import Context
 from commands.registry import Group, Option, command
-from core.replies import Button, Card, Field, Reply, notice
+from commands.replies import Button, Card, Field, Reply, notice
 
 GROUP = Group("lab", "Test-only lab commands")
 TOPICS = ["cardiology", "cardiac arrest", "nephrology", "neurology"]

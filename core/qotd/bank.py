@@ -1,68 +1,56 @@
-"""The question bank: bundled questions plus each community's own, indexed in memory.
-
-Questions are small and read on every /qotd and answer, so they live in memory; the database keeps them so a
-community's imports survive restarts and past posts keep pointing at the question they showed.
-"""
+"""The question bank: bundled questions plus each community's own."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
 import content
-from core.clock import Clock, iso
-from core.db import Database, Row
 from core.errors import UserError
-from core.questions import Problem, Question, parse_file
-from core.tags import TagFilter
-from core.taxonomy import Taxonomy
+from core.qotd.question_store import QuestionStore
+from core.qotd.questions import Problem, Question, parse_file
+from core.qotd.tags import TagFilter
+from core.qotd.taxonomy import Taxonomy
 
 
 class QuestionBank:
-    def __init__(self, db: Database, clock: Clock, taxonomy: Taxonomy) -> None:
-        self._db = db
-        self._clock = clock
+    """Questions are small and read on every /qotd and answer, so they are indexed in memory; a question another
+    process imported after this one started is read from the database the first time it is asked for."""
+
+    def __init__(self, store: QuestionStore, taxonomy: Taxonomy) -> None:
+        self._store = store
         self.taxonomy = taxonomy
         self._questions: dict[str, Question] = {}
         self._owner: dict[str, str | None] = {}
 
     async def load(self) -> None:
         """Sync the bundled files into the database, then index everything the database holds."""
-        bundled = load_bundled(self.taxonomy)
-        await self._store(bundled, community_id=None)
-        self._index(await self._db.fetchall("SELECT id, community_id, body FROM questions"))
+        await self._store.save(load_bundled(self.taxonomy), community_id=None)
+        self._index(await self._store.all())
 
     async def refresh(self, community_id: str) -> None:
         """Pick up a community's questions imported by another process (`rounds content import` while the bot runs)."""
-        self._index(await self._db.fetchall("SELECT id, community_id, body FROM questions WHERE community_id = ?", (community_id,)))
+        self._index(await self._store.all(community_id))
 
-    def _index(self, rows: list[Row]) -> None:
-        for row in rows:
-            self._questions[row["id"]] = Question.from_dict(json.loads(row["body"]))
-            self._owner[row["id"]] = row["community_id"]
+    def _index(self, found: list[tuple[Question, str | None]]) -> None:
+        for question, owner in found:
+            self._questions[question.id] = question
+            self._owner[question.id] = owner
 
     async def import_questions(self, questions: list[Question], community_id: str) -> int:
         """A community's questions, stored under ids namespaced by the community; all or nothing."""
         scoped = [_scoped(q, community_id) for q in questions]
-        await self._store(scoped, community_id)
-        for question in scoped:
-            self._questions[question.id] = question
-            self._owner[question.id] = community_id
+        await self._store.save(scoped, community_id)
+        self._index([(q, community_id) for q in scoped])
         return len(scoped)
 
-    async def _store(self, questions: list[Question], community_id: str | None) -> None:
-        now = iso(self._clock.now())
-        await self._db.executemany(
-            """INSERT INTO questions (id, community_id, step, system, disciplines, competency, body, imported_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (id) DO UPDATE SET step = excluded.step, system = excluded.system,
-                   disciplines = excluded.disciplines, competency = excluded.competency, body = excluded.body""",
-            [(q.id, community_id, q.step, q.system, " ".join(q.disciplines), q.competency, json.dumps(q.to_dict()), now)
-             for q in questions],
-        )
-
-    def get(self, question_id: str) -> Question:
+    async def get(self, question_id: str) -> Question:
+        """A question by id, from memory or else from the database (another process may have imported it)."""
+        if question_id not in self._questions:
+            found = await self._store.one(question_id)
+            if found is None:
+                raise UserError("That question is no longer in the bank. Type `/qotd` for today's question.")
+            self._index([found])
         return self._questions[question_id]
 
     def available(self, community_id: str, tag_filter: TagFilter) -> list[Question]:

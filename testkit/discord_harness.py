@@ -15,7 +15,7 @@ from bots.discord.main import create_client
 from commands.registry import Catalog, load_catalog
 from core.clock import Clock
 from core.settings import Settings
-from tests.standins.discord_standin import DiscordStandIn, client_running
+from testkit.standins.discord_standin import DiscordStandIn, client_running
 
 READY_TIMEOUT = 5.0
 GLOBAL_SYNC = Sync("global")

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Awaitable, Callable, Generic, Iterable, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
 
 import aiosqlite
 
-from core.migrations import MIGRATIONS
+from core.storage.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class Database:
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
 
-    async def open(self) -> "Database":
+    async def open(self) -> Database:
         self._writer = await self._connect()
         await self._writer.execute("PRAGMA journal_mode=WAL")
         await self._migrate(self._writer)
@@ -46,7 +47,8 @@ class Database:
         return conn
 
     async def _migrate(self, conn: aiosqlite.Connection) -> None:
-        (version,) = await (await conn.execute("PRAGMA user_version")).fetchone()
+        row = await (await conn.execute("PRAGMA user_version")).fetchone()
+        version = int(row[0]) if row is not None else 0
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             # executescript commits first, so the script and its version bump are wrapped explicitly.
             try:

@@ -9,7 +9,10 @@ matter to us (429 + ``Retry-After``, API errors, expired trigger ids, Block Kit 
 The stand-in plays both sides of Slack:
 
 * **Slack's servers** (what the app calls): ``POST|GET /api/<method>`` for the Web API, ``POST /response/<token>``
-  for ``response_url`` (what bolt's ``respond()`` posts to), and the Socket Mode websocket at ``/link``.
+  for ``response_url`` (what bolt's ``respond()`` posts to), ``POST /upload/v1/<file_id>`` for the upload URLs
+  ``files.getUploadURLExternal`` hands out (``files_upload_v2``'s second step), and the Socket Mode websocket at
+  ``/link``. Direct messages: ``conversations.open`` gives each member one ``D…`` IM; ``close_dms`` makes a member's
+  IM refuse messages (``messages_tab_disabled``) and ``SlackChannel(is_member=False)`` a channel the bot left.
 * **Slack's delivery** (what calls the app): signed HTTP requests (``send_slash_command`` / ``send_interactive``)
   and Socket Mode envelopes (``push_slash_command`` / ``push_interactive``), each timed until its ack so tests
   can compute median / p99 ack latency.
@@ -37,17 +40,17 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Self, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiohttp import ClientSession, ClientTimeout, WSCloseCode, WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
 
-from tests.standins.latency import LatencyStats
+from testkit.standins.latency import LatencyStats
 
 __all__ = [
     "ADMIN_ID",
@@ -59,6 +62,7 @@ __all__ = [
     "OWNER_ID",
     "RESPONSE_URL_METHOD",
     "TEAM_ID",
+    "UPLOAD_METHOD",
     "HttpDelivery",
     "LatencyStats",
     "RecordedCall",
@@ -66,6 +70,7 @@ __all__ = [
     "SlackStandIn",
     "SlackUser",
     "SocketAck",
+    "UploadedFile",
     "default_channels",
     "default_users",
     "eventually",
@@ -93,6 +98,8 @@ DEFAULT_CHANNEL_NAME = "general"
 
 #: The ``method`` under which posts to a ``response_url`` are recorded (they are not Web API calls).
 RESPONSE_URL_METHOD = "response_url"
+#: The ``method`` under which POSTs of file bytes to an upload URL are recorded (not Web API calls either).
+UPLOAD_METHOD = "file_upload"
 
 #: Slack sends this deprecated verification token in every payload; bolt ignores it unless told otherwise.
 VERIFICATION_TOKEN = "standin-verification-token"
@@ -138,7 +145,7 @@ class SlackUser:
 
     def to_api(self, team_id: str) -> dict[str, Any]:
         """Render as Slack does, including ``tz_offset`` for *now* (so DST is honoured like the real API)."""
-        offset = datetime.now(timezone.utc).astimezone(ZoneInfo(self.tz)).utcoffset()
+        offset = datetime.now(UTC).astimezone(ZoneInfo(self.tz)).utcoffset()
         real_name = self.real_name or self.name
         return {
             "id": self.id,
@@ -217,7 +224,7 @@ class RecordedCall:
     method: str
     params: dict[str, Any]
     http_method: str
-    body_kind: Literal["json", "form", "multipart", "none"]
+    body_kind: Literal["json", "form", "multipart", "bytes", "none"]
     raw_body: bytes
     headers: dict[str, str]
     token: str | None
@@ -236,6 +243,35 @@ class RecordedCall:
     def get(self, key: str, default: Any = None) -> Any:
         """Shorthand for ``params.get`` so assertions read like ``call.get("channel")``."""
         return self.params.get(key, default)
+
+
+@dataclass
+class UploadedFile:
+    """One file of ``files_upload_v2``: announced by ``files.getUploadURLExternal``, its bytes POSTed to the upload
+    URL, then shared by ``files.completeUploadExternal`` (``channel_id`` / ``title`` set then)."""
+
+    id: str
+    filename: str
+    length: int
+    alt_txt: str | None = None
+    data: bytes | None = None
+    channel_id: str | None = None
+    title: str | None = None
+    thread_ts: str | None = None
+
+    @property
+    def uploaded(self) -> bool:
+        return self.data is not None
+
+    @property
+    def completed(self) -> bool:
+        return self.channel_id is not None
+
+    def to_api(self) -> dict[str, Any]:
+        """The file object ``files.completeUploadExternal`` answers with (the fields adapters may read)."""
+        return {"id": self.id, "name": self.filename, "title": self.title or self.filename, "size": len(self.data or b""),
+                "mimetype": "image/png" if self.filename.endswith(".png") else "application/octet-stream",
+                "alt_txt": self.alt_txt, "channels": [self.channel_id] if self.channel_id else []}
 
 
 @dataclass(frozen=True)
@@ -279,12 +315,13 @@ class SocketAck:
 
 @dataclass
 class _Fault:
-    """A pending injected failure for one method: a 429 or an ``ok: false`` error."""
+    """A pending injected failure for one method: a 429, or an ``ok: false`` error with an HTTP status."""
 
     kind: Literal["ratelimit", "error"]
     remaining: int
     retry_after: int = 1
     error: str = ""
+    status: int = 200
 
 
 @dataclass
@@ -419,10 +456,8 @@ def _decode_json_fields(params: dict[str, Any]) -> dict[str, Any]:
     for key in _JSON_FIELDS:
         value = params.get(key)
         if isinstance(value, str) and value[:1] in ("[", "{"):
-            try:
+            with suppress(json.JSONDecodeError):  # else left as sent; the method handler reports the problem
                 params[key] = json.loads(value)
-            except json.JSONDecodeError:
-                pass  # leave it as sent; the method handler reports the problem
     return params
 
 
@@ -471,6 +506,9 @@ class SlackStandIn:
         self._triggers: dict[str, float] = {}
         self._used_triggers: set[str] = set()
         self._sockets: list[web.WebSocketResponse] = []
+        self._ims: dict[str, str] = {}  # user id -> IM channel id
+        self.closed_dms: set[str] = set()  # members whose IM refuses the app's messages
+        self.files: dict[str, UploadedFile] = {}
         self.socket_connections = 0
         self._ts_counter = itertools.count(1)
         self._changed = asyncio.Event()
@@ -493,6 +531,9 @@ class SlackStandIn:
             "views.publish": self._views_publish,
             "users.info": self._users_info,
             "conversations.info": self._conversations_info,
+            "conversations.open": self._conversations_open,
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
         }
 
     # ---------------------------------------------------------------- lifecycle
@@ -504,6 +545,7 @@ class SlackStandIn:
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{token}", self._handle_response_url)
+        app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         app.router.add_get("/link", self._handle_link)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
@@ -529,7 +571,7 @@ class SlackStandIn:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> SlackStandIn:
+    async def __aenter__(self) -> Self:
         return await self.start()
 
     async def __aexit__(
@@ -589,9 +631,17 @@ class SlackStandIn:
         """
         self._faults.setdefault(method, []).append(_Fault("ratelimit", times, retry_after=retry_after))
 
-    def fail_next(self, method: str, error: str, times: int = 1) -> None:
-        """Answer the next ``times`` calls to ``method`` with ``{"ok": false, "error": error}`` (HTTP 200)."""
-        self._faults.setdefault(method, []).append(_Fault("error", times, error=error))
+    def fail_next(self, method: str, error: str, times: int = 1, *, status: int = 200) -> None:
+        """Answer the next ``times`` calls to ``method`` with ``{"ok": false, "error": error}``.
+
+        Slack reports refusals with HTTP 200; pass ``status=500`` (e.g. ``internal_error``) for a server failure.
+        ``method`` may also be ``RESPONSE_URL_METHOD`` or ``UPLOAD_METHOD`` (those answer ``status`` or 404/500).
+        """
+        self._faults.setdefault(method, []).append(_Fault("error", times, error=error, status=status))
+
+    def close_dms(self, user_id: str) -> None:
+        """The member turned off messages from apps: chat.postMessage into their IM gets ``messages_tab_disabled``."""
+        self.closed_dms.add(user_id)
 
     def set_handler(self, method: str, handler: ApiHandler | Mapping[str, Any]) -> None:
         """Replace the answer for a Web API method: a fixed dict, or ``handler(params, token) -> dict``."""
@@ -615,6 +665,14 @@ class SlackStandIn:
     def token_of(response_url: str) -> str:
         """The token part of a ``response_url`` issued by this stand-in."""
         return response_url.rstrip("/").rsplit("/", 1)[-1]
+
+    def im_of(self, user_id: str) -> str | None:
+        """The IM channel id ``conversations.open`` gave this member, if it was opened."""
+        return self._ims.get(user_id)
+
+    def shared_files(self, channel_id: str | None = None) -> list[UploadedFile]:
+        """Files completed by ``files.completeUploadExternal``, optionally only those shared into one channel."""
+        return [f for f in self.files.values() if f.completed and (channel_id is None or f.channel_id == channel_id)]
 
     def deliveries(self) -> list[HttpDelivery]:
         """Signed HTTP requests delivered to the app, with status, ack body and latency."""
@@ -702,10 +760,8 @@ class SlackStandIn:
             if remaining <= 0:
                 seen = [f"{c.method}:{c.status}" for c in self._calls]
                 raise TimeoutError(f"timed out after {timeout}s waiting for {what}; calls so far: {seen}")
-            try:
+            with suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), remaining)
-            except TimeoutError:
-                pass
 
     def _notify(self) -> None:
         self._changed.set()
@@ -1005,7 +1061,7 @@ class SlackStandIn:
             status, body = 429, _err("ratelimited")
             extra_headers = {"Retry-After": str(fault.retry_after)}
         elif fault is not None:
-            body = _err(fault.error)
+            status, body = fault.status, _err(fault.error)
         elif not token:
             body = _err("not_authed")
         elif self.valid_tokens is not None and token not in self.valid_tokens:
@@ -1086,8 +1142,26 @@ class SlackStandIn:
                 message[key] = params[key]
         return message
 
+    def _check_conversation(self, channel_id: str) -> dict[str, Any] | None:
+        """Refusals of a known conversation: one the bot left, or a member's IM whose messages are closed.
+
+        A user id as ``channel`` (Slack posts into the app's IM with that user) counts as that user's IM.
+        """
+        channel = self.channels.get(channel_id)
+        if channel is not None and not channel.is_member:
+            return _err("not_in_channel")
+        if self._im_recipient(channel_id) in self.closed_dms:
+            return _err("messages_tab_disabled")
+        return None
+
+    def _im_recipient(self, channel_id: str) -> str | None:
+        """The member an IM id (or a bare user id, which Slack treats as their IM) belongs to."""
+        if channel_id in self.users:
+            return channel_id
+        return next((user for user, im in self._ims.items() if im == channel_id), None)
+
     def _chat_post_message(self, params: dict[str, Any], token: str) -> dict[str, Any]:
-        problem = self._check_message(params)
+        problem = self._check_message(params) or self._check_conversation(str(params["channel"]))
         if problem is not None:
             return problem
         ts = self._next_ts()
@@ -1177,6 +1251,79 @@ class SlackStandIn:
         if channel is None:
             return _err("channel_not_found")
         return {"ok": True, "channel": channel.to_api()}
+
+    def _conversations_open(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        """One IM per member, the same id every time (like Slack); bots and deactivated members cannot be opened."""
+        users = [u for u in str(params.get("users", "")).split(",") if u]
+        if not users:
+            return _err("users_list_not_supplied")
+        if len(users) > 1:
+            return _err("not_implemented")  # multi-person IMs are not modelled
+        user = self.users.get(users[0])
+        if user is None:
+            return _err("user_not_found")
+        if user.is_bot:
+            return _err("cannot_dm_bot")
+        if user.deleted:
+            return _err("user_disabled")
+        channel_id = self._ims.setdefault(user.id, "D" + user.id[1:])
+        self.channels.setdefault(channel_id, SlackChannel(channel_id, user.id, is_im=True))
+        return {"ok": True, "channel": {"id": channel_id}}
+
+    def _files_get_upload_url(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        """Step 1 of files_upload_v2: an upload URL served by this stand-in, and the file's id."""
+        filename, length = str(params.get("filename") or ""), str(params.get("length") or "")
+        if not filename or not length.isdigit():
+            return _err("invalid_arguments")
+        file_id = f"F{secrets.token_hex(5).upper()}"
+        alt = params.get("alt_txt")
+        self.files[file_id] = UploadedFile(file_id, filename, int(length), alt if isinstance(alt, str) else None)
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/v1/{file_id}", "file_id": file_id}
+
+    def _files_complete_upload(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        """Step 3: every listed file must have had its bytes uploaded; then it is shared into ``channel_id``."""
+        try:
+            listed = json.loads(params["files"]) if isinstance(params.get("files"), str) else params.get("files")
+        except (KeyError, json.JSONDecodeError):
+            return _err("invalid_arguments")
+        if not isinstance(listed, list) or not listed:
+            return _err("invalid_arguments")
+        uploads = {str(item.get("id")): item for item in listed if isinstance(item, dict)}
+        if len(uploads) != len(listed) or not all(self.files.get(i) and self.files[i].uploaded for i in uploads):
+            return _err("file_not_found")
+        channel_id = str(params.get("channel_id") or "")  # "" = uploaded, shared nowhere
+        problem = self._check_conversation(channel_id) if channel_id else None
+        if problem is not None:
+            return problem
+        for file_id, item in uploads.items():
+            upload = self.files[file_id]
+            upload.title, upload.channel_id = item.get("title") or upload.filename, channel_id
+            upload.thread_ts = params.get("thread_ts") or None
+        return {"ok": True, "files": [self.files[i].to_api() for i in uploads]}
+
+    # ---------------------------------------------------------------- server: file uploads (files_upload_v2 step 2)
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        """Receive the bytes for an upload URL. Slack answers ``OK - <size>``; an unknown id gets 404 and a size
+        other than the announced ``length`` gets 400, so a client that sends the wrong bytes fails here."""
+        arrived = time.monotonic()
+        file_id = request.match_info["file_id"]
+        data = await request.read()
+        upload = self.files.get(file_id)
+        status, text = 200, f"OK - {len(data)}"
+        fault = self._take_fault(UPLOAD_METHOD)
+        if fault is not None:
+            status, text = (fault.status if fault.status != 200 else 500), fault.error or "upload_failed"
+        elif upload is None:
+            status, text = 404, "file_not_found"
+        elif len(data) != upload.length:
+            status, text = 400, f"length mismatch: announced {upload.length}, received {len(data)}"
+        else:
+            upload.data = data
+        params = {"file_id": file_id, "size": len(data)}
+        self._record(RecordedCall(UPLOAD_METHOD, params, request.method, "bytes" if data else "none", data,
+                                  dict(request.headers), None, arrived, status, text))
+        return web.Response(status=status, text=text)
 
     # ---------------------------------------------------------------- server: response_url
 

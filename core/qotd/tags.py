@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 
 from core.errors import UserError
-from core.questions import Question
-from core.taxonomy import Taxonomy
+from core.qotd.questions import Question
+from core.qotd.taxonomy import Taxonomy
 
 CLEAR_WORDS = {"", "all", "any", "none", "clear", "everything"}
 
@@ -21,7 +21,7 @@ class TagFilter:
     slugs: frozenset[str] = frozenset()
 
     @classmethod
-    def from_stored(cls, text: str) -> "TagFilter":
+    def from_stored(cls, text: str) -> TagFilter:
         return cls(frozenset(text.split()))
 
     def stored(self) -> str:

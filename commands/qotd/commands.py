@@ -1,11 +1,12 @@
-"""Question of the day: today's question, answering with a button, and your stats."""
+"""Question of the day: today's question, answering with a button, your stats and your review."""
 
 from __future__ import annotations
 
 from commands.context import Context
-from commands.registry import action, command
-from core.qotd_views import ANSWER_ACTION, feedback_reply, question_reply, review_reply, stats_reply
-from core.replies import Reply
+from commands.qotd.views import ANSWER_ACTION, feedback_reply, question_reply, review_reply, stats_reply
+from commands.registry import Option, action, command
+from commands.replies import Reply
+from core.qotd.questions import LETTERS
 
 
 @command("qotd", "Today's question of the day — answer it with the A–E buttons")
@@ -15,10 +16,11 @@ async def show_question(ctx: Context) -> Reply:
     return question_reply(post, question, ctx.services.taxonomy, mine=mine, private=True)
 
 
-@action(ANSWER_ACTION)
-async def answer(ctx: Context, post_id: str, letter: str) -> Reply:
+@action(ANSWER_ACTION, Option("post", "The daily post", kind="integer", min_value=1),
+        Option("letter", "The option chosen", choices=LETTERS))
+async def answer(ctx: Context, post: int, letter: str) -> Reply:
     community = await ctx.community()
-    result = await ctx.services.qotd.answer(post_id, ctx.member, letter, community.id)
+    result = await ctx.services.qotd.answer(post, ctx.member, letter, community.id)
     return feedback_reply(result, community, ctx.services.taxonomy)
 
 
@@ -31,4 +33,4 @@ async def my_stats(ctx: Context) -> Reply:
 @command("qotd-review", "Past questions you missed or got wrong, oldest first")
 async def review(ctx: Context) -> Reply:
     missed = await ctx.services.qotd.missed(ctx.member.id, await ctx.community())
-    return review_reply(missed, ctx.services.bank.get, ctx.services.taxonomy)
+    return review_reply(missed, ctx.services.taxonomy)

@@ -54,11 +54,22 @@ class Card:
 
 
 @dataclass(frozen=True)
+class Image:
+    """One picture a reply carries (a heatmap, a chart): PNG bytes, the words that describe it for screen readers
+    and for platforms that show no images, and the file name it is uploaded or saved under."""
+
+    png: bytes
+    alt: str
+    filename: str = "image.png"
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str = ""
     cards: tuple[Card, ...] = ()
     buttons: tuple[Button, ...] = ()
     private: bool = False  # ephemeral: only the person who asked sees it
+    image: Image | None = None
 
     def plain_text(self) -> str:
         """A flat rendering for notifications, logs and platforms' fallback text."""

@@ -41,7 +41,11 @@ What is deliberately faithful (because discord.py or Discord behave that way and
   429 as a Cloudflare ban and raises instead of retrying.
 
 Everything the stand-in receives is recorded as a :class:`RecordedCall`; unknown routes answer 404 JSON and are
-recorded too, so a test can see what the bot tried to do that the stand-in does not know about.
+recorded too, so a test can see what the bot tried to do that the stand-in does not know about.  Uploaded files keep
+their bytes (``RecordedCall.files[n]["data"]`` and :meth:`DiscordStandIn.attachment_data`), so a test can compare
+what arrived with what was sent.  Permanent refusals are modelled where Discord gives them: a member with closed DMs
+(:meth:`DiscordStandIn.close_dms`) gets ``50007`` on the message, an unknown channel ``10003``, and
+:meth:`DiscordStandIn.refuse_channel` makes a channel answer ``50001`` / ``50013`` like one the bot lost access to.
 """
 
 from __future__ import annotations
@@ -63,38 +67,38 @@ from collections.abc import (
     Sequence,
 )
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Optional, Union
+from datetime import UTC, datetime
+from typing import Any, Self
 
 import yarl
 from aiohttp import WSMsgType, web
 
 __all__ = [
-    "API_PREFIX",
-    "DiscordStandIn",
-    "RecordedCall",
-    "InteractionRecord",
-    "GatewaySession",
-    "UserSpec",
-    "RoleSpec",
-    "ChannelSpec",
-    "MemberSpec",
-    "GuildSpec",
-    "default_guild",
-    "Permission",
-    "EVERYONE_PERMISSIONS",
-    "MODERATOR_PERMISSIONS",
+    "ADMIN_USER_ID",
     "ALL_PERMISSIONS",
+    "API_PREFIX",
     "APPLICATION_ID",
     "BOT_USER_ID",
-    "GUILD_ID",
+    "DEFAULT_TOKEN",
+    "EVERYONE_PERMISSIONS",
     "GENERAL_CHANNEL_ID",
+    "GUILD_ID",
+    "MEMBER_USER_ID",
+    "MODERATOR_PERMISSIONS",
+    "MODERATOR_ROLE_ID",
     "STUDY_HALL_CHANNEL_ID",
     "STUDY_ROOM_VOICE_ID",
-    "MODERATOR_ROLE_ID",
-    "ADMIN_USER_ID",
-    "MEMBER_USER_ID",
-    "DEFAULT_TOKEN",
+    "ChannelSpec",
+    "DiscordStandIn",
+    "GatewaySession",
+    "GuildSpec",
+    "InteractionRecord",
+    "MemberSpec",
+    "Permission",
+    "RecordedCall",
+    "RoleSpec",
+    "UserSpec",
+    "default_guild",
 ]
 
 #: Path prefix of the REST API; discord.py 2.x speaks API v10.
@@ -156,6 +160,14 @@ MODERATOR_PERMISSIONS = (
 )
 ALL_PERMISSIONS = (1 << 53) - 1
 
+#: Discord's answers to messages it will never accept: code -> (HTTP status, message).
+REFUSALS: dict[int, tuple[int, str]] = {
+    10003: (404, "Unknown Channel"),
+    50001: (403, "Missing Access"),
+    50007: (403, "Cannot send messages to this user"),
+    50013: (403, "Missing Permissions"),
+}
+
 # Message flags.
 FLAG_EPHEMERAL = 1 << 6
 FLAG_LOADING = 1 << 7
@@ -197,15 +209,15 @@ OPT_NUMBER = 10
 
 JsonBody = Any
 HandlerResult = tuple[int, JsonBody]
-RouteHandler = Callable[["RecordedCall", dict[str, str]], Union[HandlerResult, Awaitable[HandlerResult]]]
+RouteHandler = Callable[["RecordedCall", dict[str, str]], HandlerResult | Awaitable[HandlerResult]]
 
 
 def _now_iso() -> str:
     """ISO-8601 UTC timestamp, the format Discord uses for ``timestamp`` / ``joined_at``."""
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
-def _truthy(value: Optional[str]) -> bool:
+def _truthy(value: str | None) -> bool:
     """Interpret a query flag the way Discord does (``1``/``true`` on, anything else off)."""
     return value is not None and value.lower() in {"1", "true", "yes"}
 
@@ -221,7 +233,7 @@ class UserSpec:
 
     id: int
     username: str
-    global_name: Optional[str] = None
+    global_name: str | None = None
     bot: bool = False
 
     def to_payload(self) -> dict[str, Any]:
@@ -273,10 +285,10 @@ class ChannelSpec:
     name: str
     type: int = 0
     position: int = 0
-    topic: Optional[str] = None
-    parent_id: Optional[int] = None
+    topic: str | None = None
+    parent_id: int | None = None
 
-    def to_payload(self, guild_id: Optional[int] = None) -> dict[str, Any]:
+    def to_payload(self, guild_id: int | None = None) -> dict[str, Any]:
         """Channel object with the keys discord.py's channel classes read unconditionally."""
         payload: dict[str, Any] = {
             "id": str(self.id),
@@ -305,10 +317,10 @@ class MemberSpec:
 
     user: UserSpec
     roles: list[int] = field(default_factory=list)
-    nick: Optional[str] = None
+    nick: str | None = None
     joined_at: str = "2024-01-01T00:00:00+00:00"
 
-    def to_payload(self, permissions: Optional[int] = None) -> dict[str, Any]:
+    def to_payload(self, permissions: int | None = None) -> dict[str, Any]:
         """Member object; ``permissions`` is only present inside interactions (computed, as a string)."""
         payload: dict[str, Any] = {
             "user": self.user.to_payload(),
@@ -340,15 +352,15 @@ class GuildSpec:
     members: list[MemberSpec]
     preferred_locale: str = "en-US"
 
-    def role(self, role_id: int) -> Optional[RoleSpec]:
+    def role(self, role_id: int) -> RoleSpec | None:
         """The role with this id, if any."""
         return next((r for r in self.roles if r.id == role_id), None)
 
-    def member(self, user_id: int) -> Optional[MemberSpec]:
+    def member(self, user_id: int) -> MemberSpec | None:
         """The member with this user id, if any."""
         return next((m for m in self.members if m.user.id == user_id), None)
 
-    def channel(self, channel_id: int) -> Optional[ChannelSpec]:
+    def channel(self, channel_id: int) -> ChannelSpec | None:
         """The channel with this id, if any."""
         return next((c for c in self.channels if c.id == channel_id), None)
 
@@ -466,7 +478,7 @@ class RecordedCall:
     headers: dict[str, str]
     received_at: float
     files: list[dict[str, Any]] = field(default_factory=list)
-    route: Optional[str] = None
+    route: str | None = None
     params: dict[str, str] = field(default_factory=dict)
     status: int = 0
     response: JsonBody = None
@@ -484,9 +496,9 @@ class InteractionRecord:
 
     payload: dict[str, Any]
     sent_at: float
-    acked_at: Optional[float] = None
-    callback_type: Optional[int] = None
-    original_message_id: Optional[str] = None
+    acked_at: float | None = None
+    callback_type: int | None = None
+    original_message_id: str | None = None
 
     @property
     def id(self) -> str:
@@ -499,7 +511,7 @@ class InteractionRecord:
         return str(self.payload["token"])
 
     @property
-    def ack_latency(self) -> Optional[float]:
+    def ack_latency(self) -> float | None:
         """Seconds from INTERACTION_CREATE being sent to the first callback arriving, if acknowledged."""
         return None if self.acked_at is None else self.acked_at - self.sent_at
 
@@ -509,8 +521,8 @@ class _Fault:
     """A queued fault: the next ``times`` matching requests get ``status``/``body`` (or just a delay)."""
 
     path_prefix: str
-    method: Optional[str]
-    status: Optional[int]
+    method: str | None
+    status: int | None
     body: JsonBody
     headers: dict[str, str]
     times: int
@@ -525,7 +537,7 @@ class GatewaySession:
     query: dict[str, str]
     session_id: str
     seq: int = 0
-    identify: Optional[dict[str, Any]] = None
+    identify: dict[str, Any] | None = None
     resumed: bool = False
     heartbeats: int = 0
     received: list[dict[str, Any]] = field(default_factory=list)
@@ -552,13 +564,13 @@ class DiscordStandIn:
     def __init__(
         self,
         *,
-        token: Optional[str] = DEFAULT_TOKEN,
+        token: str | None = DEFAULT_TOKEN,
         application_id: int = APPLICATION_ID,
-        bot_user: Optional[UserSpec] = None,
-        guilds: Optional[Sequence[GuildSpec]] = None,
+        bot_user: UserSpec | None = None,
+        guilds: Sequence[GuildSpec] | None = None,
         heartbeat_interval_ms: int = 41250,
         ack_deadline: float = 3.0,
-        allowed_privileged_intents: Optional[int] = None,
+        allowed_privileged_intents: int | None = None,
         validate: bool = True,
     ) -> None:
         """Configure the fake Discord.
@@ -590,7 +602,7 @@ class DiscordStandIn:
         #: Interactions sent, by id.
         self.interactions: dict[str, InteractionRecord] = {}
         #: Registered application commands: key ``None`` for global, else the guild id.
-        self.commands: dict[Optional[int], list[dict[str, Any]]] = {}
+        self.commands: dict[int | None, list[dict[str, Any]]] = {}
         #: Messages the bot created (channel posts, interaction responses, follow-ups), by id; edits applied.
         self.messages: dict[str, dict[str, Any]] = {}
         #: Guild scheduled events by id.
@@ -599,19 +611,23 @@ class DiscordStandIn:
         self._interactions_by_token: dict[str, InteractionRecord] = {}
         self._message_order: list[str] = []
         self._dm_channels: dict[int, ChannelSpec] = {}
+        #: Users whose DMs refuse the bot (privacy settings, or the bot is blocked): messages get 50007.
+        self.closed_dms: set[int] = set()
+        #: The bytes of every attachment the bot uploaded, by attachment id.
+        self.attachments: dict[str, bytes] = {}
         self._faults: list[_Fault] = []
         self._custom_routes: list[tuple[str, re.Pattern[str], str, RouteHandler]] = []
         self._routes = self._build_routes()
         self._ids = itertools.count(1)
         self._changed = asyncio.Event()
-        self._runner: Optional[web.AppRunner] = None
-        self._port: Optional[int] = None
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
 
     # ----------------------------------------------------------------------------------------------------------
     # Lifecycle
     # ----------------------------------------------------------------------------------------------------------
 
-    async def start(self) -> "DiscordStandIn":
+    async def start(self) -> DiscordStandIn:
         """Serve on 127.0.0.1 on a free port (port 0 lets the OS choose, so parallel tests never collide)."""
         if self._runner is not None:
             return self
@@ -640,7 +656,7 @@ class DiscordStandIn:
             await self._runner.cleanup()
         self._runner = None
 
-    async def __aenter__(self) -> "DiscordStandIn":
+    async def __aenter__(self) -> Self:
         return await self.start()
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -702,11 +718,11 @@ class DiscordStandIn:
         """The first (default) guild."""
         return self.guilds[0]
 
-    def guild_by_id(self, guild_id: Union[int, str]) -> Optional[GuildSpec]:
+    def guild_by_id(self, guild_id: int | str) -> GuildSpec | None:
         """The configured guild with this id, if any."""
         return next((g for g in self.guilds if g.id == int(guild_id)), None)
 
-    def _find_channel(self, channel_id: Union[int, str]) -> tuple[Optional[ChannelSpec], Optional[GuildSpec]]:
+    def _find_channel(self, channel_id: int | str) -> tuple[ChannelSpec | None, GuildSpec | None]:
         cid = int(channel_id)
         for guild in self.guilds:
             channel = guild.channel(cid)
@@ -715,7 +731,7 @@ class DiscordStandIn:
         dm = next((c for c in self._dm_channels.values() if c.id == cid), None)
         return dm, None
 
-    def _channel_payload(self, channel_id: Union[int, str]) -> Optional[dict[str, Any]]:
+    def _channel_payload(self, channel_id: int | str) -> dict[str, Any] | None:
         channel, guild = self._find_channel(channel_id)
         if channel is None:
             return None
@@ -731,7 +747,15 @@ class DiscordStandIn:
             }
         return channel.to_payload(guild.id)
 
-    def _user_by_id(self, user_id: Union[int, str]) -> Optional[UserSpec]:
+    def _dm_recipient(self, channel_id: int) -> int | None:
+        return next((uid for uid, c in self._dm_channels.items() if c.id == channel_id), None)
+
+    def dm_channel_of(self, user_id: int | str) -> int | None:
+        """The id of the DM channel the bot opened with this user (``POST /users/@me/channels``), if any."""
+        channel = self._dm_channels.get(int(user_id))
+        return channel.id if channel is not None else None
+
+    def _user_by_id(self, user_id: int | str) -> UserSpec | None:
         uid = int(user_id)
         if uid == self.bot_user.id:
             return self.bot_user
@@ -741,11 +765,11 @@ class DiscordStandIn:
                 return member.user
         return None
 
-    def message(self, message_id: Union[int, str]) -> Optional[dict[str, Any]]:
+    def message(self, message_id: int | str) -> dict[str, Any] | None:
         """A message the bot created (with later edits applied), or ``None``."""
         return self.messages.get(str(message_id))
 
-    def channel_messages(self, channel_id: Union[int, str]) -> list[dict[str, Any]]:
+    def channel_messages(self, channel_id: int | str) -> list[dict[str, Any]]:
         """Messages currently in a channel, oldest first: channel posts, interaction responses and follow-ups.
 
         Ephemeral responses are included (their ``flags`` has bit 64) because tests usually want to read them.
@@ -754,7 +778,7 @@ class DiscordStandIn:
         present = (self.messages[m] for m in self._message_order if m in self.messages)
         return [m for m in present if m["channel_id"] == cid]
 
-    def registered_commands(self, guild_id: Optional[int] = None) -> list[dict[str, Any]]:
+    def registered_commands(self, guild_id: int | None = None) -> list[dict[str, Any]]:
         """Commands the bot synced globally (``guild_id=None``) or to one guild, as stored (with ids)."""
         return list(self.commands.get(guild_id, []))
 
@@ -788,20 +812,20 @@ class DiscordStandIn:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(changed.wait(), timeout=min(remaining, 0.05))
 
-    def callbacks_for(self, interaction_id: Union[int, str]) -> list[RecordedCall]:
+    def callbacks_for(self, interaction_id: int | str) -> list[RecordedCall]:
         """``POST /interactions/{id}/{token}/callback`` calls for this interaction (including rejected ones)."""
         return [c for c in self.calls if self._is_callback(c, interaction_id)]
 
     @staticmethod
-    def _is_callback(call: RecordedCall, interaction_id: Union[int, str]) -> bool:
+    def _is_callback(call: RecordedCall, interaction_id: int | str) -> bool:
         prefix = f"/interactions/{interaction_id}/"
         return call.method == "POST" and call.path.startswith(prefix) and call.path.endswith("/callback")
 
-    async def wait_for_callback(self, interaction_id: Union[int, str], timeout: float = 5.0) -> RecordedCall:
+    async def wait_for_callback(self, interaction_id: int | str, timeout: float = 5.0) -> RecordedCall:
         """Wait for the first callback of an interaction."""
         return await self.wait_for(lambda c: self._is_callback(c, interaction_id), timeout)
 
-    def webhook_calls_for(self, interaction_id: Union[int, str]) -> list[RecordedCall]:
+    def webhook_calls_for(self, interaction_id: int | str) -> list[RecordedCall]:
         """Follow-ups and original-response edits/deletes made with this interaction's token."""
         record = self.interactions.get(str(interaction_id))
         if record is None:
@@ -819,7 +843,7 @@ class DiscordStandIn:
         """Calls no route matched (answered 404); an adapter test usually asserts this is empty."""
         return [c for c in self.calls if c.unknown]
 
-    def ack_latency(self, interaction_id: Union[int, str]) -> Optional[float]:
+    def ack_latency(self, interaction_id: int | str) -> float | None:
         """Seconds from sending an interaction to its first callback, or ``None`` if not acknowledged."""
         record = self.interactions.get(str(interaction_id))
         return None if record is None else record.ack_latency
@@ -834,8 +858,7 @@ class DiscordStandIn:
 
     @staticmethod
     def _normalise_path(path: str) -> str:
-        if path.startswith(API_PREFIX):
-            path = path[len(API_PREFIX):]
+        path = path.removeprefix(API_PREFIX)
         return path if path.startswith("/") else "/" + path
 
     def fail_next(
@@ -844,9 +867,9 @@ class DiscordStandIn:
         status: int,
         body: JsonBody = None,
         *,
-        method: Optional[str] = None,
+        method: str | None = None,
         times: int = 1,
-        headers: Optional[Mapping[str, str]] = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         """Answer the next ``times`` requests under ``path_prefix`` with ``status`` and JSON ``body``.
 
@@ -858,7 +881,23 @@ class DiscordStandIn:
         verb = method.upper() if method else None
         self._faults.append(_Fault(self._normalise_path(path_prefix), verb, status, body, dict(headers or {}), times))
 
-    def delay_next(self, path_prefix: str, seconds: float, *, method: Optional[str] = None, times: int = 1) -> None:
+    def refuse_channel(self, channel_id: int | str, code: int = 50001, *, times: int = 1) -> None:
+        """The next ``times`` messages to a channel get Discord's refusal ``code`` (see :data:`REFUSALS`), e.g.
+        50001 Missing Access for a channel the bot was removed from, with the HTTP status Discord uses for it."""
+        status, message = REFUSALS[code]
+        self.fail_next(f"/channels/{channel_id}/messages", status, {"message": message, "code": code},
+                       method="POST", times=times)
+
+    def close_dms(self, user_id: int | str) -> None:
+        """The user accepts no DMs from the bot: opening the DM still works, its messages get 50007 (as on Discord)."""
+        self.closed_dms.add(int(user_id))
+
+    def attachment_data(self, attachment: Mapping[str, Any] | str) -> bytes:
+        """The bytes the bot uploaded for an attachment (an attachment object of a stored message, or its id)."""
+        key = str(attachment["id"]) if isinstance(attachment, Mapping) else str(attachment)
+        return self.attachments[key]
+
+    def delay_next(self, path_prefix: str, seconds: float, *, method: str | None = None, times: int = 1) -> None:
         """Hold the next ``times`` matching requests for ``seconds`` before handling them normally."""
         verb = method.upper() if method else None
         self._faults.append(_Fault(self._normalise_path(path_prefix), verb, None, None, {}, times, seconds))
@@ -869,7 +908,7 @@ class DiscordStandIn:
         retry_after: float = 0.2,
         times: int = 1,
         *,
-        method: Optional[str] = None,
+        method: str | None = None,
         is_global: bool = False,
     ) -> None:
         """Answer the next ``times`` matching requests with a Discord-shaped 429, then let retries through.
@@ -891,7 +930,7 @@ class DiscordStandIn:
         body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
         self.fail_next(path_prefix, 429, body, method=method, times=times, headers=headers)
 
-    def _take_fault(self, method: str, path: str) -> Optional[_Fault]:
+    def _take_fault(self, method: str, path: str) -> _Fault | None:
         for fault in self._faults:
             if path.startswith(fault.path_prefix) and (fault.method is None or fault.method == method):
                 fault.times -= 1
@@ -1078,17 +1117,17 @@ class DiscordStandIn:
         itype: int,
         data: dict[str, Any],
         *,
-        user: Union[UserSpec, int, None],
-        member_permissions: Optional[int],
-        guild_id: Optional[int],
-        channel_id: Optional[int],
+        user: UserSpec | int | None,
+        member_permissions: int | None,
+        guild_id: int | None,
+        channel_id: int | None,
         locale: str,
         in_dm: bool,
-        message: Optional[dict[str, Any]] = None,
+        message: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Fields every interaction carries (the set discord.py 2.7 reads unconditionally, plus context)."""
         if isinstance(user, UserSpec):
-            user_spec: Optional[UserSpec] = user
+            user_spec: UserSpec | None = user
         else:
             user_spec = self._user_by_id(user if user is not None else MEMBER_USER_ID)
             if user_spec is None:
@@ -1142,7 +1181,7 @@ class DiscordStandIn:
             payload["message"] = message
         return payload
 
-    def _find_command(self, name: str, guild_id: Optional[int]) -> Optional[dict[str, Any]]:
+    def _find_command(self, name: str, guild_id: int | None) -> dict[str, Any] | None:
         """The registered command a guild user would invoke: guild commands shadow global ones."""
         if guild_id is not None:
             for command in self.commands.get(guild_id, []):
@@ -1166,11 +1205,11 @@ class DiscordStandIn:
     def _command_data(
         self,
         name: str,
-        options: Union[Mapping[str, Any], Sequence[dict[str, Any]], None],
+        options: Mapping[str, Any] | Sequence[dict[str, Any]] | None,
         *,
-        guild_id: Optional[int],
-        focused: Optional[str],
-        resolved: Optional[dict[str, Any]],
+        guild_id: int | None,
+        focused: str | None,
+        resolved: dict[str, Any] | None,
         autocomplete: bool,
     ) -> dict[str, Any]:
         """``data`` for a chat-input command, nesting options under subcommand (1) / group (2) options.
@@ -1228,7 +1267,7 @@ class DiscordStandIn:
             data["resolved"] = resolved_out
         return data
 
-    def _resolve(self, opt_type: int, value: str, guild_id: Optional[int], out: dict[str, Any]) -> None:
+    def _resolve(self, opt_type: int, value: str, guild_id: int | None, out: dict[str, Any]) -> None:
         """Fill ``resolved`` for snowflake options so discord.py yields Member/Role/Channel objects."""
         guild = self.guild_by_id(guild_id) if guild_id is not None else self.guild
         if guild is None:
@@ -1256,15 +1295,15 @@ class DiscordStandIn:
     def slash_command(
         self,
         name: str,
-        options: Union[Mapping[str, Any], Sequence[dict[str, Any]], None] = None,
+        options: Mapping[str, Any] | Sequence[dict[str, Any]] | None = None,
         *,
-        user: Union[UserSpec, int, None] = None,
-        member_permissions: Optional[int] = None,
-        guild_id: Optional[int] = None,
-        channel_id: Optional[int] = None,
+        user: UserSpec | int | None = None,
+        member_permissions: int | None = None,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
         locale: str = "en-US",
         in_dm: bool = False,
-        resolved: Optional[dict[str, Any]] = None,
+        resolved: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """An APPLICATION_COMMAND (type 2) interaction: ``slash_command("rounds config time", {"value": "09:00"})``.
 
@@ -1284,13 +1323,13 @@ class DiscordStandIn:
     def autocomplete(
         self,
         name: str,
-        options: Union[Mapping[str, Any], Sequence[dict[str, Any]], None] = None,
+        options: Mapping[str, Any] | Sequence[dict[str, Any]] | None = None,
         *,
-        focused: Optional[str] = None,
-        user: Union[UserSpec, int, None] = None,
-        member_permissions: Optional[int] = None,
-        guild_id: Optional[int] = None,
-        channel_id: Optional[int] = None,
+        focused: str | None = None,
+        user: UserSpec | int | None = None,
+        member_permissions: int | None = None,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
         locale: str = "en-US",
         in_dm: bool = False,
     ) -> dict[str, Any]:
@@ -1308,12 +1347,12 @@ class DiscordStandIn:
         custom_id: str,
         *,
         component_type: int = 2,
-        values: Optional[Sequence[str]] = None,
-        message_id: Union[int, str, None] = None,
-        user: Union[UserSpec, int, None] = None,
-        member_permissions: Optional[int] = None,
-        guild_id: Optional[int] = None,
-        channel_id: Optional[int] = None,
+        values: Sequence[str] | None = None,
+        message_id: int | str | None = None,
+        user: UserSpec | int | None = None,
+        member_permissions: int | None = None,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
         locale: str = "en-US",
         in_dm: bool = False,
     ) -> dict[str, Any]:
@@ -1358,10 +1397,10 @@ class DiscordStandIn:
         custom_id: str,
         fields: Mapping[str, str],
         *,
-        user: Union[UserSpec, int, None] = None,
-        member_permissions: Optional[int] = None,
-        guild_id: Optional[int] = None,
-        channel_id: Optional[int] = None,
+        user: UserSpec | int | None = None,
+        member_permissions: int | None = None,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
         locale: str = "en-US",
         in_dm: bool = False,
     ) -> dict[str, Any]:
@@ -1394,13 +1433,13 @@ class DiscordStandIn:
         channel_id: str,
         body: Mapping[str, Any],
         *,
-        guild_id: Optional[int],
+        guild_id: int | None,
         message_type: int = 0,
         extra_flags: int = 0,
-        webhook_id: Optional[str] = None,
+        webhook_id: str | None = None,
         attachments: Sequence[dict[str, Any]] = (),
-        interaction: Optional[InteractionRecord] = None,
-        message_id: Optional[str] = None,
+        interaction: InteractionRecord | None = None,
+        message_id: str | None = None,
     ) -> dict[str, Any]:
         """Create a message object as Discord would return it (authored by the bot) and keep it."""
         mid = message_id or self.new_id()
@@ -1461,7 +1500,7 @@ class DiscordStandIn:
 
     def _validate_message(
         self, body: Mapping[str, Any], *, creating: bool, has_files: bool
-    ) -> Optional[dict[str, Any]]:
+    ) -> dict[str, Any] | None:
         """Discord's message limits; returns an ``errors`` dict (``50035``) or ``None`` when the body is fine."""
         if not self.validate:
             return None
@@ -1539,17 +1578,28 @@ class DiscordStandIn:
         return 400, {"message": "Invalid Form Body", "code": 50035, "errors": nested}
 
     def _attachments_from(self, call: RecordedCall) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": self.new_id(),
-                "filename": f["filename"],
+        """Attachment objects for the uploaded files; ``payload_json.attachments[n]`` (``data.attachments[n]`` in an
+        interaction callback) describes ``files[n]``."""
+        body = call.json if isinstance(call.json, dict) else {}
+        described = body.get("attachments") or (body.get("data") or {}).get("attachments")
+        by_index = {str(a.get("id")): a for a in described or [] if isinstance(a, dict)}
+        out: list[dict[str, Any]] = []
+        for f in call.files:
+            aid = self.new_id()
+            meta = by_index.get(f["field"].removeprefix("files[").rstrip("]"), {})
+            self.attachments[aid] = f["data"]
+            attachment = {
+                "id": aid,
+                "filename": meta.get("filename") or f["filename"],
                 "size": f["size"],
                 "url": f"{self.base_url}/attachments/{f['filename']}",
                 "proxy_url": f"{self.base_url}/attachments/{f['filename']}",
                 "content_type": f.get("content_type"),
             }
-            for f in call.files
-        ]
+            if meta.get("description"):
+                attachment["description"] = meta["description"]
+            out.append(attachment)
+        return out
 
     # ----------------------------------------------------------------------------------------------------------
     # REST plumbing
@@ -1599,7 +1649,7 @@ class DiscordStandIn:
         return [(m, self._compile(t), f"{m} {t}", h, auth) for m, t, h, auth in table]
 
     @staticmethod
-    def _json_response(status: int, body: JsonBody, headers: Optional[Mapping[str, str]] = None) -> web.Response:
+    def _json_response(status: int, body: JsonBody, headers: Mapping[str, str] | None = None) -> web.Response:
         """Exactly ``application/json`` (no charset): discord.py's ``json_or_text`` compares the header verbatim."""
         if body is None:
             return web.Response(status=status, headers=dict(headers or {}))
@@ -1618,7 +1668,7 @@ class DiscordStandIn:
                 elif isinstance(value, web.FileField):
                     content = value.file.read()
                     files.append({"field": key, "filename": value.filename, "size": len(content),
-                                  "content_type": value.content_type})
+                                  "content_type": value.content_type, "data": content})
             return body, files
         raw = await request.read()
         if not raw:
@@ -1644,7 +1694,7 @@ class DiscordStandIn:
         )
         try:
             response = await self._route(call, request)
-        except Exception as exc:  # a stand-in bug must show up as a recorded 500, not a hung test
+        except Exception as exc:
             call.status, call.response = 500, {"message": f"stand-in error: {exc!r}", "code": 0}
             response = self._json_response(500, call.response)
         self.calls.append(call)
@@ -1721,7 +1771,7 @@ class DiscordStandIn:
             "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
         }
 
-    def _commands_key(self, p: dict[str, str]) -> Optional[int]:
+    def _commands_key(self, p: dict[str, str]) -> int | None:
         return int(p["guild_id"]) if "guild_id" in p else None
 
     def _get_commands(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
@@ -1729,7 +1779,7 @@ class DiscordStandIn:
             return 403, {"message": "Missing Access", "code": 50001}
         return 200, self.registered_commands(self._commands_key(p))
 
-    def _validate_commands(self, commands: Sequence[dict[str, Any]]) -> Optional[dict[str, Any]]:
+    def _validate_commands(self, commands: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
         """Registration limits, so a command that would fail to sync in production fails here too."""
         if not self.validate:
             return None
@@ -1827,7 +1877,7 @@ class DiscordStandIn:
         channel_id = str(record.payload.get("channel_id") or record.payload.get("channel", {}).get("id"))
         guild_id = int(record.payload["guild_id"]) if record.payload.get("guild_id") else None
         source_message = record.payload.get("message")
-        message: Optional[dict[str, Any]] = None
+        message: dict[str, Any] | None = None
 
         if ctype == CALLBACK_AUTOCOMPLETE_RESULT and self.validate and len(data.get("choices") or []) > 25:
             too_many = {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 25 or fewer in length."}
@@ -1878,14 +1928,14 @@ class DiscordStandIn:
                 resource["message"] = message
         return 200, {"interaction": interaction_info, "resource": resource}
 
-    def _webhook_interaction(self, p: dict[str, str]) -> Union[InteractionRecord, HandlerResult]:
+    def _webhook_interaction(self, p: dict[str, str]) -> InteractionRecord | HandlerResult:
         """Interaction webhooks exist once the interaction is acknowledged (then live 15 minutes)."""
         record = self._interactions_by_token.get(p["token"])
         if p["app_id"] != str(self.application_id) or record is None or record.acked_at is None:
             return 404, {"message": "Unknown Webhook", "code": 10015}
         return record
 
-    def _webhook_message(self, record: InteractionRecord, message_id: str) -> Optional[dict[str, Any]]:
+    def _webhook_message(self, record: InteractionRecord, message_id: str) -> dict[str, Any] | None:
         if message_id == "@original":
             return self.messages.get(record.original_message_id or "")
         message = self.messages.get(message_id)
@@ -1958,6 +2008,8 @@ class DiscordStandIn:
             return 404, {"message": "Unknown Channel", "code": 10003}
         if channel.type in (2, 4, 13, 15):
             return 400, {"message": "Cannot send messages in a non-text channel", "code": 50008}
+        if guild is None and self._dm_recipient(channel.id) in self.closed_dms:
+            return 403, {"message": REFUSALS[50007][1], "code": 50007}
         body = call.json if isinstance(call.json, dict) else {}
         errors = self._validate_message(body, creating=True, has_files=bool(call.files))
         if errors:
@@ -1972,7 +2024,7 @@ class DiscordStandIn:
         limit = int(call.query.get("limit", "50"))
         return 200, list(reversed(self.channel_messages(p["channel_id"])))[:limit]
 
-    def _channel_message(self, p: dict[str, str]) -> Optional[dict[str, Any]]:
+    def _channel_message(self, p: dict[str, str]) -> dict[str, Any] | None:
         message = self.messages.get(p["message_id"])
         return message if message and message["channel_id"] == p["channel_id"] else None
 
@@ -2081,7 +2133,7 @@ CLIENT_READY_TIMEOUT = 5.0
 
 
 @contextlib.asynccontextmanager
-async def client_running(client: Any, standin: "DiscordStandIn", timeout: float = CLIENT_READY_TIMEOUT) -> AsyncIterator[Any]:
+async def client_running(client: Any, standin: DiscordStandIn, timeout: float = CLIENT_READY_TIMEOUT) -> AsyncIterator[Any]:
     """Run a discord.py client (one with a ``ready_event`` set in ``on_ready``) against the stand-in until it is
     ready; always close it, before the stand-in stops, or discord.py would try to reconnect."""
     task = asyncio.create_task(client.start(standin.token or "any-token"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.clock import Clock, iso
-from core.db import Database, GroupCommit
+from core.storage.database import Database, GroupCommit
 
 KEEP = timedelta(days=1)
 MAX_KEY = 200

@@ -66,4 +66,26 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX deliveries_by_time ON deliveries (received_at);
     """,
+    # 3: duties: every timed effect (a daily post, a reveal, a reminder) is a row with a due instant and a lease
+    """
+    CREATE TABLE duties (
+        id            INTEGER PRIMARY KEY,
+        kind          TEXT NOT NULL,
+        key           TEXT NOT NULL,
+        scope         TEXT NOT NULL,
+        platform      TEXT NOT NULL,
+        due_at        TEXT NOT NULL,
+        payload       TEXT NOT NULL DEFAULT '{}',
+        claimed_by    TEXT,
+        claimed_until TEXT,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        last_error    TEXT,
+        outcome       TEXT,
+        done_at       TEXT,
+        UNIQUE (kind, key)
+    );
+    CREATE INDEX duties_due ON duties (due_at) WHERE done_at IS NULL;
+    CREATE INDEX duties_by_scope ON duties (scope, kind);
+    CREATE INDEX duties_done ON duties (done_at) WHERE done_at IS NOT NULL;
+    """,
 ]

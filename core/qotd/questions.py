@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.taxonomy import Taxonomy
+from core.qotd.taxonomy import Taxonomy
 
 LETTERS = ("A", "B", "C", "D", "E")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 MENTION_MARKUP = re.compile(r"<[@#!]")  # platform mentions; questions are posted publicly, so they must ping no one
-LIMITS = {"stem": (80, 1500), "option": 200, "explanation": 600, "objective": 600, "lead_in": 300}
+STEM_LENGTH = (80, 1500)
+LIMITS = {"option": 200, "explanation": 600, "objective": 600, "lead_in": 300}
 CSV_COLUMNS = (
     ["id", "step", "system", "disciplines", "competency", "stem", "lead_in"]
     + [f"option_{x.lower()}" for x in LETTERS]
@@ -44,7 +45,7 @@ class Question:
     references: tuple[str, ...]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Question":
+    def from_dict(cls, data: dict[str, Any]) -> Question:
         return cls(
             id=data["id"],
             step=data["step"],
@@ -107,7 +108,7 @@ def validate(data: Any, taxonomy: Taxonomy) -> list[str]:
         problems.append("disciplines: must be a list of 1–3 discipline slugs")
     else:
         problems += [f"disciplines: {d!r} is not a known discipline" for d in disciplines if d not in taxonomy.disciplines]
-    text("stem", data.get("stem"), *LIMITS["stem"])
+    text("stem", data.get("stem"), *STEM_LENGTH)
     text("lead_in", data.get("lead_in"), 5, LIMITS["lead_in"])
     if isinstance(data.get("lead_in"), str) and not data["lead_in"].rstrip().endswith("?"):
         problems.append("lead_in: must be a question ending with '?'")
@@ -119,9 +120,9 @@ def validate(data: Any, taxonomy: Taxonomy) -> list[str]:
         for letter in LETTERS:
             text(f"{group}.{letter}", values[letter], 1, limit)
     options = data.get("options")
-    if isinstance(options, dict) and all(isinstance(v, str) for v in options.values()):
-        if len({v.strip().lower() for v in options.values()}) != len(options):
-            problems.append("options: two options have the same text")
+    if isinstance(options, dict) and all(isinstance(v, str) for v in options.values()) \
+            and len({v.strip().lower() for v in options.values()}) != len(options):
+        problems.append("options: two options have the same text")
     if data.get("answer") not in LETTERS:
         problems.append("answer: must be one of A, B, C, D, E")
     text("objective", data.get("objective"), 10, LIMITS["objective"])

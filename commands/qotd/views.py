@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.community import Community
-from core.parsing import describe_delay
-from core.qotd import AnswerResult, DailyPost, Distribution, MemberStats, Score
-from core.questions import LETTERS, Question
-from core.replies import Button, Card, Field, Reply
-from core.taxonomy import Taxonomy
+from commands.replies import Button, Card, Field, Reply
+from core.community.model import Community
+from core.qotd.posts import DailyPost
+from core.qotd.questions import LETTERS, Question
+from core.qotd.service import AnswerResult, Distribution, MemberStats, Review, Score
+from core.qotd.taxonomy import Taxonomy
 
 ACCENT = "#2f80ed"
 CORRECT = "#27ae60"
-WRONG = "#eb5757"
 ANSWER_ACTION = "qotd.answer"
 
 
@@ -70,12 +69,11 @@ def distribution_text(distribution: Distribution | None, right: str) -> str:
     return "\n".join(lines) + f"\n{distribution.total} {noun}"
 
 
-def review_reply(missed: list[tuple[DailyPost, str | None]], bank_get, taxonomy: Taxonomy) -> Reply:
+def review_reply(missed: list[Review], taxonomy: Taxonomy) -> Reply:
     """The oldest missed question first: unanswered ones can still be answered; wrong ones show the explanation."""
     if not missed:
         return Reply(text="Nothing to review — you have answered every past question correctly. 🎉", private=True)
-    post, choice = missed[0]
-    question = bank_get(post.question_id)
+    post, question, choice = missed[0].post, missed[0].question, missed[0].choice
     left = f"{len(missed)} question{'s' if len(missed) != 1 else ''} to review"
     if choice is None:
         shown = question_reply(post, question, taxonomy, private=True)
@@ -96,16 +94,6 @@ def stats_reply(stats: MemberStats, name: str, taxonomy: Taxonomy) -> Reply:
         Field("By discipline", _scores(stats.by_discipline, taxonomy), inline=False),
     )
     return Reply(cards=(Card(title=f"QOTD stats · {name}", fields=fields, accent=ACCENT),), private=True)
-
-
-def settings_reply(community: Community, taxonomy: Taxonomy, channel_label: str) -> Reply:
-    fields = (
-        Field("Channel", channel_label),
-        Field("Posting time", f"{community.post_time:%H:%M} {community.timezone}"),
-        Field("Reveal", describe_delay(community.reveal_delay_minutes)),
-        Field("Questions", community.tag_filter.describe(taxonomy), inline=False),
-    )
-    return Reply(cards=(Card(title="Rounds settings", fields=fields, accent=ACCENT),), private=True)
 
 
 def tags_line(question: Question, taxonomy: Taxonomy) -> str:

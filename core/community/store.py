@@ -1,0 +1,96 @@
+"""Communities in the database: read with a short time-to-live, written one statement at a time.
+
+Several processes may share one database (a console beside the Discord bot, or several bot processes), so a
+setting another process changed must be seen soon: the cache keeps a community for `TTL` of the injected clock, and
+duties read it fresh. Every write here refreshes this process's copy at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import time, timedelta
+from typing import Any
+
+from core.clock import Clock, iso
+from core.community.model import Community
+from core.qotd.tags import TagFilter
+from core.storage.database import Database, Row
+
+TTL = timedelta(seconds=5)
+Listener = Callable[[Community], Awaitable[None]]
+_COLUMNS = {"name", "channel_id", "post_time", "timezone", "reveal_delay_minutes", "tag_filter", "admin_role"}
+
+
+class CommunityStore:
+    def __init__(self, db: Database, clock: Clock, ttl: timedelta = TTL) -> None:
+        self._db = db
+        self._clock = clock
+        self._ttl = ttl
+        self._listeners: list[Listener] = []
+        self._cache: dict[str, tuple[Community, Any]] = {}  # id -> (community, read at)
+
+    def subscribe(self, listener: Listener) -> None:
+        """Called after a community's settings change, so its duties can be planned again."""
+        self._listeners.append(listener)
+
+    async def get(self, community_id: str, name: str = "", *, fresh: bool = False) -> Community:
+        """The community, created with defaults on first sight. `fresh` skips the cache: duties decide on it."""
+        now = self._clock.now()
+        cached = self._cache.get(community_id)
+        if cached is not None and not fresh and now - cached[1] < self._ttl:
+            return cached[0]
+        row = await self._db.fetchone("SELECT * FROM communities WHERE id = ?", (community_id,))
+        if row is None:
+            await self._db.execute(
+                "INSERT INTO communities (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                (community_id, name[:100], iso(now)))
+            row = await self._db.fetchone("SELECT * FROM communities WHERE id = ?", (community_id,))
+        if row is None:
+            raise RuntimeError(f"community {community_id} vanished as it was created")
+        return self._remember(_community(row))
+
+    def _remember(self, community: Community) -> Community:
+        self._cache[community.id] = (community, self._clock.now())
+        return community
+
+    async def update(self, community: Community, **changes: object) -> Community:
+        """Writes only the named settings, all in one statement, then tells the listeners."""
+        unknown = set(changes) - _COLUMNS
+        if unknown:
+            raise ValueError(f"unknown community settings: {unknown}")
+        values = {key: _column_value(getattr(replace(community, **changes), key)) for key in changes}  # type: ignore[arg-type]
+        assignments = ", ".join(f"{key} = ?" for key in values)
+        async with self._db.transaction() as conn:
+            rows = await conn.execute_fetchall(
+                f"UPDATE communities SET {assignments} WHERE id = ? RETURNING *", (*values.values(), community.id))
+        # The row as stored, not the caller's snapshot plus changes: two admins changing settings at once both stick.
+        updated = self._remember(_community(list(rows)[0]))
+        for listener in self._listeners:
+            await listener(updated)
+        return updated
+
+    async def unplanned(self, kind: str, platforms: frozenset[str]) -> list[Community]:
+        """Communities with a channel but no pending duty of `kind`: the ones a recurring duty lost track of (a
+        database from before duties existed, or a plan that was given up)."""
+        rows = await self._db.fetchall(
+            """SELECT c.* FROM communities c WHERE c.channel_id IS NOT NULL AND NOT EXISTS (
+                   SELECT 1 FROM duties d WHERE d.kind = ? AND d.scope = c.id AND d.done_at IS NULL)""", (kind,))
+        return [c for c in map(_community, rows) if c.platform in platforms]
+
+
+def _community(row: Row) -> Community:
+    hour, minute = map(int, row["post_time"].split(":"))
+    return Community(
+        id=row["id"], name=row["name"], channel_id=row["channel_id"], post_time=time(hour, minute),
+        timezone=row["timezone"], reveal_delay_minutes=row["reveal_delay_minutes"],
+        tag_filter=TagFilter.from_stored(row["tag_filter"]), admin_role=row["admin_role"],
+    )
+
+
+def _column_value(value: object) -> object:
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, TagFilter):
+        return value.stored()
+    return value

@@ -1,0 +1,92 @@
+"""The alarm clock: one APScheduler job that wakes the duty runner at the next due instant, whatever the number of
+communities. The database holds every duty; APScheduler holds one date.
+
+Duties are due on the injected clock, while APScheduler sleeps on the wall clock, so a due instant is turned into a
+wait from now (`Clock.wall_after`). The alarm never sleeps longer than `SWEEP`: a duty another process planned, a
+lease that expired or a clock that jumped is picked up within it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from core.clock import Clock
+from core.engine.runner import DutyRunner
+
+log = logging.getLogger(__name__)
+SWEEP = timedelta(seconds=60)
+JOB_ID = "duties"
+Chore = Callable[[], Awaitable[None]]
+
+
+class Alarm:
+    def __init__(self, runner: DutyRunner, clock: Clock, aps: AsyncIOScheduler | None = None,
+                 sweep: timedelta = SWEEP) -> None:
+        self.runner = runner
+        self.clock = clock
+        self.aps = aps or AsyncIOScheduler(timezone=UTC)
+        self.sweep = sweep
+        self._chores: list[Chore] = []
+        self._armed_for: datetime | None = None
+        self._tick_lock = asyncio.Lock()
+
+    def every_sweep(self, chore: Chore) -> None:
+        """Work each wake-up does before running duties (planning recurring duties that lost track)."""
+        self._chores.append(chore)
+
+    @property
+    def running(self) -> bool:
+        return self.aps.running
+
+    async def start(self) -> None:
+        """Inside the running event loop: the catch-up runs now, then the alarm is armed."""
+        if not self.aps.running:
+            self.aps.start()
+        await self.tick()
+
+    async def shutdown(self, grace: float = 5.0) -> None:
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+        await self.runner.drain(grace)
+
+    async def tick(self) -> None:
+        """One wake-up: chores, every duty due, then the alarm set for the next one."""
+        async with self._tick_lock:
+            self._armed_for = None
+            for chore in self._chores:
+                try:
+                    await chore()
+                except Exception:
+                    log.exception("a duty-planning chore failed")
+            try:
+                await self.runner.run_due()
+            except Exception:
+                log.exception("running due duties failed")
+            self._armed_for = None  # whatever was armed meanwhile may have fired already: arm afresh
+            await self._arm_next()
+
+    async def _arm_next(self) -> None:
+        try:
+            due = await self.runner.next_due()
+        except Exception:
+            log.exception("reading the next due duty failed")
+            due = None
+        self.arm(due)
+
+    def arm(self, due: datetime | None) -> None:
+        """Wake at `due` (or at the next sweep, if sooner); never later than an alarm already set."""
+        if not self.aps.running:
+            return
+        now = self.clock.now()
+        at = now + self.sweep if due is None else min(due, now + self.sweep)
+        if self._armed_for is not None and now < self._armed_for <= at:
+            return
+        self._armed_for = at
+        self.aps.add_job(self.tick, DateTrigger(self.clock.wall_after(at)), id=JOB_ID, replace_existing=True,
+                         misfire_grace_time=None, coalesce=True, max_instances=2)  # a wake during a tick waits for it

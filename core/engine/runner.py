@@ -1,0 +1,121 @@
+"""The duty runner: claims due duties with a lease, runs each through the handler declared for its kind, and
+records the outcome only after the handler returned.
+
+A failure is retried with backoff and given up after `MAX_ATTEMPTS`; `Undeliverable` (the bot was removed from the
+channel) is given up at once, so a dead channel costs a handful of calls, not one every sweep forever. A process runs
+only the duties of the platforms it serves: the console never posts a Discord community's question.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+
+from core.clock import Clock
+from core.engine.duties import Duty, DutyStore
+from core.engine.errors import Postpone, Undeliverable
+
+log = logging.getLogger(__name__)
+
+DutyHandler = Callable[[Duty], Awaitable[str | None]]  # returns the outcome: None or 'done', or 'skipped'
+MAX_ATTEMPTS = 5
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+LEASE = timedelta(minutes=10)
+BATCH = 200
+CONCURRENCY = 16
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before the next attempt, after `attempts` failed ones."""
+    return BACKOFF[min(attempts, len(BACKOFF)) - 1]
+
+
+class DutyRunner:
+    def __init__(self, store: DutyStore, clock: Clock, *, lease: timedelta = LEASE, batch: int = BATCH,
+                 concurrency: int = CONCURRENCY, owner: str | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.lease = lease
+        self.batch = batch
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._handlers: dict[str, DutyHandler] = {}
+        self._platforms: frozenset[str] = frozenset()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._running: set[asyncio.Task[None]] = set()
+
+    def serve(self, handlers: Mapping[str, DutyHandler], platforms: frozenset[str]) -> None:
+        """Which duty kinds this process runs, and for which platforms (those its notifiers deliver to)."""
+        self._handlers = dict(handlers)
+        self._platforms = frozenset(platforms)
+
+    @property
+    def platforms(self) -> frozenset[str]:
+        return self._platforms
+
+    async def next_due(self) -> datetime | None:
+        return await self.store.next_due(frozenset(self._handlers), self._platforms)
+
+    async def run_due(self) -> int:
+        """Run every duty due now, batch after batch; returns how many ran."""
+        total = 0
+        while True:
+            duties = await self.store.claim(self.owner, frozenset(self._handlers), self._platforms, self.lease, self.batch)
+            if not duties:
+                return total
+            await asyncio.gather(*(self._guarded(duty) for duty in duties))
+            total += len(duties)
+
+    async def _guarded(self, duty: Duty) -> None:
+        async with self._slots:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
+            try:
+                await self._run(duty)
+            finally:
+                if task is not None:
+                    self._running.discard(task)
+
+    async def _run(self, duty: Duty) -> None:
+        try:
+            outcome = await self._handlers[duty.kind](duty) or "done"
+        except asyncio.CancelledError:  # stopping: the duty runs again at once after the restart
+            await asyncio.shield(self.store.release(duty, self.owner))
+            raise
+        except Postpone as error:
+            await self.store.retry(duty, self.owner, error.at, str(error), count=False)
+            return
+        except Undeliverable as error:
+            log.warning("gave up %s %s: %s", duty.kind, duty.key, error)
+            await self.store.finish(duty, self.owner, "failed", f"undeliverable: {error}")
+            return
+        except Exception as error:
+            await self._failed(duty, error)
+            return
+        if not await self.store.finish(duty, self.owner, outcome):
+            log.warning("the lease on %s %s expired while it ran; it may run again", duty.kind, duty.key)
+
+    async def _failed(self, duty: Duty, error: Exception) -> None:
+        why = f"{type(error).__name__}: {error}"
+        if duty.attempts >= MAX_ATTEMPTS:
+            log.error("gave up %s %s after %d attempts: %s", duty.kind, duty.key, duty.attempts, why)
+            await self.store.finish(duty, self.owner, "failed", why)
+            return
+        log.warning("%s %s failed (attempt %d), retrying: %s", duty.kind, duty.key, duty.attempts, why, exc_info=error)
+        await self.store.retry(duty, self.owner, self.clock.now() + backoff(duty.attempts), why)
+
+    async def drain(self, grace: float) -> None:
+        """Let duties in flight finish for a moment; the rest are cancelled and give their leases back."""
+        running = set(self._running)
+        if not running:
+            return
+        _, late = await asyncio.wait(running, timeout=grace)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late, timeout=1.0)

@@ -1,0 +1,115 @@
+"""The daily duties of the question of the day: when a community's post and its reveal are due, and what is due
+when a duty wakes. Rules only: the commands layer renders and delivers.
+
+Each community has one pending `qotd.announce` occurrence, keyed by its local date, so a DST night that reaches
+09:00 twice, a restart or a second process still make one row and one post. The next occurrence is planned before
+today's is delivered, so a failed or given-up day never stops the days after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from core.clock import Clock
+from core.community.model import Community
+from core.community.store import CommunityStore
+from core.engine.duties import Duty, DutyStore, Plan
+from core.engine.errors import Postpone
+from core.qotd.posts import DailyPost, PostStore
+from core.qotd.questions import Question
+from core.qotd.service import Distribution, QotdService
+
+ANNOUNCE = "qotd.announce"
+REVEAL = "qotd.reveal"
+
+
+@dataclass(frozen=True)
+class DuePost:
+    community: Community
+    channel_id: str
+    post: DailyPost
+    question: Question
+
+
+@dataclass(frozen=True)
+class DueReveal(DuePost):
+    distribution: Distribution
+
+
+class DailySchedule:
+    def __init__(self, qotd: QotdService, posts: PostStore, communities: CommunityStore, duties: DutyStore,
+                 clock: Clock) -> None:
+        self.qotd = qotd
+        self.posts = posts
+        self.communities = communities
+        self.duties = duties
+        self.clock = clock
+
+    # -- planning -------------------------------------------------------------------------------------------------
+    async def replan(self, community: Community) -> None:
+        """After a settings change: today's post if it has not gone out (at once if its time passed, the same local
+        day only), else tomorrow's; no post at all without a channel."""
+        if community.channel_id is None:
+            await self.duties.drop_pending(ANNOUNCE, community.id)
+            return
+        day = community.local_date(self.clock.now())
+        if await self.duties.is_done(ANNOUNCE, _key(community.id, day)):
+            day += timedelta(days=1)
+        await self.duties.plan(_announce(community, day))
+        await self.duties.drop_pending(ANNOUNCE, community.id, keep=_key(community.id, day))
+
+    async def plan_missing(self, platforms: frozenset[str]) -> None:
+        """Communities with a channel and no planned post (a database from before duties, a lost plan) get one."""
+        for community in await self.communities.unplanned(ANNOUNCE, platforms):
+            await self.replan(community)
+
+    # -- what a waking duty finds ---------------------------------------------------------------------------------
+    async def due_post(self, duty: Duty) -> DuePost | None:
+        """The post to announce now, or None when there is nothing to post (no channel, the day has passed, it went
+        out already). The next day is planned first, whatever happens to this one."""
+        community = await self.communities.get(duty.scope, fresh=True)
+        day = date.fromisoformat(duty.payload["date"])
+        if community.channel_id is None:
+            return None
+        await self.duties.plan(_announce(community, day + timedelta(days=1)))
+        now = self.clock.now()
+        if community.local_date(now) != day:  # down over the whole day: a late post would confuse more than help
+            await self.replan(community)
+            return None
+        if now < community.scheduled_at(day):
+            raise Postpone(community.scheduled_at(day))
+        post = await self.posts.get((await self.qotd.post_for(community, day)).id)
+        if post is None or post.announced:
+            return None
+        return DuePost(community, community.channel_id, post, await self.qotd.bank.get(post.question_id))
+
+    async def announced(self, due: DuePost) -> None:
+        """Recorded right after the platform accepted the post, and the reveal planned."""
+        await self.posts.mark(due.post.id, "announced", self.clock.now())
+        if not due.post.immediate:
+            await self.duties.plan(Plan(REVEAL, str(due.post.id), due.community.id, due.post.reveal_at,
+                                        {"post": due.post.id}))
+
+    async def due_reveal(self, duty: Duty) -> DueReveal | None:
+        post = await self.qotd.post(int(duty.payload["post"]))
+        if post.revealed_in_channel:
+            return None
+        if self.clock.now() < post.reveal_at:
+            raise Postpone(post.reveal_at)
+        community = await self.communities.get(post.community_id, fresh=True)
+        if community.channel_id is None:
+            return None
+        question = await self.qotd.bank.get(post.question_id)
+        return DueReveal(community, community.channel_id, post, question, await self.qotd.distribution(post.id))
+
+    async def revealed(self, due: DueReveal) -> None:
+        await self.posts.mark(due.post.id, "revealed", self.clock.now())
+
+
+def _key(community_id: str, day: date) -> str:
+    return f"{community_id}|{day.isoformat()}"
+
+
+def _announce(community: Community, day: date) -> Plan:
+    return Plan(ANNOUNCE, _key(community.id, day), community.id, community.scheduled_at(day), {"date": day.isoformat()})

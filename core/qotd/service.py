@@ -1,0 +1,177 @@
+"""Question of the day: which question a community gets on a local date, answers, the member's record.
+
+The database decides: a (community, local date) row is claimed once, so everyone sees the same question whoever
+asks first, across processes and restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from core.clock import Clock, iso
+from core.community.members import Member
+from core.community.model import Community
+from core.errors import UserError
+from core.qotd.bank import QuestionBank
+from core.qotd.posts import AnswerWrite, DailyPost, NewPost, PostStore, Recorded
+from core.qotd.questions import LETTERS, Question
+from core.storage.database import GroupCommit
+
+
+@dataclass(frozen=True)
+class Distribution:
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def percent(self, letter: str) -> int:
+        return round(100 * self.counts.get(letter, 0) / self.total) if self.total else 0
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    post: DailyPost
+    question: Question
+    choice: str
+    correct: bool
+    already: bool  # an earlier answer stands; this press counted nothing
+    revealed: bool
+    distribution: Distribution | None
+
+
+@dataclass(frozen=True)
+class Score:
+    answered: int = 0
+    correct: int = 0
+
+    @property
+    def accuracy(self) -> int:
+        return round(100 * self.correct / self.answered) if self.answered else 0
+
+    def plus(self, correct: bool) -> Score:
+        return Score(self.answered + 1, self.correct + int(correct))
+
+
+@dataclass(frozen=True)
+class MemberStats:
+    overall: Score
+    by_system: dict[str, Score]
+    by_discipline: dict[str, Score]
+
+
+@dataclass(frozen=True)
+class Review:
+    """A past question the member skipped (`choice` None: still answerable) or got wrong."""
+
+    post: DailyPost
+    question: Question
+    choice: str | None
+
+
+class QotdService:
+    def __init__(self, posts: PostStore, clock: Clock, bank: QuestionBank) -> None:
+        self._posts = posts
+        self._clock = clock
+        self.bank = bank
+        self._by_day: dict[tuple[str, date], DailyPost] = {}  # which question a day has never changes once chosen
+        self._claiming: dict[tuple[str, date], asyncio.Future[DailyPost]] = {}
+        self._answers: GroupCommit[AnswerWrite, Recorded] = GroupCommit(self._posts.write_answers)
+
+    # -- which question -------------------------------------------------------------------------------------------
+    async def today(self, community: Community) -> tuple[DailyPost, Question]:
+        post = await self.post_for(community, community.local_date(self._clock.now()))
+        return post, await self.bank.get(post.question_id)
+
+    async def post_for(self, community: Community, day: date) -> DailyPost:
+        """The day's post: from memory once known, else from the database, else claimed by one task that every
+        concurrent asker of the same day waits on (a morning burst claims once)."""
+        key = (community.id, day)
+        if key not in self._by_day:
+            claiming = self._claiming.get(key)
+            if claiming is None:
+                claiming = self._claiming[key] = asyncio.ensure_future(self._find_or_claim(community, day))
+                claiming.add_done_callback(lambda _: self._claiming.pop(key, None))
+            self._by_day[key] = await asyncio.shield(claiming)
+        return self._by_day[key]
+
+    async def _find_or_claim(self, community: Community, day: date) -> DailyPost:
+        found = await self._posts.find(community.id, day)
+        if found is not None:
+            return found
+        await self.bank.refresh(community.id)
+        pool = self.bank.require_available(community.id, community.tag_filter)
+        now = self._clock.now()
+        return await self._posts.claim_day(community.id, day, lambda history: _new_post(community, day, pool, history, now))
+
+    async def post(self, post_id: int) -> DailyPost:
+        """A post as stored now (whether it was announced or revealed changes, so it is not cached)."""
+        post = await self._posts.get(post_id)
+        if post is None:
+            raise UserError("That question is no longer available. Type `/qotd` for today's question.")
+        return post
+
+    # -- answers --------------------------------------------------------------------------------------------------
+    async def answer(self, post_id: int, member: Member, choice: str, community_id: str) -> AnswerResult:
+        """Record a member's first answer; later presses change nothing and are told so."""
+        if choice not in LETTERS:
+            raise UserError("Answer with one of the buttons A–E.")
+        post = await self.post(post_id)
+        if post.community_id != community_id:
+            raise UserError("That question belongs to another community. Type `/qotd` for yours.")
+        question = await self.bank.get(post.question_id)
+        now = self._clock.now()
+        recorded = await self._answers.submit(AnswerWrite(post.id, member, choice, choice == question.answer, iso(now)))
+        revealed = post.revealed(now)
+        return AnswerResult(post, question, recorded.choice, recorded.choice == question.answer, not recorded.fresh,
+                            revealed, Distribution(dict(recorded.counts)) if revealed else None)
+
+    async def answer_of(self, post_id: int, member_id: str) -> str | None:
+        return await self._posts.answer_of(post_id, member_id)
+
+    async def distribution(self, post_id: int) -> Distribution:
+        return Distribution(await self._posts.counts(post_id))
+
+    async def missed(self, member_id: str, community: Community) -> list[Review]:
+        """Past questions of the community this member skipped or got wrong, oldest first."""
+        today = community.local_date(self._clock.now())
+        return [Review(m.post, await self.bank.get(m.post.question_id), m.choice)
+                for m in await self._posts.missed(member_id, community.id, today)]
+
+    async def stats(self, member_id: str, community_id: str) -> MemberStats:
+        overall = Score()
+        systems: defaultdict[str, Score] = defaultdict(Score)
+        disciplines: defaultdict[str, Score] = defaultdict(Score)
+        for correct, system, tags in await self._posts.graded(member_id, community_id):
+            overall = overall.plus(correct)
+            systems[system] = systems[system].plus(correct)
+            for discipline in tags:
+                disciplines[discipline] = disciplines[discipline].plus(correct)
+        return MemberStats(overall, dict(systems), dict(disciplines))
+
+
+def _new_post(community: Community, day: date, pool: list[Question], history: list[tuple[str, int]],
+              now: datetime) -> NewPost:
+    question_id, cycle = _pick(pool, history, f"{community.id}|{day}")
+    scheduled = community.scheduled_at(day)
+    immediate = community.reveal_delay_minutes == 0
+    # "Immediately" means on answering, even when /qotd is asked for before the posting time.
+    reveal_at = min(scheduled, now) if immediate else scheduled + timedelta(minutes=community.reveal_delay_minutes)
+    return NewPost(question_id, cycle, scheduled, reveal_at, immediate)
+
+
+def _pick(pool: list[Question], history: list[tuple[str, int]], seed: str) -> tuple[str, int]:
+    """No repeat within a cycle: a new cycle starts only when every question of the pool has been used."""
+    cycle = max((c for _, c in history), default=0)
+    used = {qid for qid, c in history if c == cycle}
+    fresh = [q.id for q in pool if q.id not in used]
+    if not fresh:
+        cycle += 1
+        last = history[-1][0] if history else None
+        fresh = [q.id for q in pool if q.id != last] or [q.id for q in pool]
+    return random.Random(seed).choice(fresh), cycle

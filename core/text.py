@@ -1,0 +1,25 @@
+"""Text helpers every layer shares: one way to shorten text and one way to strip our neutral markup.
+
+Neutral markup is `**bold**`, backticks, "• " bullets, newlines and our own `<#channel>` / `<@&role>` / `<@member>`
+mentions; adapters translate it. These two helpers are the only ones, so a limit or a marker is handled alike everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+
+ELLIPSIS = "…"
+_MENTION = re.compile(r"<([#@])&?([^>|]+)(?:\|[^>]*)?>")
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, ending in an ellipsis when something was cut."""
+    text = text or ""
+    if limit <= 0:
+        return ""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def plain(text: str) -> str:
+    """The text a person reads with no formatting: markers dropped, mentions shown as #id / @id."""
+    return _MENTION.sub(r"\1\2", text.replace("**", "").replace("`", ""))
