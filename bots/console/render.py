@@ -1,22 +1,35 @@
-"""Replies as terminal text. Buttons print as [LABEL]; typing that label presses it."""
+"""Replies as terminal text. Buttons print as [LABEL]; typing that label presses it.
+
+A terminal shows no pictures: a reply's image is written to a PNG file and the reply says where, next to the alt
+text, so the words are there for anyone and the picture is one click away. The directory is `ROUNDS_FILES_DIR`, else
+`rounds-files` in the system's temporary directory; names are made safe and never overwrite an earlier file.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import textwrap
+from pathlib import Path
 
-from core.replies import Reply
+from commands.replies import Image, Reply
+from core.text import plain
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
-_MENTION = re.compile(r"<([#@])&?([^>|]+)(?:\|[^>]*)?>")
-
-
-def plain(text: str) -> str:
-    return _MENTION.sub(r"\1\2", _BOLD.sub(r"\1", text))
+FILES_DIR_ENV = "ROUNDS_FILES_DIR"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_STEM = 60
 
 
-def render(reply: Reply, width: int | None = None) -> str:
-    """With a width (an interactive terminal), card lines wrap under their bar instead of running off the edge."""
+def files_dir() -> Path:
+    """Where images are saved unless a caller says otherwise."""
+    configured = os.environ.get(FILES_DIR_ENV, "").strip()
+    return Path(configured) if configured else Path(tempfile.gettempdir()) / "rounds-files"
+
+
+def render(reply: Reply, width: int | None = None, *, directory: Path | None = None) -> str:
+    """With a width (an interactive terminal), card lines wrap under their bar instead of running off the edge.
+    An image is saved under `directory` (default: `files_dir()`)."""
     lines: list[str] = []
     if reply.text:
         lines.append(plain(reply.text))
@@ -32,8 +45,42 @@ def render(reply: Reply, width: int | None = None) -> str:
         if card.footer:
             lines.append(f"│ — {plain(card.footer)}")
         lines.append("└─")
+    if reply.image is not None:
+        lines.append(image_line(reply.image, directory or files_dir()))
     if reply.buttons:
         lines.append(" ".join(f"[{b.label}]" for b in reply.buttons))
     if reply.private:
         lines.append("(only you can see this)")
     return "\n".join(lines)
+
+
+def image_line(image: Image, directory: Path) -> str:
+    """Save the image and say where; if it cannot be saved, say that instead (the alt text still tells the story)."""
+    alt = plain(image.alt).strip() or "image"
+    try:
+        path = save(image, directory)
+    except OSError as error:
+        return f"🖼 {alt} — could not be saved ({error.strerror or type(error).__name__})"
+    return f"🖼 {alt} — saved to {path}"
+
+
+def save(image: Image, directory: Path) -> Path:
+    """Write the PNG under a safe, new name: `heatmap.png`, then `heatmap-2.png`, … (never an existing file)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stem, suffix = safe_name(image.filename)
+    for n in range(1, 10_000):
+        path = directory / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
+        try:
+            with path.open("xb") as out:  # exclusive: two processes never write the same file
+                out.write(image.png)
+        except FileExistsError:
+            continue
+        return path.resolve()
+    raise FileExistsError(f"no free file name for {stem}{suffix} in {directory}")
+
+
+def safe_name(filename: str) -> tuple[str, str]:
+    """(stem, '.png'): no directories, no leading dots, only letters, digits, '.', '_' and '-'."""
+    base = Path(filename.replace("\\", "/")).name
+    stem = _UNSAFE.sub("-", Path(base).stem).strip(".-_")[:MAX_STEM] or "image"
+    return stem, ".png"

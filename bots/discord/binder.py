@@ -12,14 +12,14 @@ from __future__ import annotations
 import inspect
 import keyword
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Literal, Union
 
 import discord
 from discord import app_commands
 
-from bots.discord.render import clip
 from commands.registry import Catalog, CommandSpec, Option
+from core.text import clip
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def build_command(spec: CommandSpec, run: Run, suggest: Suggest, *, top_level: b
     if renames:
         app_commands.rename(**renames)(callback)
 
-    command = app_commands.Command(name=spec.path[-1], description=clip(spec.description, DESCRIPTION_LIMIT) or spec.name,
+    command: app_commands.Command[Any, ..., None] = app_commands.Command(name=spec.path[-1], description=clip(spec.description, DESCRIPTION_LIMIT) or spec.name,
                                    callback=callback)
     if top_level:
         app_commands.guild_only()(command)  # a community is a server; subcommands inherit it from their group
@@ -115,7 +115,7 @@ def annotation_for(option: Option) -> Any:
             return number
         return app_commands.Range[number, _cast(number, low), _cast(number, high)]
     if option.choices and len(option.choices) <= CHOICES_LIMIT:
-        return Literal[tuple(option.choices)]  # type: ignore[valid-type]
+        return Literal[tuple(option.choices)]
     return app_commands.Range[str, None, min(option.max_length, STRING_LIMIT)]
 
 
@@ -128,7 +128,8 @@ def _wants_autocomplete(option: Option) -> bool:
     return too_many_choices or (option.suggest is not None and not option.choices and option.kind in ("text", "integer", "number"))
 
 
-def _completer(spec: CommandSpec, option: Option, suggest: Suggest) -> Callable[..., Awaitable[list[app_commands.Choice[Any]]]]:
+def _completer(spec: CommandSpec, option: Option,
+               suggest: Suggest) -> Callable[[discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[Any]]]]:
     async def complete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[Any]]:
         if option.choices:
             typed = str(current).strip().lower()

@@ -1,23 +1,73 @@
-"""Scheduled posts (the daily question, reveals) into a Discord channel.
+"""Duties' messages on Discord: posts into a channel and direct messages to one member.
 
-A partial messageable needs no cache and no extra fetch: one REST call per post. discord.py waits out a 429 and
-retries by itself; any other failure is raised, so the caller gives its claim back and the sweep tries again.
+A partial messageable needs no cache and no extra fetch: one REST call per post. A direct message first opens the DM
+channel (`POST /users/@me/channels`, cached by discord.py afterwards), then sends into it. discord.py waits out a 429
+and retries by itself. A refusal no retry can mend (the bot lost access to the channel, the channel is gone, the
+member closed their DMs) becomes `Undeliverable`, so the duty gives up at once; anything else is raised as it is, and
+the caller retries with backoff.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import discord
 
 from bots.discord.render import render
-from core.replies import Reply
+from commands.replies import Reply
+from core.engine.errors import Undeliverable
+
+PLATFORM = "discord"
+
+#: Discord's JSON error codes that mean "never": asking again gets the same answer.
+PERMANENT = {
+    10003: "Unknown Channel",
+    10013: "Unknown User",
+    50001: "Missing Access",
+    50007: "Cannot send messages to this user",
+    50013: "Missing Permissions",
+    50033: "Invalid Recipient(s)",
+}
 
 
 class DiscordNotifier:
+    platform = PLATFORM
+
     def __init__(self, client: discord.Client | None = None) -> None:
         self.client = client  # set once the client exists: services are built before it
 
-    async def post(self, community_id: str, channel_id: str, reply: Reply) -> None:
+    async def post(self, channel_id: str, reply: Reply) -> None:
+        channel = self._client().get_partial_messageable(int(channel_id))
+        with refusals_for_good(f"channel {channel_id}"):
+            await channel.send(**render(reply).kwargs())
+
+    async def direct(self, member_id: str, reply: Reply) -> None:
+        user_id = user_id_of(member_id)
+        with refusals_for_good(f"member {member_id}"):
+            dm = await self._client().create_dm(discord.Object(id=user_id))
+            await dm.send(**render(reply).kwargs())
+
+    def _client(self) -> discord.Client:
         if self.client is None:
             raise RuntimeError("the Discord notifier has no client yet")
-        channel = self.client.get_partial_messageable(int(channel_id))
-        await channel.send(**render(reply).kwargs())
+        return self.client
+
+
+def user_id_of(member_id: str) -> int:
+    """The Discord user id in a namespaced member id ('discord:123' -> 123)."""
+    platform, _, raw = member_id.partition(":")
+    if platform != PLATFORM or not raw.isdigit():
+        raise Undeliverable(f"{member_id!r} is not a Discord member")
+    return int(raw)
+
+
+@contextmanager
+def refusals_for_good(target: str) -> Iterator[None]:
+    """Turn Discord's permanent refusals into `Undeliverable`; let every other failure through unchanged."""
+    try:
+        yield
+    except discord.HTTPException as error:
+        if error.code in PERMANENT:
+            raise Undeliverable(f"Discord refused a message to {target}: {error.code} {PERMANENT[error.code]}") from error
+        raise

@@ -3,18 +3,21 @@
 Discord's limits are part of rendering (embeds 6,000 characters in all, 25 fields, 5 buttons a row, 5 rows): the
 renderer truncates, it never produces a message Discord would refuse. `**bold**`, `<#channel>` and `<@&role>` are
 already Discord markup, so text passes through unchanged; pings are neutralised by `allowed_mentions`, not by
-rewriting text.
+rewriting text. A reply's image travels as an attached file (multipart `files[0]`), its alt text as the
+attachment's description.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import discord
 
-from core.replies import Button, Card, Reply
+from commands.replies import Button, Card, Image, Reply
+from core.text import clip
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +34,7 @@ BUTTONS_PER_ROW = 5
 ROWS = 5
 LABEL_LIMIT = 80
 EMPTY = "\u200b"  # a field's name and value may not be empty
-ELLIPSIS = "…"
+ALT_LIMIT = 1024  # an attachment's description
 
 #: No message of ours may ping @everyone, @here, a role or a user: user text is never trusted.
 NO_PINGS = discord.AllowedMentions.none()
@@ -49,30 +52,44 @@ class Rendered:
     content: str | None
     embeds: list[discord.Embed] = field(default_factory=list)
     view: discord.ui.View | None = None
+    files: list[discord.File] = field(default_factory=list)  # each is read once: render again to send again
 
     def kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for send_message / followup.send / edit_original_response / channel.send."""
+        """Keyword arguments for send_message / followup.send / channel.send."""
+        out = self._common()
+        if self.files:
+            out["files"] = self.files
+        return out
+
+    def edit_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for edit_original_response, which takes new files as `attachments`."""
+        out = self._common()
+        if self.files:
+            out["attachments"] = self.files
+        return out
+
+    def _common(self) -> dict[str, Any]:
         out: dict[str, Any] = {"content": self.content, "embeds": self.embeds, "allowed_mentions": NO_PINGS}
         if self.view is not None:
             out["view"] = self.view
         return out
 
 
-def clip(text: str, limit: int) -> str:
-    """At most `limit` characters, with an ellipsis when something was cut."""
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1] + ELLIPSIS if limit > 0 else ""
-
-
 def render(reply: Reply) -> Rendered:
     """Must run inside the event loop (a discord.py View needs it)."""
     embeds = embeds_for(reply.cards)
     view = view_for(reply.buttons)
+    files = [file_for(reply.image)] if reply.image is not None else []
     content = clip(reply.text, CONTENT_LIMIT) or None
-    if content is None and not embeds and view is None:
+    if content is None and not embeds and view is None and not files:
         content = "Done."  # Discord refuses an empty message
-    return Rendered(content, embeds, view)
+    return Rendered(content, embeds, view, files)
+
+
+def file_for(image: Image) -> discord.File:
+    """The PNG as an attachment; its alt text becomes the description screen readers announce."""
+    return discord.File(io.BytesIO(image.png), filename=image.filename or "image.png",
+                        description=clip(image.alt, ALT_LIMIT) or None)
 
 
 def embeds_for(cards: tuple[Card, ...]) -> list[discord.Embed]:

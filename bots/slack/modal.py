@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bots.slack.render import clip
 from commands.registry import CommandSpec, Option
+from core.text import clip
 
 CALLBACK_ID = "rounds:command"
 ELEMENT = "value"  # the action_id of every input element

@@ -1,22 +1,110 @@
-"""Scheduled posts (the daily question, reveals) into a Slack channel with chat.postMessage.
+"""Duties' messages on Slack: chat.postMessage into a channel, or into a member's IM opened with conversations.open.
 
-The client's retry handlers wait out a 429 (`Retry-After`) and retry; any other failure raises SlackApiError, so the
-caller gives its claim back and the next sweep tries again.
+An image cannot ride in a message: after the text it is uploaded with files_upload_v2 (files.getUploadURLExternal,
+a POST of the bytes to the URL Slack hands out, files.completeUploadExternal) and shared into the same conversation.
+The client's retry handlers wait out a 429 (`Retry-After`) and retry. A refusal no retry can mend (the bot is not in
+the channel, it was archived, the member cannot be messaged) becomes `Undeliverable`, so the duty gives up at once;
+any other failure is raised as it is and the caller retries with backoff (a retry after a failed upload sends the
+text again: delivery is at least once).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from aiohttp import ClientError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack.render import render
-from core.replies import Reply
+from bots.slack.render import SlackMessage, render, upload_args
+from commands.replies import Image, Reply
+from core.engine.errors import Undeliverable
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+
+#: Slack's error codes that mean "never": asking again gets the same answer.
+PERMANENT = frozenset({
+    "channel_not_found", "not_in_channel", "is_archived", "cannot_dm_bot", "messages_tab_disabled",
+    "user_not_found", "user_disabled", "account_inactive", "restricted_action", "missing_scope",
+})
 
 
 class SlackNotifier:
+    platform = PLATFORM
+
     def __init__(self, client: AsyncWebClient | None = None) -> None:
         self.client = client
 
-    async def post(self, community_id: str, channel_id: str, reply: Reply) -> None:
+    async def post(self, channel_id: str, reply: Reply) -> None:
+        client = self._client()
+        with refusals_for_good(f"channel {channel_id}"):
+            await send(client, channel_id, render(reply))
+
+    async def direct(self, member_id: str, reply: Reply) -> None:
+        client = self._client()
+        user_id = user_id_of(member_id)
+        with refusals_for_good(f"member {member_id}"):
+            await send(client, await open_im(client, user_id), render(reply))
+
+    def _client(self) -> AsyncWebClient:
         if self.client is None:
             raise RuntimeError("the Slack notifier has no client yet")
-        await self.client.chat_postMessage(channel=channel_id, **render(reply).post())
+        return self.client
+
+
+async def send(client: AsyncWebClient, channel: str, message: SlackMessage) -> None:
+    """The message, then its image, into one conversation."""
+    await client.chat_postMessage(channel=channel, **message.post())
+    if message.image is not None:
+        await upload(client, channel, message.image)
+
+
+async def upload(client: AsyncWebClient, channel: str, image: Image) -> None:
+    await client.files_upload_v2(**upload_args(image, channel))
+
+
+async def open_im(client: AsyncWebClient, user_id: str) -> str:
+    """The id (D…) of the app's direct-message conversation with a member, opened if need be."""
+    response = await client.conversations_open(users=user_id)
+    return str(response["channel"]["id"])
+
+
+async def share_image(client: AsyncWebClient, message: SlackMessage, channel_id: str | None, user_id: str) -> None:
+    """A reply's image after its text: a public reply's into the channel, a private one's into the member's IM (the
+    only place Slack lets a file be seen by one person). The text already arrived, so a failure is only logged."""
+    if message.image is None:
+        return
+    try:
+        channel = channel_id if channel_id and not message.ephemeral else await open_im(client, user_id)
+        await upload(client, channel, message.image)
+    except (SlackClientError, ClientError, TimeoutError) as error:
+        log.warning("the image of a reply to %s could not be uploaded: %s", user_id, reason(error))
+
+
+def user_id_of(member_id: str) -> str:
+    """The Slack user id in a namespaced member id ('slack:U123' -> 'U123')."""
+    platform, _, raw = member_id.partition(":")
+    if platform != PLATFORM or not raw:
+        raise Undeliverable(f"{member_id!r} is not a Slack member")
+    return raw
+
+
+def reason(error: BaseException) -> str:
+    """Slack's error code, or the kind of failure: never the request, which carries the token."""
+    return str(error.response.get("error")) if isinstance(error, SlackApiError) else type(error).__name__
+
+
+@contextmanager
+def refusals_for_good(target: str) -> Iterator[None]:
+    """Turn Slack's permanent refusals into `Undeliverable`; let every other failure through unchanged."""
+    try:
+        yield
+    except SlackApiError as error:
+        code = str(error.response.get("error"))
+        if code in PERMANENT:
+            raise Undeliverable(f"Slack refused a message to {target}: {code}") from error
+        raise

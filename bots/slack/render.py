@@ -5,16 +5,21 @@ Everything else is treated as literal text: `&`, `<`, `>` are escaped (so `<!cha
 text and notifies nobody), and the mrkdwn control characters `*`, `_`, `~` and stray backticks are swapped for
 look-alikes, so user text can never open formatting it does not close. Limits are part of rendering: 50 blocks a
 message, 3,000 characters a section, 10 fields of 2,000 characters a section, 150 for a header; a reply that does
-not fit is shortened with a note, never rejected.
+not fit is shortened with a note, never rejected. Headers and button labels are plain_text: `core.text.plain`.
+
+A reply's image cannot ride in the message: it is uploaded next to it (files_upload_v2), so the message only
+carries it along for whoever sends it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from core.replies import Button, Card, Field, Reply
+from commands.replies import Button, Card, Field, Image, Reply
+from core.text import ELLIPSIS, clip, plain
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -25,7 +30,8 @@ MAX_CONTEXT = 2000
 MAX_BUTTON_TEXT = 75
 MAX_ACTIONS = 25
 MAX_FALLBACK = 3000
-ELLIPSIS = "…"
+MAX_ALT = 1000  # a file's alt_txt
+MAX_FILE_TITLE = 250
 SHORTENED = "_…shortened to fit one Slack message._"
 
 # Our own markup, found before anything is escaped: bold on one line, code spans, channel and role mentions.
@@ -68,15 +74,6 @@ def mrkdwn(text: str) -> str:
             out.append(f"<!subteam^{match['role']}>")  # Slack's user groups play the part of roles
     out.append(_literal(text[pos:]))
     return "".join(out)
-
-
-def plain(text: str) -> str:
-    """Text for plain_text objects (headers, button labels): markup markers dropped, nothing else parsed."""
-    return text.replace("**", "").replace("`", "")
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
 
 
 def fit(text: str, limit: int, convert: Callable[[str], str] = mrkdwn) -> str:
@@ -127,6 +124,7 @@ class SlackMessage:
     text: str  # fallback: notifications, screen readers, clients without Block Kit
     blocks: list[dict[str, Any]] = field(default_factory=list)
     ephemeral: bool = False
+    image: Image | None = None  # uploaded after the message, into the same conversation
 
     def response(self, *, replace_original: bool = False) -> dict[str, Any]:
         """The body for a response_url: ephemeral or in the channel."""
@@ -152,7 +150,14 @@ def render(reply: Reply) -> SlackMessage:
         content = content[: room - 1] + [_context(SHORTENED, convert=lambda t: t)]
     blocks = content + actions
     return SlackMessage(text=fit(reply.plain_text().strip() or "Rounds", MAX_FALLBACK), blocks=blocks,
-                        ephemeral=reply.private)
+                        ephemeral=reply.private, image=reply.image)
+
+
+def upload_args(image: Image, channel: str) -> dict[str, Any]:
+    """Keyword arguments for files_upload_v2: the PNG shared into `channel`, titled and described by its alt text."""
+    alt = plain(image.alt).strip()
+    return {"channel": channel, "content": image.png, "filename": image.filename or "image.png",
+            "title": clip(alt, MAX_FILE_TITLE) or None, "alt_txt": clip(alt, MAX_ALT) or None}
 
 
 def _sections(text: str) -> list[dict[str, Any]]:

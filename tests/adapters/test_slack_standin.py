@@ -24,7 +24,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.standins.slack_standin import (
+from testkit.standins.slack_standin import (
     ADMIN_ID,
     BOT_USER_ID,
     DEFAULT_CHANNEL_ID,
@@ -278,3 +278,27 @@ async def test_web_api_lookups_and_block_limits(slack: SlackStandIn) -> None:
     with pytest.raises(SlackApiError) as invalid:
         await client.chat_postMessage(channel=DEFAULT_CHANNEL_ID, text="t", blocks=too_many)
     assert invalid.value.response["error"] == "invalid_blocks"
+
+
+async def test_uploads_are_checked_against_what_was_announced(slack: SlackStandIn) -> None:
+    """files_upload_v2's three steps with the plain SDK; the upload URL refuses bytes of another length or an id it
+    never handed out, and completing a file whose bytes never arrived is `file_not_found`."""
+    from aiohttp import ClientSession
+
+    from testkit.standins.slack_standin import UPLOAD_METHOD
+
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=slack.api_url)
+    done = await client.files_upload_v2(channel=DEFAULT_CHANNEL_ID, content=b"12345", filename="n.txt", title="N")
+    assert done["file"]["size"] == 5 and [f.data for f in slack.shared_files(DEFAULT_CHANNEL_ID)] == [b"12345"]
+
+    announced = await client.files_getUploadURLExternal(filename="m.txt", length=3)
+    async with ClientSession() as session:
+        async with session.post(announced["upload_url"], data=b"toolong") as wrong:
+            assert wrong.status == 400
+        async with session.post(f"{slack.base_url}/upload/v1/FNOPE", data=b"abc") as unknown:
+            assert unknown.status == 404
+    assert [c.status for c in slack.calls(UPLOAD_METHOD)] == [200, 400, 404]
+    with pytest.raises(SlackApiError) as missing:
+        await client.files_completeUploadExternal(files=[{"id": announced["file_id"], "title": "M"}],
+                                                  channel_id=DEFAULT_CHANNEL_ID)
+    assert missing.value.response["error"] == "file_not_found"
