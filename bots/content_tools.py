@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from core.bootstrap import build
-from core.qotd.questions import parse_file
-from core.qotd.taxonomy import load_taxonomy
+from core.questions.model import parse_file
+from core.questions.taxonomy import load_taxonomy
 from core.settings import Settings
 
 

@@ -8,8 +8,8 @@ from commands.registry import Group, Option, command
 from commands.replies import Card, Field, Reply, notice
 from core.community.model import Community
 from core.community.parsing import describe_delay, parse_clock, parse_delay, parse_zone, suggest_zones
-from core.qotd.tags import parse_tag_filter, suggest_tags
-from core.qotd.taxonomy import Taxonomy
+from core.questions.tags import parse_tag_filter, suggest_tags
+from core.questions.taxonomy import Taxonomy
 
 GROUP = Group("rounds", "Rounds settings for this community")
 REVEAL_SUGGESTIONS = ["immediately", "1h", "6h", "12h", "24h"]

@@ -10,6 +10,7 @@ import shlex
 
 from commands.registry import Catalog, CommandSpec
 from core.errors import UserError
+from core.text import quote
 
 
 def split_words(text: str) -> list[str]:
@@ -37,7 +38,7 @@ def parse_options(spec: CommandSpec, words: list[str]) -> dict[str, str]:
         elif last is not None and last.kind == "text":
             values[last.name] += " " + word
         else:
-            raise UserError(f"I did not understand `{word[:40]}`. Usage: `{spec.usage()}`")
+            raise UserError(f"I did not understand `{quote(word)}`. Usage: `{spec.usage()}`")
     return values
 
 

@@ -18,12 +18,12 @@ from core.community.store import CommunityStore
 from core.engine.alarm import Alarm
 from core.engine.duties import DutyStore
 from core.engine.runner import DutyHandler, DutyRunner
-from core.qotd.bank import QuestionBank
 from core.qotd.daily import DailySchedule
 from core.qotd.posts import PostStore
-from core.qotd.question_store import QuestionStore
 from core.qotd.service import QotdService
-from core.qotd.taxonomy import Taxonomy, load_taxonomy
+from core.questions.bank import QuestionBank
+from core.questions.store import QuestionStore
+from core.questions.taxonomy import Taxonomy, load_taxonomy
 from core.settings import Settings
 from core.storage.database import Database
 

@@ -23,3 +23,8 @@ def clip(text: str, limit: int) -> str:
 def plain(text: str) -> str:
     """The text a person reads with no formatting: markers dropped, mentions shown as #id / @id."""
     return _MENTION.sub(r"\1\2", text.replace("**", "").replace("`", ""))
+
+
+def quote(typed: str, limit: int = 40) -> str:
+    """What a person typed, short enough to quote back in an error and unable to break out of its backticks."""
+    return clip(typed.strip().replace("`", "'"), limit)

@@ -14,13 +14,15 @@ from commands.dispatch import Dispatcher
 from commands.registry import load_catalog
 from commands.runtime import start_duties
 from core.bootstrap import build
+from core.clock import Clock
 from core.settings import Settings
 
 BANNER = "Rounds console — type /help for commands, /qotd for today's question, Ctrl-D to quit."
 
 
-async def run_console(user: str, community: str, admin: bool, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
-    services = await build(Settings.from_env())
+async def run_console(user: str, community: str, admin: bool, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
+                      clock: Clock | None = None) -> int:
+    services = await build(Settings.from_env(), clock=clock)
     catalog = load_catalog()
     session = ConsoleSession(services, Dispatcher(catalog), user=user, community=community, admin=admin)
     interactive = stdin.isatty()

@@ -6,7 +6,7 @@ from commands.context import Context
 from commands.qotd.views import ANSWER_ACTION, feedback_reply, question_reply, review_reply, stats_reply
 from commands.registry import Option, action, command
 from commands.replies import Reply
-from core.qotd.questions import LETTERS
+from core.questions.model import LETTERS
 
 
 @command("qotd", "Today's question of the day — answer it with the A–E buttons")

@@ -3,31 +3,38 @@ use and delivered by the notifier of the community's platform. Core decides what
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from commands.context import DutyContext
 from commands.qotd.views import question_reply, reveal_reply
 from commands.registry import duty
+from commands.replies import Reply
 from core.engine.duties import Duty
-from core.qotd.daily import ANNOUNCE, REVEAL
+from core.qotd.daily import ANNOUNCE, REVEAL, DuePost
+
+Due = TypeVar("Due", bound=DuePost)
 
 
 @duty(ANNOUNCE)
 async def announce(ctx: DutyContext, due: Duty) -> str | None:
-    daily = ctx.services.daily
-    found = await daily.due_post(due)
-    if found is None:
-        return "skipped"
-    await ctx.notifier.post(found.channel_id, question_reply(found.post, found.question, ctx.services.taxonomy))
-    await daily.announced(found)
-    return None
+    daily, taxonomy = ctx.services.daily, ctx.services.taxonomy
+    return await _deliver(ctx, await daily.due_post(due), lambda f: question_reply(f.post, f.question, taxonomy),
+                          daily.announced)
 
 
 @duty(REVEAL)
 async def reveal(ctx: DutyContext, due: Duty) -> str | None:
-    daily = ctx.services.daily
-    found = await daily.due_reveal(due)
+    daily, taxonomy = ctx.services.daily, ctx.services.taxonomy
+    return await _deliver(ctx, await daily.due_reveal(due),
+                          lambda f: reveal_reply(f.post, f.question, f.distribution, taxonomy), daily.revealed)
+
+
+async def _deliver(ctx: DutyContext, found: Due | None, view: Callable[[Due], Reply],
+                   record: Callable[[Due], Awaitable[None]]) -> str | None:
+    """Post what is due into the community's channel, then record it: recorded only once the platform accepted."""
     if found is None:
         return "skipped"
-    reply = reveal_reply(found.post, found.question, found.distribution, ctx.services.taxonomy)
-    await ctx.notifier.post(found.channel_id, reply)
-    await daily.revealed(found)
+    await ctx.notifier.post(found.channel_id, view(found))
+    await record(found)
     return None

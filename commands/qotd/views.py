@@ -10,9 +10,9 @@ from datetime import datetime
 from commands.replies import Button, Card, Field, Reply
 from core.community.model import Community
 from core.qotd.posts import DailyPost
-from core.qotd.questions import LETTERS, Question
 from core.qotd.service import AnswerResult, Distribution, MemberStats, Review, Score
-from core.qotd.taxonomy import Taxonomy
+from core.questions.model import LETTERS, Question
+from core.questions.taxonomy import Taxonomy
 
 ACCENT = "#2f80ed"
 CORRECT = "#27ae60"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from core.qotd.tags import TagFilter
+from core.questions.tags import TagFilter
 
 DEFAULT_TIMEZONE = "UTC"  # the same defaults as the communities table (migration 1)
 DEFAULT_REVEAL_DELAY_MINUTES = 12 * 60

@@ -9,6 +9,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from core.errors import UserError
+from core.text import quote
 
 _CLOCK = re.compile(r"^(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)?$", re.IGNORECASE)
 _DELAY = re.compile(r"^(?:(?P<h>\d{1,3})\s*h(?:ours?|rs?)?)?\s*(?:(?P<m>\d{1,4})\s*m(?:in(?:utes?)?)?)?$", re.IGNORECASE)
@@ -31,7 +32,7 @@ def parse_clock(text: str) -> time:
             hour = -1  # a bare number like '9' is ambiguous; ask for HH:MM
         if 0 <= hour <= 23 and 0 <= minute <= 59:
             return time(hour, minute)
-    raise UserError(f"`{_clip(text)}` is not a time of day. Use 24-hour HH:MM, for example `09:00` or `20:30`.")
+    raise UserError(f"`{quote(text)}` is not a time of day. Use 24-hour HH:MM, for example `09:00` or `20:30`.")
 
 
 @lru_cache(maxsize=1)
@@ -48,7 +49,7 @@ def parse_zone(text: str) -> str:
         return zones[key]
     close = difflib.get_close_matches(key, zones.keys(), n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join('`' + zones[c] + '`' for c in close)}?" if close else ""
-    raise UserError(f"`{_clip(text)}` is not a time zone I know.{hint} Use an IANA name like `America/New_York` or `Asia/Karachi`.")
+    raise UserError(f"`{quote(text)}` is not a time zone I know.{hint} Use an IANA name like `America/New_York` or `Asia/Karachi`.")
 
 
 def suggest_zones(prefix: str, limit: int = 25) -> list[str]:
@@ -70,7 +71,7 @@ def parse_delay(text: str) -> int:
         minutes = int(match["h"] or 0) * 60 + int(match["m"] or 0)
         if minutes <= MAX_REVEAL_DELAY_MINUTES:
             return minutes
-    raise UserError(f"`{_clip(text)}` is not a reveal delay. Use `immediately`, or hours/minutes up to 48h like `12h`, `90m` or `1h30m`.")
+    raise UserError(f"`{quote(text)}` is not a reveal delay. Use `immediately`, or hours/minutes up to 48h like `12h`, `90m` or `1h30m`.")
 
 
 def describe_delay(minutes: int) -> str:
@@ -79,7 +80,3 @@ def describe_delay(minutes: int) -> str:
     hours, mins = divmod(minutes, 60)
     return " ".join(part for part in (f"{hours}h" if hours else "", f"{mins}m" if mins else "") if part) + " after posting"
 
-
-def _clip(text: str, limit: int = 40) -> str:
-    text = text.strip().replace("`", "'")
-    return text if len(text) <= limit else text[: limit - 1] + "…"

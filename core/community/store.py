@@ -14,7 +14,7 @@ from typing import Any
 
 from core.clock import Clock, iso
 from core.community.model import Community
-from core.qotd.tags import TagFilter
+from core.questions.tags import TagFilter
 from core.storage.database import Database, Row
 
 TTL = timedelta(seconds=5)

@@ -35,6 +35,7 @@ class Alarm:
         self._chores: list[Chore] = []
         self._armed_for: datetime | None = None
         self._tick_lock = asyncio.Lock()
+        self._closing = False
 
     def every_sweep(self, chore: Chore) -> None:
         """Work each wake-up does before running duties (planning recurring duties that lost track)."""
@@ -51,12 +52,23 @@ class Alarm:
         await self.tick()
 
     async def shutdown(self, grace: float = 5.0) -> None:
+        self._closing = True
         if self.aps.running:
             self.aps.shutdown(wait=False)
         await self.runner.drain(grace)
 
     async def tick(self) -> None:
-        """One wake-up: chores, every duty due, then the alarm set for the next one."""
+        """One wake-up: chores, every duty due, then the alarm set for the next one. A wake-up cut short by the
+        shutdown ends quietly: its duties gave their leases back and run at the next start."""
+        try:
+            await self._tick()
+        except asyncio.CancelledError:
+            if not self._closing:
+                raise
+
+    async def _tick(self) -> None:
+        if self._closing:
+            return
         async with self._tick_lock:
             self._armed_for = None
             for chore in self._chores:

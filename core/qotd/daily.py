@@ -17,8 +17,8 @@ from core.community.store import CommunityStore
 from core.engine.duties import Duty, DutyStore, Plan
 from core.engine.errors import Postpone
 from core.qotd.posts import DailyPost, PostStore
-from core.qotd.questions import Question
 from core.qotd.service import Distribution, QotdService
+from core.questions.model import Question
 
 ANNOUNCE = "qotd.announce"
 REVEAL = "qotd.reveal"
@@ -92,8 +92,8 @@ class DailySchedule:
                                         {"post": due.post.id}))
 
     async def due_reveal(self, duty: Duty) -> DueReveal | None:
-        post = await self.qotd.post(int(duty.payload["post"]))
-        if post.revealed_in_channel:
+        post = await self.posts.get(int(duty.payload["post"]))
+        if post is None or post.revealed_in_channel:
             return None
         if self.clock.now() < post.reveal_at:
             raise Postpone(post.reveal_at)

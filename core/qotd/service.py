@@ -16,9 +16,9 @@ from core.clock import Clock, iso
 from core.community.members import Member
 from core.community.model import Community
 from core.errors import UserError
-from core.qotd.bank import QuestionBank
 from core.qotd.posts import AnswerWrite, DailyPost, NewPost, PostStore, Recorded
-from core.qotd.questions import LETTERS, Question
+from core.questions.bank import QuestionBank
+from core.questions.model import LETTERS, Question
 from core.storage.database import GroupCommit
 
 
@@ -80,6 +80,7 @@ class QotdService:
         self._clock = clock
         self.bank = bank
         self._by_day: dict[tuple[str, date], DailyPost] = {}  # which question a day has never changes once chosen
+        self._by_id: dict[int, DailyPost] = {}
         self._claiming: dict[tuple[str, date], asyncio.Future[DailyPost]] = {}
         self._answers: GroupCommit[AnswerWrite, Recorded] = GroupCommit(self._posts.write_answers)
 
@@ -110,11 +111,14 @@ class QotdService:
         return await self._posts.claim_day(community.id, day, lambda history: _new_post(community, day, pool, history, now))
 
     async def post(self, post_id: int) -> DailyPost:
-        """A post as stored now (whether it was announced or revealed changes, so it is not cached)."""
-        post = await self._posts.get(post_id)
-        if post is None:
-            raise UserError("That question is no longer available. Type `/qotd` for today's question.")
-        return post
+        """A post for answering it: its question, community and reveal time never change, so it is kept in memory
+        (whether it was announced in the channel may be stale: duties read that from the store)."""
+        if post_id not in self._by_id:
+            post = await self._posts.get(post_id)
+            if post is None:
+                raise UserError("That question is no longer available. Type `/qotd` for today's question.")
+            self._by_id[post_id] = post
+        return self._by_id[post_id]
 
     # -- answers --------------------------------------------------------------------------------------------------
     async def answer(self, post_id: int, member: Member, choice: str, community_id: str) -> AnswerResult:

@@ -289,7 +289,6 @@ async def test_the_scheduler_posts_the_daily_question_and_the_reveal_to_the_chan
         assert body["embeds"][0]["title"].startswith("Question of the day")
         buttons = buttons_of(body)
         assert [b["label"] for b in buttons] == list("ABCDE")
-        post_id = int(buttons[0]["custom_id"].split(":")[2])
 
         # Members answer on the public post; feedback is private and the post is not edited.
         answered = await press(standin, buttons[4]["custom_id"], announced.response["id"])
@@ -494,3 +493,32 @@ async def test_guild_sync_registers_the_commands_in_that_server(standin: Discord
         callback, _ = await ask_qotd(standin)  # the guild copy is found and answered
         assert callback.status == 200 and data_of(callback)["embeds"]
 
+
+
+async def test_a_console_and_the_discord_bot_on_one_database_each_post_their_own_community(
+        standin: DiscordStandIn, db_path: str, clock: FrozenClock) -> None:
+    """The console used to claim a Discord community's daily post and print it, so the Discord channel never got it."""
+    import io
+
+    from bots.console.run import run_console
+    from core.bootstrap import build
+    from core.settings import Settings
+
+    clock.set(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
+    setup = await build(Settings(db_path=db_path), clock=clock)
+    for community_id, channel in ((COMMUNITY, STUDY_HALL_CHANNEL_ID), ("console:default", "general")):
+        await setup.communities.update(await setup.communities.get(community_id), channel_id=channel)
+    await setup.close()
+    clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))  # both posts are due
+
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ROUNDS_DB", db_path)
+        await run_console("alice", "default", False, stdin=io.StringIO("/qotd-stats\n"), out=out, clock=clock)
+    assert out.getvalue().count("📣 posted in #") == 1 and "📣 posted in #general" in out.getvalue()
+
+    posts = f"/channels/{STUDY_HALL_CHANNEL_ID}/messages"
+    async with running_bot(standin, db_path, clock=clock):
+        await standin.wait_for(lambda c: c.method == "POST" and c.path == posts and c.status == 200)
+        await asyncio.sleep(0.2)  # a second post, if there were one, would be on its way
+    assert len(standin.calls_to("POST", posts)) == 1

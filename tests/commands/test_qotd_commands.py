@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from core.qotd.questions import LETTERS
+from core.questions.model import LETTERS
 
 
 def question_title(reply) -> str:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import content
-from core.qotd.bank import load_bundled
-from core.qotd.questions import LETTERS, parse_file
-from core.qotd.taxonomy import load_taxonomy
+from core.questions.bank import load_bundled
+from core.questions.model import LETTERS, parse_file
+from core.questions.taxonomy import load_taxonomy
 
 FILES = content.question_files()
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from bots.cli import main
 from core.bootstrap import build
-from core.qotd.questions import CSV_COLUMNS
-from core.qotd.tags import TagFilter
+from core.questions.model import CSV_COLUMNS
+from core.questions.tags import TagFilter
 from core.settings import Settings
 
 GOOD = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.qotd.tags import TagFilter
+from core.questions.tags import TagFilter
 
 
 async def test_no_repeat_until_the_filtered_bank_is_exhausted(services, clock):

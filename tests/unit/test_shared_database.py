@@ -12,7 +12,7 @@ from core.bootstrap import build
 from core.clock import FrozenClock
 from core.community.store import TTL
 from core.qotd.posts import NewPost
-from core.qotd.questions import Question
+from core.questions.model import Question
 from core.settings import Settings
 
 UTC = UTC

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from core.clock import Clock, iso
-from core.qotd.questions import Question
+from core.questions.model import Question
 from core.storage.database import Database
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.qotd.taxonomy import Taxonomy
+from core.questions.taxonomy import Taxonomy
 
 LETTERS = ("A", "B", "C", "D", "E")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")

@@ -10,8 +10,9 @@ import re
 from dataclasses import dataclass
 
 from core.errors import UserError
-from core.qotd.questions import Question
-from core.qotd.taxonomy import Taxonomy
+from core.questions.model import Question
+from core.questions.taxonomy import Taxonomy
+from core.text import quote
 
 CLEAR_WORDS = {"", "all", "any", "none", "clear", "everything"}
 
@@ -51,7 +52,7 @@ def parse_tag_filter(text: str, taxonomy: Taxonomy) -> TagFilter:
         if slug is None:
             close = difflib.get_close_matches(_norm(token), taxonomy.filterable().keys(), n=3, cutoff=0.5)
             hint = f" Did you mean {', '.join('`' + c + '`' for c in close)}?" if close else ""
-            raise UserError(f"`{token[:40]}` is not a tag I know.{hint} Tags are steps (`step1`, `step2ck`), systems (`cardiovascular`) or disciplines (`pharmacology`); `all` clears the filter.")
+            raise UserError(f"`{quote(token)}` is not a tag I know.{hint} Tags are steps (`step1`, `step2ck`), systems (`cardiovascular`) or disciplines (`pharmacology`); `all` clears the filter.")
         chosen.add(slug)
     return TagFilter(frozenset(chosen))
 

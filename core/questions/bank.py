@@ -7,10 +7,10 @@ from pathlib import Path
 
 import content
 from core.errors import UserError
-from core.qotd.question_store import QuestionStore
-from core.qotd.questions import Problem, Question, parse_file
-from core.qotd.tags import TagFilter
-from core.qotd.taxonomy import Taxonomy
+from core.questions.model import Problem, Question, parse_file
+from core.questions.store import QuestionStore
+from core.questions.tags import TagFilter
+from core.questions.taxonomy import Taxonomy
 
 
 class QuestionBank:
