@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 import discord
 import discord.gateway
 import discord.http
@@ -67,6 +68,10 @@ async def serve(token: str, settings: Settings, sync: Sync) -> int:
         await client.start(token)
     except discord.LoginFailure:
         print("DISCORD_TOKEN was refused by Discord: check the token (it may have been reset).", file=sys.stderr)
+        return 1
+    except (TimeoutError, aiohttp.ClientConnectionError, OSError) as error:
+        print(f"Discord could not be reached ({type(error).__name__}): check the network, or DISCORD_API_BASE_URL "
+              "and DISCORD_GATEWAY_URL if you set them, and run `rounds discord` again.", file=sys.stderr)
         return 1
     finally:
         await client.close()

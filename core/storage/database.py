@@ -8,6 +8,7 @@ Every await on aiosqlite is a hop to its thread, which costs more than the disk 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -21,8 +22,14 @@ from core.storage.migrations import MIGRATIONS
 log = logging.getLogger(__name__)
 
 Row = sqlite3.Row
+MAX_ROW_ID = 2**63 - 1  # the largest integer key either database stores
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class StorageError(Exception):
+    """The database cannot be used at all (not a database, no such folder, made by a newer Rounds): the message is
+    the one line a person needs, and every connection opened on the way has been closed again."""
 
 
 class Database:
@@ -33,22 +40,48 @@ class Database:
         self._write_lock = asyncio.Lock()
 
     async def open(self) -> Database:
-        self._writer = await self._connect()
-        await self._writer.execute("PRAGMA journal_mode=WAL")
-        await self._migrate(self._writer)
-        # An in-memory database is private to its connection, so it has to read through the writer.
-        self._reader = self._writer if self.path == ":memory:" else await self._connect()
+        """Connect and migrate; on any failure the worker threads are stopped (an open aiosqlite thread keeps the
+        process alive forever) and one StorageError says what is wrong."""
+        try:
+            self._probe()
+            self._writer = await self._connect()
+            await self._writer.execute("PRAGMA journal_mode=WAL")
+            await self._migrate(self._writer)
+            # An in-memory database is private to its connection, so it has to read through the writer.
+            self._reader = self._writer if self.path == ":memory:" else await self._connect()
+        except (sqlite3.Error, OSError, ValueError) as error:
+            await self.close()
+            raise StorageError(f"{self.path} cannot be used as the Rounds database: {error}. Point ROUNDS_DB at a "
+                               "Rounds database file, or at a new file in a folder that exists.") from None
+        except BaseException:
+            await self.close()
+            raise
         return self
+
+    def _probe(self) -> None:
+        """Open the file once on this thread first: aiosqlite's worker thread, when its own connect fails, reports
+        back to an event loop that may be gone by then, so a file that cannot be opened never reaches it."""
+        probe = sqlite3.connect(self.path)
+        try:
+            probe.execute("PRAGMA user_version").fetchone()
+        finally:
+            probe.close()
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        await conn.executescript("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;")
+        try:
+            conn.row_factory = sqlite3.Row
+            await conn.executescript("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;")
+        except BaseException:
+            await conn.close()
+            raise
         return conn
 
     async def _migrate(self, conn: aiosqlite.Connection) -> None:
         row = await (await conn.execute("PRAGMA user_version")).fetchone()
         version = int(row[0]) if row is not None else 0
+        if version > len(MIGRATIONS):
+            raise ValueError(f"it was made by a newer Rounds (schema {version}; this one knows {len(MIGRATIONS)})")
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             # executescript commits first, so the script and its version bump are wrapped explicitly.
             try:
@@ -77,20 +110,25 @@ class Database:
         """All or nothing: the body's statements commit together or not at all, and no other write interleaves.
 
         A cancelled caller or a failed COMMIT must not leave the shared writer inside a transaction (every later
-        write would fail), so the rollback runs shielded whatever interrupted us, BEGIN included."""
+        write would fail), so the rollback runs shielded whatever interrupted us, BEGIN included. A COMMIT already
+        sent to SQLite's thread runs to its end even when the caller is cancelled meanwhile: the caller learns of the
+        cancellation only once the database is in a known state (committed), never half-way."""
         async with self._write_lock:
             conn = self.writer
             try:
-                await conn.execute("BEGIN IMMEDIATE")
+                await _finish(conn.execute("BEGIN IMMEDIATE"))
                 yield conn
-                await conn.execute("COMMIT")
+                await _finish(conn.execute("COMMIT"))
             except BaseException:
                 await asyncio.shield(self._rollback(conn))
                 raise
 
     @staticmethod
     async def _rollback(conn: aiosqlite.Connection) -> None:
-        if conn.in_transaction:
+        """Roll back whatever is open. The ROLLBACK queues behind any statement still running on SQLite's thread,
+        so it is sent whatever `in_transaction` says now; a transaction that already ended (its COMMIT ran) makes it
+        a harmless "no transaction is active"."""
+        with contextlib.suppress(sqlite3.OperationalError):
             await conn.execute("ROLLBACK")
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
@@ -111,6 +149,16 @@ class Database:
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         async with self.transaction() as conn:
             await conn.executemany(sql, rows)
+
+
+async def _finish(step: Awaitable[object]) -> None:
+    """Await a statement to its end even if the caller is cancelled meanwhile, then let the cancellation through."""
+    task = asyncio.ensure_future(step)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait({task})
+        raise
 
 
 class GroupCommit(Generic[T, R]):

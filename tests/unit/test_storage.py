@@ -110,3 +110,30 @@ async def test_waiters_are_not_left_hanging_when_the_committer_is_cancelled():
     group._worker.cancel()  # what a shutdown does to a task in flight
     results = await asyncio.wait_for(asyncio.gather(first, second, return_exceptions=True), timeout=2)
     assert all(isinstance(r, asyncio.CancelledError) for r in results)
+
+
+async def test_a_transaction_cancelled_at_any_point_leaves_a_consistent_database(services, caplog):
+    """Stopping the process while a duty records its outcome used to log 'cannot rollback - no transaction is
+    active' and could leave the writer unusable: cancel at every step of BEGIN … COMMIT in turn."""
+    db = services.db
+    committed = 0
+    for step in range(40):
+        async def write(i: int = step) -> None:
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO deliveries (key, received_at) VALUES (?, 'now')", (f"k{i}",))
+
+        task = asyncio.create_task(write())
+        for _ in range(step):
+            await asyncio.sleep(0)
+        task.cancel()
+        try:
+            await task
+            committed += 1
+        except asyncio.CancelledError:
+            pass
+        assert not db.writer.in_transaction
+        await db.execute("INSERT INTO deliveries (key, received_at) VALUES (?, 'now')", (f"after{step}",))
+    stored = {row["key"] for row in await db.fetchall("SELECT key FROM deliveries")}
+    assert {f"after{i}" for i in range(40)} <= stored
+    assert committed <= len(stored) - 40  # a cancelled COMMIT may still have committed; nothing is half-written
+    assert not [r for r in caplog.records if "cannot rollback" in r.getMessage()]
