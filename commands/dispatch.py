@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from commands.context import Context
 from commands.options import coerce, coerce_all
 from commands.registry import ActionSpec, Catalog, CommandSpec
-from commands.replies import Reply, decode_custom_id, notice
+from commands.replies import CUSTOM_ID_LIMIT, Reply, decode_custom_id, notice
+from core.community.members import Member
 from core.errors import UserError
+from core.text import clean, quote
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +27,12 @@ class Dispatcher:
         self.catalog = catalog
 
     async def command(self, ctx: Context, name: str, raw: Mapping[str, Any]) -> Reply:
+        name = " ".join(clean(name).split())
         spec = self.catalog.commands.get(name)
         if spec is None:
             return notice(self._unknown(name))
-        return await self._guarded(ctx, spec.name, self._run(ctx, spec, raw))
+        values = {clean(str(key)): clean(value) if isinstance(value, str) else value for key, value in raw.items()}
+        return await self._guarded(ctx, spec.name, self._run(cleaned(ctx), spec, values))
 
     async def _run(self, ctx: Context, spec: CommandSpec, raw: Mapping[str, Any]) -> Reply:
         if not await self.allowed(ctx, spec):
@@ -39,11 +44,11 @@ class Dispatcher:
         return not spec.admin or await ctx.may_administer()
 
     async def press(self, ctx: Context, custom_id: str) -> Reply:
-        decoded = decode_custom_id(custom_id)
+        decoded = decode_custom_id(clean(custom_id)[:CUSTOM_ID_LIMIT])
         act = self.catalog.actions.get(decoded[0]) if decoded else None
         if decoded is None or act is None or len(decoded[1]) != len(act.args):
             return notice(STALE_BUTTON)
-        return await self._guarded(ctx, custom_id, self._press(ctx, act, decoded[1]))
+        return await self._guarded(ctx, act.name, self._press(cleaned(ctx), act, decoded[1]))
 
     async def _press(self, ctx: Context, act: ActionSpec, values: tuple[str, ...]) -> Reply:
         if not await self.allowed(ctx, act):
@@ -76,8 +81,18 @@ class Dispatcher:
             return notice(INTERNAL_ERROR)
 
     def _unknown(self, name: str) -> str:
-        group = self.catalog.subcommands(name.split()[0]) if name else []
+        if not name:
+            return "Type a command after the `/`, like `/qotd`, or `/help` to see them all."
+        group = self.catalog.subcommands(name.split()[0])
         if group:
             subs = ", ".join(f"`/{s.name}`" for s in group)
             return f"`/{name}` needs a subcommand: {subs}."
-        return f"I don't know `/{name}`. Type `/help` to see the commands."
+        return f"I don't know `/{quote(name)}`. Type `/help` to see the commands."
+
+
+def cleaned(ctx: Context) -> Context:
+    """Who and where, as the platform said it, made safe to store (a Slack name may carry a lone surrogate)."""
+    member = Member(clean(ctx.member.id), clean(ctx.member.name))
+    channel = clean(ctx.channel_id) if ctx.channel_id is not None else None
+    return replace(ctx, member=member, community_id=clean(ctx.community_id),
+                   community_name=clean(ctx.community_name), channel_id=channel)

@@ -5,6 +5,7 @@ Adapters hand over raw values (text from the console or Slack, typed values from
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -62,12 +63,21 @@ def _boolean(option: Option, value: Any) -> bool:
 
 
 def _number(option: Option, value: Any) -> int | float:
+    noun = "a whole number" if option.kind == "integer" else "a number"
     try:
-        number: int | float = int(str(value).strip()) if option.kind == "integer" else float(str(value).strip())
-    except ValueError:
-        noun = "a whole number" if option.kind == "integer" else "a number"
+        text = str(value).strip()
+        number: int | float = int(text) if option.kind == "integer" else float(text)
+    except (ValueError, OverflowError):
         raise UserError(f"`{option.name}` must be {noun}.") from None
+    if not math.isfinite(number):
+        raise UserError(f"`{option.name}` must be {noun}.")
     low, high = option.min_value, option.max_value
     if (low is not None and number < low) or (high is not None and number > high):
-        raise UserError(f"`{option.name}` must be between {low:g} and {high:g}.")
+        raise UserError(f"`{option.name}` must be {_range(low, high)}.")
     return number
+
+
+def _range(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"between {low:g} and {high:g}"
+    return f"at least {low:g}" if low is not None else f"at most {high:g}"

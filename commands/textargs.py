@@ -12,8 +12,13 @@ from commands.registry import Catalog, CommandSpec
 from core.errors import UserError
 from core.text import quote
 
+MAX_LINE = 4000  # far more than any command needs; shlex is quadratic on one huge word
+
 
 def split_words(text: str) -> list[str]:
+    if len(text) > MAX_LINE:
+        raise UserError(f"That command is {len(text):,} characters long; the limit is {MAX_LINE:,}. Shorten the text "
+                        "you typed (a note or a topic is capped well below that anyway).")
     try:
         return shlex.split(text)
     except ValueError:

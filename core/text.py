@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 ELLIPSIS = "…"
+_UNSAFE = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # lone surrogates, NUL and other controls
 _MENTION = re.compile(r"<([#@])&?([^>|]+)(?:\|[^>]*)?>")
 
 
@@ -28,3 +29,9 @@ def plain(text: str) -> str:
 def quote(typed: str, limit: int = 40) -> str:
     """What a person typed, short enough to quote back in an error and unable to break out of its backticks."""
     return clip(typed.strip().replace("`", "'"), limit)
+
+
+def clean(text: str) -> str:
+    """Text from outside, safe to store and show: lone surrogates (from a JSON '\\ud800' or bytes that were not
+    UTF-8) become U+FFFD, and control characters other than tab and newline are dropped."""
+    return _UNSAFE.sub(lambda m: "\ufffd" if "\ud800" <= m.group(0) <= "\udfff" else "", text)

@@ -52,7 +52,39 @@ class IdTransformer(app_commands.Transformer):
         return [discord.ChannelType.text, discord.ChannelType.news] if self.kind == "channel" else []
 
     async def transform(self, interaction: discord.Interaction, value: Any, /) -> str:
-        return str(getattr(value, "id", value))  # unresolved, discord.py hands over the raw snowflake
+        """Only what Discord resolved, and only what Rounds can use: a channel that takes messages, a real role."""
+        if self.kind == "channel":
+            if not isinstance(value, (app_commands.AppCommandChannel, app_commands.AppCommandThread)):
+                raise Refused("I can't see that channel. Pick one from the list Discord offers.")
+            if value.type not in self.channel_types:
+                raise Refused(f"Daily posts go to a text or announcement channel; #{value.name} is not one. Pick another.")
+            return str(value.id)
+        if not isinstance(value, discord.Role):
+            raise Refused("I can't see that role. Pick one from the list Discord offers.")
+        if value.is_default():
+            raise Refused("@everyone can't be the admin role: pick a role only some members have "
+                          "(or leave the option empty so only server admins change settings).")
+        return str(value.id)
+
+
+class Refused(app_commands.AppCommandError):
+    """An option value Discord resolved but Rounds cannot use; the message says what to pick instead."""
+
+
+SNOWFLAKE_OPTIONS = {6, 7, 8, 9}  # user, channel, role, mentionable: Discord sends their values as ids
+
+
+def unusable_option(data: Any) -> bool:
+    """True when an id option's value is not an id at all (a forged or broken payload): discord.py would fail on
+    it before any handler of ours runs, and the member would get no answer."""
+    for option in (data or {}).get("options") or []:
+        if not isinstance(option, dict):
+            return True
+        if option.get("type") in SNOWFLAKE_OPTIONS and not str(option.get("value", "")).isdecimal():
+            return True
+        if option.get("options") and unusable_option(option):
+            return True
+    return False
 
 
 def bind(catalog: Catalog, run: Run, suggest: Suggest) -> list[Bound]:

@@ -21,7 +21,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bots.discord.binder import bind
+from bots.discord.binder import Refused, bind, unusable_option
 from bots.discord.notifier import DiscordNotifier
 from bots.discord.render import NO_PINGS, render
 from commands.context import Context
@@ -74,6 +74,14 @@ class RoundsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=re.e
 
 
 class RoundsTree(app_commands.CommandTree):
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Runs before discord.py reads the options: a value it could not read gets an answer instead of silence."""
+        if interaction.type is discord.InteractionType.application_command and unusable_option(interaction.data):
+            await report_failure(interaction, Refused("Discord sent an option value I cannot use here. Pick a value "
+                                                      "from the list Discord offers and try again."))
+            return False
+        return True
+
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         await report_failure(interaction, error)
 
@@ -193,7 +201,9 @@ async def deliver_late(interaction: discord.Interaction, reply: Reply) -> None:
 async def report_failure(interaction: discord.Interaction, error: BaseException) -> None:
     """The adapter's one error handler: a refused option value is the person's to fix; anything else is logged
     (with the traceback, never shown) and answered with the Dispatcher's generic apology."""
-    if isinstance(error, app_commands.TransformerError):
+    if isinstance(error, Refused):
+        text = str(error)
+    elif isinstance(error, app_commands.TransformerError):
         text = "Discord sent an option value I cannot use here. Pick a value from the list Discord offers and try again."
     elif isinstance(error, app_commands.CommandNotFound):
         text = "That command is no longer available. Type `/help` to see the commands."

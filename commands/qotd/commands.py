@@ -7,6 +7,7 @@ from commands.qotd.views import ANSWER_ACTION, feedback_reply, question_reply, r
 from commands.registry import Option, action, command
 from commands.replies import Reply
 from core.questions.model import LETTERS
+from core.storage.database import MAX_ROW_ID
 
 
 @command("qotd", "Today's question of the day — answer it with the A–E buttons")
@@ -16,7 +17,7 @@ async def show_question(ctx: Context) -> Reply:
     return question_reply(post, question, ctx.services.taxonomy, mine=mine, private=True)
 
 
-@action(ANSWER_ACTION, Option("post", "The daily post", kind="integer", min_value=1),
+@action(ANSWER_ACTION, Option("post", "The daily post", kind="integer", min_value=1, max_value=MAX_ROW_ID),
         Option("letter", "The option chosen", choices=LETTERS))
 async def answer(ctx: Context, post: int, letter: str) -> Reply:
     community = await ctx.community()

@@ -85,14 +85,17 @@ def review_reply(missed: list[Review], taxonomy: Taxonomy) -> Reply:
 
 
 def stats_reply(stats: MemberStats, name: str, taxonomy: Taxonomy) -> Reply:
-    if stats.overall.answered == 0:
+    if stats.overall.answered == 0 and stats.reviewed.answered == 0:
         return Reply(text="You have not answered a question of the day here yet. Type `/qotd` to start.", private=True)
-    fields = (
+    fields: tuple[Field, ...] = (
         Field("Answered", str(stats.overall.answered)),
         Field("Accuracy", f"{stats.overall.accuracy}% ({stats.overall.correct}/{stats.overall.answered})"),
-        Field("By system", _scores(stats.by_system, taxonomy), inline=False),
-        Field("By discipline", _scores(stats.by_discipline, taxonomy), inline=False),
+        Field("By system", _scores(stats.by_system, taxonomy) or "—", inline=False),
+        Field("By discipline", _scores(stats.by_discipline, taxonomy) or "—", inline=False),
     )
+    if stats.reviewed.answered:
+        fields += (Field("Answered in review (after the explanation was out; not in your accuracy)",
+                         f"{stats.reviewed.answered} ({stats.reviewed.correct} correct)", inline=False),)
     return Reply(cards=(Card(title=f"QOTD stats · {name}", fields=fields, accent=ACCENT),), private=True)
 
 

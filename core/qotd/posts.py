@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from core.clock import iso, parse_iso
 from core.community.members import MAX_NAME, Member
@@ -56,6 +56,14 @@ class Recorded:
     fresh: bool  # this press is the member's first answer
     choice: str  # the answer that stands
     counts: Mapping[str, int]  # everyone's answers to the post as of this commit
+
+
+@dataclass(frozen=True)
+class Graded:
+    correct: bool
+    system: str
+    disciplines: tuple[str, ...]
+    first_attempt: bool  # answered before the explanation was out (else it was a review)
 
 
 @dataclass(frozen=True)
@@ -163,13 +171,22 @@ class PostStore:
                ORDER BY p.local_date""", (member_id, community_id, before.isoformat()))
         return [Missed(_post(row), row["choice"]) for row in rows]
 
-    async def graded(self, member_id: str, community_id: str) -> list[tuple[bool, str, tuple[str, ...]]]:
-        """(correct, system, disciplines) of each answer the member gave in the community."""
+    async def graded(self, member_id: str, community_id: str) -> list[Graded]:
+        """Each answer the member gave in the community, with the question's tags and whether it came in time."""
         rows = await self._db.fetchall(
-            """SELECT a.correct, q.system, q.disciplines FROM answers a
-               JOIN daily_posts p ON p.id = a.post_id JOIN questions q ON q.id = p.question_id
+            """SELECT a.correct, a.answered_at, p.scheduled_at, p.reveal_at, p.immediate, q.system, q.disciplines
+               FROM answers a JOIN daily_posts p ON p.id = a.post_id JOIN questions q ON q.id = p.question_id
                WHERE a.member_id = ? AND p.community_id = ?""", (member_id, community_id))
-        return [(bool(row["correct"]), row["system"], tuple(row["disciplines"].split())) for row in rows]
+        return [Graded(bool(row["correct"]), row["system"], tuple(row["disciplines"].split()),
+                       parse_iso(row["answered_at"]) < _answer_window_end(row)) for row in rows]
+
+
+def _answer_window_end(row: Row) -> datetime:
+    """An answer counts as a first attempt until the explanation is revealed; a post revealed on answering stays
+    open for its day."""
+    if row["immediate"]:
+        return parse_iso(row["scheduled_at"]) + timedelta(days=1)
+    return parse_iso(row["reveal_at"])
 
 
 def _post(row: Row) -> DailyPost:

@@ -60,9 +60,12 @@ class Score:
 
 @dataclass(frozen=True)
 class MemberStats:
+    """First attempts only (answered before the explanation was out); answers given after it are reviews."""
+
     overall: Score
     by_system: dict[str, Score]
     by_discipline: dict[str, Score]
+    reviewed: Score = Score()
 
 
 @dataclass(frozen=True)
@@ -148,15 +151,18 @@ class QotdService:
                 for m in await self._posts.missed(member_id, community.id, today)]
 
     async def stats(self, member_id: str, community_id: str) -> MemberStats:
-        overall = Score()
+        overall, reviewed = Score(), Score()
         systems: defaultdict[str, Score] = defaultdict(Score)
         disciplines: defaultdict[str, Score] = defaultdict(Score)
-        for correct, system, tags in await self._posts.graded(member_id, community_id):
-            overall = overall.plus(correct)
-            systems[system] = systems[system].plus(correct)
-            for discipline in tags:
-                disciplines[discipline] = disciplines[discipline].plus(correct)
-        return MemberStats(overall, dict(systems), dict(disciplines))
+        for answer in await self._posts.graded(member_id, community_id):
+            if not answer.first_attempt:
+                reviewed = reviewed.plus(answer.correct)
+                continue
+            overall = overall.plus(answer.correct)
+            systems[answer.system] = systems[answer.system].plus(answer.correct)
+            for discipline in answer.disciplines:
+                disciplines[discipline] = disciplines[discipline].plus(answer.correct)
+        return MemberStats(overall, dict(systems), dict(disciplines), reviewed)
 
 
 def _new_post(community: Community, day: date, pool: list[Question], history: list[tuple[str, int]],

@@ -34,6 +34,7 @@ from testkit.standins.discord_standin import (
     MEMBER_USER_ID,
     MODERATOR_ROLE_ID,
     STUDY_HALL_CHANNEL_ID,
+    STUDY_ROOM_VOICE_ID,
     DiscordStandIn,
     Permission,
     RecordedCall,
@@ -446,7 +447,8 @@ def _env(**extra: str) -> dict[str, str]:
 async def test_rounds_discord_as_a_separate_process_serves_qotd(tmp_path: Path) -> None:
     async with DiscordStandIn() as standin:
         env = _env(DISCORD_TOKEN=standin.token or "", DISCORD_API_BASE_URL=standin.rest_base,
-                   DISCORD_GATEWAY_URL=standin.gateway_url, DISCORD_SYNC="off", ROUNDS_DB=str(tmp_path / "rounds.db"))
+                   DISCORD_GATEWAY_URL=standin.gateway_url, DISCORD_SYNC="off", ROUNDS_DB=str(tmp_path / "rounds.db"),
+                   ROUNDS_LOG_LEVEL="DEBUG")  # the level at which discord.py logs the URLs it calls
         with open(tmp_path / "bot.log", "wb") as log_file:
             proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bots.cli", "discord", cwd=ROOT, env=env,
                                                         stdout=asyncio.subprocess.DEVNULL, stderr=log_file)
@@ -467,7 +469,11 @@ async def test_rounds_discord_as_a_separate_process_serves_qotd(tmp_path: Path) 
                     proc.kill()
                     await proc.wait()
         assert standin.unknown_calls == []
-        assert "Traceback" not in (tmp_path / "bot.log").read_text()
+        log = (tmp_path / "bot.log").read_text()
+        assert "Traceback" not in log
+        interaction_token = callback.path.split("/")[3]  # /interactions/{id}/{token}/callback
+        assert "/interactions/" in log and "(redacted)" in log  # DEBUG did log the calls …
+        assert interaction_token not in log and (standin.token or "?") not in log  # … with no token in them
 
 
 async def test_rounds_discord_without_a_token_exits_2_naming_the_variable(tmp_path: Path) -> None:
@@ -522,3 +528,27 @@ async def test_a_console_and_the_discord_bot_on_one_database_each_post_their_own
         await standin.wait_for(lambda c: c.method == "POST" and c.path == posts and c.status == 200)
         await asyncio.sleep(0.2)  # a second post, if there were one, would be on its way
     assert len(standin.calls_to("POST", posts)) == 1
+
+
+async def _settings_row(db_path: str) -> tuple[Any, Any]:
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        row = conn.execute("SELECT channel_id, admin_role FROM communities WHERE id = ?", (COMMUNITY,)).fetchone()
+    return tuple(row) if row else (None, None)
+
+
+@pytest.mark.parametrize("name, options, says", [
+    ("rounds channel", {"channel": STUDY_ROOM_VOICE_ID}, "text or announcement channel"),  # a voice channel
+    ("rounds channel", {"channel": 1200000000000009999}, "can't see that channel"),  # not in the guild
+    ("rounds admin-role", {"role": GUILD_ID}, "@everyone can't be the admin role"),  # @everyone's id is the guild's
+    ("rounds channel", [{"name": "channel", "type": 7, "value": "general"}], "cannot use here"),  # not an id at all
+    ("rounds admin-role", [{"name": "role", "type": 8, "value": "<@&1>"}], "cannot use here"),
+])
+async def test_unusable_channel_and_role_options_are_refused_and_not_stored(
+        standin: DiscordStandIn, db_path: str, clock: FrozenClock, name: str, options: Any, says: str) -> None:
+    async with running_bot(standin, db_path, clock=clock):
+        answered = await command(standin, name, options, user=ADMIN_USER_ID)
+        assert answered.status == 200 and data_of(answered)["flags"] & EPHEMERAL
+        assert says in data_of(answered)["content"]
+    assert await _settings_row(db_path) == (None, None)

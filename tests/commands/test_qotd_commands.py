@@ -138,3 +138,47 @@ async def test_missed_questions_come_back_for_review(console, services, clock):
     review = await alice.send("/qotd-review")
     assert "1 question to review" in review.text and f"You chose **{wrong}**" in review.text
     assert review.cards[1].title == "Explanation" and not review.buttons
+
+
+async def test_an_answer_after_the_reveal_counts_as_review_not_accuracy(console, services, clock):
+    alice = console()
+    shown = await alice.send("/qotd")
+    right = (await services.bank.get((await services.qotd.post(int(shown.buttons[0].args[0]))).question_id)).answer
+    clock.advance(days=2)  # the explanation has long been out
+    await alice.send(f"[{right}]")
+    stats = await services.qotd.stats("console:alice", "console:default")
+    assert (stats.overall.answered, stats.reviewed.answered, stats.reviewed.correct) == (0, 1, 1)
+    reply = await alice.send("/qotd-stats")
+    assert "Answered in review" in reply.cards[0].fields[-1].name
+
+
+async def test_a_command_name_of_only_spaces_is_answered(console):
+    reply = await console().send('/ " "')
+    assert reply.private and "Type a command after the" in reply.text
+
+
+async def test_a_huge_command_line_is_refused_quickly(console):
+    reply = await console().send("/rounds tags " + "x" * 1_000_000)
+    assert reply.private and "the limit is 4,000" in reply.text
+
+
+async def test_malformed_button_ids_get_the_stale_button_answer(console, dispatcher, services):
+    alice = console()
+    await alice.send("/qotd")
+    before = await services.db.fetchall("SELECT COUNT(*) AS n FROM answers")
+    for custom_id in ("rounds:qotd.answer:1", "rounds:qotd.answer:1:A:extra", "rounds:qotd.answer:²:A",
+                      "rounds:qotd.answer:" + "9" * 20 + ":A", "rounds:qotd.answer:-1:A", "rounds:qotd.answer:\ud800:A"):
+        reply = await dispatcher.press(alice.context, custom_id)
+        assert reply.private and "no longer in use" in reply.text, custom_id
+    assert (await services.db.fetchone("SELECT COUNT(*) AS n FROM answers"))["n"] == before[0]["n"]
+
+
+async def test_lone_surrogates_and_controls_are_cleaned_before_they_reach_the_database(console, services):
+    from core.community.members import Member
+
+    session = console("eve\ud800")
+    shown = await session.send("/qotd")
+    reply = await session.send(f"[{shown.buttons[0].label}]")
+    assert "went wrong" not in reply.text
+    row = await services.db.fetchone("SELECT id, display_name FROM members")
+    assert row["id"] == "console:eve\ufffd" and Member(row["id"]).display
