@@ -174,3 +174,28 @@ async def test_stopping_daily_posts_forgets_the_planned_post(services, clock, no
     assert await services.duties.pending(ANNOUNCE, community.id) == []
     clock.set(datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
     assert await services.runner.run_due() == 0 and notifier.posts == []
+
+
+async def test_stopping_during_a_reveal_leaves_it_to_run_again(services, clock, notifier):
+    clock.set(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
+    await configure(services, "UTC", time(9, 0))
+    clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    assert await services.runner.run_due() == 1  # the question; its reveal is due at 21:00
+    clock.set(datetime(2026, 11, 24, 21, 0, tzinfo=UTC))
+    delivering = asyncio.Event()
+
+    class Hanging(CollectingNotifier):
+        async def post(self, channel_id, reply):
+            delivering.set()
+            await asyncio.sleep(30)
+
+    services.runner.serve(*bind_duties(services, [Hanging()]))
+    task = asyncio.create_task(services.runner.run_due())
+    await delivering.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert (await services.db.fetchone("SELECT revealed_at FROM daily_posts"))["revealed_at"] is None
+    services.runner.serve(*bind_duties(services, [notifier]))
+    assert await services.runner.run_due() == 1
+    assert titles(notifier)[-1].startswith("Answer revealed") and len(notifier.posts) == 2
