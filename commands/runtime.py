@@ -14,8 +14,10 @@ from core.engine.duties import Duty
 from core.engine.runner import DutyHandler
 
 
-async def start_duties(services: Services, notifiers: Sequence[Notifier], catalog: Catalog | None = None) -> None:
-    await services.start_duties(*bind_duties(services, notifiers, catalog))
+async def start_duties(services: Services, notifiers: Sequence[Notifier], catalog: Catalog | None = None, *,
+                       catch_up: bool = True) -> None:
+    """`catch_up=False` for the bots: overdue duties run in the background instead of holding up the start."""
+    await services.start_duties(*bind_duties(services, notifiers, catalog), catch_up=catch_up)
 
 
 def bind_duties(services: Services, notifiers: Sequence[Notifier],

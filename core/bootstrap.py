@@ -42,13 +42,14 @@ class Services:
     runner: DutyRunner
     alarm: Alarm
 
-    async def start_duties(self, handlers: Mapping[str, DutyHandler], platforms: frozenset[str]) -> None:
-        """Run duties of these kinds for these platforms from now on: the catch-up first, then at each due instant.
-        Must be called inside the event loop the adapter uses."""
+    async def start_duties(self, handlers: Mapping[str, DutyHandler], platforms: frozenset[str], *,
+                           catch_up: bool = True) -> None:
+        """Run duties of these kinds for these platforms from now on: the catch-up (awaited, or in the background
+        when `catch_up` is False), then at each due instant. Must be called inside the adapter's event loop."""
         self.runner.serve(handlers, platforms)
         self.alarm.every_sweep(lambda: self.daily.plan_missing(platforms))
         self.alarm.every_sweep(self._forget_old_duties)
-        await self.alarm.start()
+        await self.alarm.start(catch_up=catch_up)
 
     async def _forget_old_duties(self) -> None:
         await self.duties.prune()

@@ -62,3 +62,9 @@ def iso(at: datetime) -> str:
 
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def platform_now() -> datetime:
+    """The wall clock, for one purpose only: measuring a platform's own deadline against its own timestamps (a
+    Discord interaction's 3 seconds). Date rules never use it; they take a Clock."""
+    return datetime.now(UTC)

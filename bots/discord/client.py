@@ -30,6 +30,7 @@ from commands.registry import Catalog, load_catalog
 from commands.replies import CUSTOM_ID_PREFIX, Reply
 from commands.runtime import start_duties
 from core.bootstrap import Services
+from core.clock import platform_now
 from core.community.members import Member, namespaced
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ class RoundsClient(discord.Client):
         self.add_dynamic_items(RoundsButton)
         await self._sync_commands()
         if self.run_duties:
-            await start_duties(self.services, [DiscordNotifier(self)], self.dispatcher.catalog)
+            await start_duties(self.services, [DiscordNotifier(self)], self.dispatcher.catalog, catch_up=False)
 
     async def _sync_commands(self) -> None:
         if self.sync.mode == "global":
@@ -181,7 +182,7 @@ def age(interaction: discord.Interaction) -> float:
     """Seconds since Discord created the interaction (its snowflake says when), so time spent queued before it
     reached us counts against the deadline too. A host clock running behind gives a negative age: then the
     deadline counts from receipt instead, which is never later than without this."""
-    return max(0.0, (discord.utils.utcnow() - interaction.created_at).total_seconds())
+    return max(0.0, (platform_now() - interaction.created_at).total_seconds())
 
 
 async def deliver_late(interaction: discord.Interaction, reply: Reply) -> None:

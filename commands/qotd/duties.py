@@ -3,6 +3,7 @@ use and delivered by the notifier of the community's platform. Core decides what
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -14,6 +15,7 @@ from core.engine.duties import Duty
 from core.qotd.daily import ANNOUNCE, REVEAL, DuePost
 
 Due = TypeVar("Due", bound=DuePost)
+log = logging.getLogger(__name__)
 
 
 @duty(ANNOUNCE)
@@ -36,5 +38,8 @@ async def _deliver(ctx: DutyContext, found: Due | None, view: Callable[[Due], Re
     if found is None:
         return "skipped"
     await ctx.notifier.post(found.channel_id, view(found))
-    await record(found)
+    try:
+        await record(found)
+    except Exception:  # the platform has it: retrying the duty would post it again
+        log.exception("posted in %s but could not record it; it is not posted again", found.channel_id)
     return None

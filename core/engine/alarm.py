@@ -45,17 +45,23 @@ class Alarm:
     def running(self) -> bool:
         return self.aps.running
 
-    async def start(self) -> None:
-        """Inside the running event loop: the catch-up runs now, then the alarm is armed."""
+    async def start(self, *, catch_up: bool = True) -> None:
+        """Inside the running event loop. With `catch_up`, the duties due now run before this returns (the
+        console); without, they run in the background at once, so a bot with thousands of overdue posts after
+        an outage answers its members meanwhile."""
         if not self.aps.running:
             self.aps.start()
-        await self.tick()
+        if catch_up:
+            await self.tick()
+        else:
+            self.arm(self.clock.now())
 
     async def shutdown(self, grace: float = 5.0) -> None:
+        """Deliveries in flight get `grace` to finish before the scheduler (and the wake-up running them) stops."""
         self._closing = True
+        await self.runner.drain(grace)
         if self.aps.running:
             self.aps.shutdown(wait=False)
-        await self.runner.drain(grace)
 
     async def tick(self) -> None:
         """One wake-up: chores, every duty due, then the alarm set for the next one. A wake-up cut short by the

@@ -26,6 +26,7 @@ DutyHandler = Callable[[Duty], Awaitable[str | None]]  # returns the outcome: No
 MAX_ATTEMPTS = 5
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 LEASE = timedelta(minutes=10)
+DEADLINE = 120.0  # seconds one duty may take (a platform's 429 waits included) before it counts as failed
 BATCH = 200
 CONCURRENCY = 16
 
@@ -45,8 +46,11 @@ class DutyRunner:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._handlers: dict[str, DutyHandler] = {}
         self._platforms: frozenset[str] = frozenset()
+        self.deadline = DEADLINE
         self._slots = asyncio.Semaphore(concurrency)
-        self._running: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # every claimed duty of this process, waiting or delivering
+        self._delivering: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     def serve(self, handlers: Mapping[str, DutyHandler], platforms: frozenset[str]) -> None:
         """Which duty kinds this process runs, and for which platforms (those its notifiers deliver to)."""
@@ -63,27 +67,38 @@ class DutyRunner:
     async def run_due(self) -> int:
         """Run every duty due now, batch after batch; returns how many ran."""
         total = 0
-        while True:
+        while not self._stopping:
             duties = await self.store.claim(self.owner, frozenset(self._handlers), self._platforms, self.lease, self.batch)
             if not duties:
                 return total
             await asyncio.gather(*(self._guarded(duty) for duty in duties))
             total += len(duties)
+        return total
 
     async def _guarded(self, duty: Duty) -> None:
-        async with self._slots:
-            task = asyncio.current_task()
-            if task is not None:
-                self._running.add(task)
-            try:
+        """One claimed duty: it waits for a slot, then runs. A duty the process stops before it ran gives its lease
+        back at once, so it runs again at the next start (here or in another process), not after the lease."""
+        task = asyncio.current_task()
+        if task is None:  # pragma: no cover - always inside a task (gather)
+            return
+        self._tasks.add(task)
+        try:
+            async with self._slots:
+                if self._stopping:
+                    await self.store.release(duty, self.owner)
+                    return
+                self._delivering.add(task)
                 await self._run(duty)
-            finally:
-                if task is not None:
-                    self._running.discard(task)
+        except asyncio.CancelledError:
+            await asyncio.shield(self.store.release(duty, self.owner))
+            raise
+        finally:
+            self._tasks.discard(task)
+            self._delivering.discard(task)
 
     async def _run(self, duty: Duty) -> None:
         try:
-            outcome = await self._handlers[duty.kind](duty) or "done"
+            outcome = await asyncio.wait_for(self._handlers[duty.kind](duty), self.deadline) or "done"
         except asyncio.CancelledError:  # stopping: the duty runs again at once after the restart
             await asyncio.shield(self.store.release(duty, self.owner))
             raise
@@ -110,11 +125,12 @@ class DutyRunner:
         await self.store.retry(duty, self.owner, self.clock.now() + backoff(duty.attempts), why)
 
     async def drain(self, grace: float) -> None:
-        """Let duties in flight finish for a moment; the rest are cancelled and give their leases back."""
-        running = set(self._running)
-        if not running:
-            return
-        _, late = await asyncio.wait(running, timeout=grace)
+        """Stop claiming; let deliveries in flight finish for a moment (cutting one off mid-request is what can post
+        twice); duties still waiting for a slot give their leases back; what is left then is cancelled."""
+        self._stopping = True
+        if self._delivering:
+            await asyncio.wait(set(self._delivering), timeout=grace)
+        late = {task for task in self._tasks if not task.done()}
         for task in late:
             task.cancel()
         if late:

@@ -8,6 +8,7 @@ today's is delivered, so a failed or given-up day never stops the days after it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -20,8 +21,11 @@ from core.qotd.posts import DailyPost, PostStore
 from core.qotd.service import Distribution, QotdService
 from core.questions.model import Question
 
+log = logging.getLogger(__name__)
+
 ANNOUNCE = "qotd.announce"
 REVEAL = "qotd.reveal"
+PLAN_BATCH = 2000
 
 
 @dataclass(frozen=True)
@@ -53,16 +57,35 @@ class DailySchedule:
         if community.channel_id is None:
             await self.duties.drop_pending(ANNOUNCE, community.id)
             return
-        day = community.local_date(self.clock.now())
-        if await self.duties.is_done(ANNOUNCE, _key(community.id, day)):
-            day += timedelta(days=1)
+        day = await self._next_day(community)
         await self.duties.plan(_announce(community, day))
         await self.duties.drop_pending(ANNOUNCE, community.id, keep=_key(community.id, day))
 
+    async def _next_day(self, community: Community) -> date:
+        """Today in the community's zone, unless a post for today (or, after a move westwards, for a later date)
+        already went out or was given up: then the day after."""
+        day = community.local_date(self.clock.now())
+        last = await self.posts.last_announced(community.id)
+        if last is not None and last >= day:
+            day = last + timedelta(days=1)
+        while await self.duties.is_done(ANNOUNCE, _key(community.id, day)):
+            day += timedelta(days=1)
+        return day
+
     async def plan_missing(self, platforms: frozenset[str]) -> None:
-        """Communities with a channel and no planned post (a database from before duties, a lost plan) get one."""
+        """Communities with a channel and no planned post (a database from before duties, a lost plan) get one,
+        in batches; a community whose settings cannot be planned (a zone this host's tzdata lacks) is logged and
+        left, never holding up the others."""
+        plans = []
         for community in await self.communities.unplanned(ANNOUNCE, platforms):
-            await self.replan(community)
+            try:
+                plans.append(_announce(community, await self._next_day(community)))
+            except Exception:
+                log.exception("cannot plan the daily post of %s", community.id)
+            if len(plans) >= PLAN_BATCH:
+                await self.duties.plan(*plans)
+                plans = []
+        await self.duties.plan(*plans)
 
     # -- what a waking duty finds ---------------------------------------------------------------------------------
     async def due_post(self, duty: Duty) -> DuePost | None:

@@ -103,6 +103,12 @@ class PostStore:
         row = await self._db.fetchone("SELECT * FROM daily_posts WHERE id = ?", (post_id,))
         return None if row is None else _post(row)
 
+    async def last_announced(self, community_id: str) -> date | None:
+        """The latest local date whose post went out in the channel."""
+        row = await self._db.fetchone("SELECT MAX(local_date) AS day FROM daily_posts WHERE community_id = ? "
+                                      "AND announced_at IS NOT NULL", (community_id,))
+        return date.fromisoformat(row["day"]) if row is not None and row["day"] else None
+
     async def mark(self, post_id: int, what: str, at: datetime) -> None:
         """Record that the post was announced ('announced') or revealed ('revealed') in the channel."""
         column = {"announced": "announced_at", "revealed": "revealed_at"}[what]  # a fixed list: never input in SQL

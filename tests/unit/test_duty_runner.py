@@ -204,3 +204,97 @@ async def test_one_alarm_job_wakes_the_runner_whatever_the_number_of_communities
         assert [job.id for job in services.alarm.aps.get_jobs()] == [JOB_ID]
     finally:
         await services.close()
+
+
+class Slow(CollectingNotifier):
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    async def post(self, channel_id, reply):
+        await asyncio.sleep(self.seconds)
+        await super().post(channel_id, reply)
+
+
+async def test_a_delivery_in_flight_at_shutdown_gets_its_grace_and_waiting_ones_give_their_lease_back(db_path):
+    clock = FrozenClock(NINE - timedelta(hours=1))
+    services = await build(Settings(db_path=db_path), clock=clock)
+    for i in range(6):
+        await daily_at_nine(services, f"console:g{i}", f"hall{i}")
+    clock.set(NINE)
+    slow = Slow(0.3)
+    services.runner._slots = asyncio.Semaphore(1)  # one delivery at a time: five wait for the slot
+    services.runner.serve(*bind_duties(services, [slow]))
+    running = asyncio.create_task(services.runner.run_due())
+    await asyncio.sleep(0.1)  # the first delivery is under way
+    await services.alarm.shutdown(grace=2.0)
+    await asyncio.wait({running}, timeout=2)
+    leased = await services.db.fetchall("SELECT key FROM duties WHERE claimed_by IS NOT NULL")
+    await services.close()
+    assert len(slow.posts) == 1  # the one in flight finished …
+    assert leased == []  # … and the others are free to run at the next start, not after a 10-minute lease
+
+
+async def test_a_hung_delivery_counts_as_a_failed_attempt_after_the_deadline(services, clock):
+    clock.set(NINE - timedelta(hours=1))
+    community = await daily_at_nine(services)
+    services.runner.deadline = 0.2
+    services.runner.serve(*bind_duties(services, [Slow(30)]))
+    clock.set(NINE)
+    assert await services.runner.run_due() == 1
+    outcome, attempts, error = await services.duties.outcome(ANNOUNCE, f"{community.id}|2026-11-24")
+    assert (outcome, attempts) == (None, 1) and "TimeoutError" in error  # retried after its backoff
+
+
+async def test_a_post_the_platform_accepted_is_not_posted_again_when_recording_it_fails(services, clock, notifier):
+    clock.set(NINE - timedelta(hours=1))
+    community = await daily_at_nine(services)
+    clock.set(NINE)
+
+    async def locked(*args):
+        raise RuntimeError("database is locked")
+
+    services.daily.posts.mark = locked
+    for _ in range(3):
+        await services.runner.run_due()
+        clock.advance(minutes=40)
+    assert len(notifier.posts) == 1
+    assert (await services.duties.outcome(ANNOUNCE, f"{community.id}|2026-11-24"))[0] == "done"
+
+
+async def test_moving_the_zone_westwards_after_the_post_never_posts_yesterday(services, clock, notifier):
+    clock.set(datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
+    community = await daily_at_nine(services)  # Tue 24 Nov 09:00 UTC has passed: posted at once
+    assert await services.runner.run_due() == 1
+    await services.communities.update(community, timezone="Pacific/Honolulu")  # 23:30 on Mon 23 Nov there
+    assert await services.runner.run_due() == 0
+    assert [d.key for d in await services.duties.pending(ANNOUNCE, community.id)] == [f"{community.id}|2026-11-25"]
+    assert len(notifier.posts) == 1
+
+
+async def test_a_community_that_cannot_be_planned_does_not_hold_up_the_others(services, clock):
+    clock.set(NINE - timedelta(hours=1))
+    for name in ("a", "b"):
+        await daily_at_nine(services, f"console:{name}")
+    await services.db.execute("UPDATE communities SET timezone = 'Mars/Olympus' WHERE id = 'console:a'")
+    await services.db.execute("DELETE FROM duties")  # as on a database from before duties
+    await services.daily.plan_missing(frozenset({"console"}))
+    assert len(await services.duties.pending(ANNOUNCE, "console:b")) == 1
+
+
+async def test_a_bot_starts_without_waiting_for_its_overdue_duties(db_path):
+    clock = FrozenClock(NINE - timedelta(hours=1))
+    services = await build(Settings(db_path=db_path), clock=clock)
+    try:
+        await daily_at_nine(services)
+        clock.set(NINE)
+        slow = Slow(0.5)
+        await start_duties(services, [slow], catch_up=False)
+        assert slow.posts == []  # start-up returned at once …
+        for _ in range(100):
+            if slow.posts:
+                break
+            await asyncio.sleep(0.02)
+        assert len(slow.posts) == 1  # … and the overdue post went out in the background
+    finally:
+        await services.close()

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-WALL_CLOCK = re.compile(r"\b(?:datetime\.now|datetime\.utcnow|datetime\.today|date\.today|time\.time)\s*\(")
+WALL_CLOCK = re.compile(r"\b(?:datetime\.now|datetime\.utcnow|datetime\.today|date\.today|time\.time|utils\.utcnow)\s*\(")
 ALLOWED = {ROOT / "core" / "clock.py"}
 
 
@@ -25,4 +25,5 @@ def test_only_the_clock_reads_the_wall_clock():
 def test_the_rule_catches_a_wall_clock_read():
     assert WALL_CLOCK.search("now = datetime.now(timezone.utc)")
     assert WALL_CLOCK.search("today = date.today()")
+    assert WALL_CLOCK.search("age = discord.utils.utcnow() - created")
     assert not WALL_CLOCK.search("now = self.clock.now()")
