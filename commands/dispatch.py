@@ -92,6 +92,9 @@ class Dispatcher:
 
 def cleaned(ctx: Context) -> Context:
     """Who and where, as the platform said it, made safe to store (a Slack name may carry a lone surrogate)."""
+    said = (ctx.member.id, ctx.member.name, ctx.community_id, ctx.community_name, ctx.channel_id or "")
+    if all(clean(part) is part for part in said):
+        return ctx
     member = Member(clean(ctx.member.id), clean(ctx.member.name))
     channel = clean(ctx.channel_id) if ctx.channel_id is not None else None
     return replace(ctx, member=member, community_id=clean(ctx.community_id),

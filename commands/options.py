@@ -46,7 +46,7 @@ def coerce(option: Option, value: Any) -> Any:
     if len(text) > option.max_length:
         raise UserError(f"`{option.name}` is {len(text):,} characters long; the limit is {option.max_length:,}.")
     if option.choices:
-        chosen = next((c for c in option.choices if c.lower() == text.lower()), None)
+        chosen = option.choice_of(text)
         if chosen is None:
             raise UserError(f"`{option.name}` must be one of: {', '.join(option.choices)}.")
         return chosen

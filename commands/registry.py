@@ -6,6 +6,7 @@ import importlib
 import pkgutil
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -34,6 +35,14 @@ class Option:
     max_value: float | None = None
     max_length: int = DEFAULT_TEXT_LIMIT
     suggest: Suggester | None = None  # autocomplete: what the person has typed → suggestions
+
+    @cached_property
+    def _choice_index(self) -> dict[str, str]:
+        return {c.lower(): c for c in self.choices}
+
+    def choice_of(self, text: str) -> str | None:
+        """The declared choice a person meant, whatever its case; a button press looks this up every time."""
+        return self._choice_index.get(text.lower())
 
     @property
     def placeholder(self) -> str:

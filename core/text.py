@@ -34,4 +34,6 @@ def quote(typed: str, limit: int = 40) -> str:
 def clean(text: str) -> str:
     """Text from outside, safe to store and show: lone surrogates (from a JSON '\\ud800' or bytes that were not
     UTF-8) become U+FFFD, and control characters other than tab and newline are dropped."""
+    if _UNSAFE.search(text) is None:  # the usual case, on every press: no copy made
+        return text
     return _UNSAFE.sub(lambda m: "\ufffd" if "\ud800" <= m.group(0) <= "\udfff" else "", text)

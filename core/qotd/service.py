@@ -84,6 +84,7 @@ class QotdService:
         self.bank = bank
         self._by_day: dict[tuple[str, date], DailyPost] = {}  # which question a day has never changes once chosen
         self._by_id: dict[int, DailyPost] = {}
+        self._loading: dict[int, asyncio.Future[DailyPost | None]] = {}
         self._claiming: dict[tuple[str, date], asyncio.Future[DailyPost]] = {}
         self._answers: GroupCommit[AnswerWrite, Recorded] = GroupCommit(self._posts.write_answers)
 
@@ -117,7 +118,11 @@ class QotdService:
         """A post for answering it: its question, community and reveal time never change, so it is kept in memory
         (whether it was announced in the channel may be stale: duties read that from the store)."""
         if post_id not in self._by_id:
-            post = await self._posts.get(post_id)
+            loading = self._loading.get(post_id)
+            if loading is None:  # a burst of presses on a post this process has not seen reads it once
+                loading = self._loading[post_id] = asyncio.ensure_future(self._posts.get(post_id))
+                loading.add_done_callback(lambda _: self._loading.pop(post_id, None))
+            post = await asyncio.shield(loading)
             if post is None:
                 raise UserError("That question is no longer available. Type `/qotd` for today's question.")
             self._by_id[post_id] = post
