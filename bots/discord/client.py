@@ -60,7 +60,7 @@ class Sync:
 NO_SYNC = Sync("off")
 
 
-class RoundsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=re.escape(CUSTOM_ID_PREFIX) + r":.+"):
+class RoundsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)" + re.escape(CUSTOM_ID_PREFIX) + r":.*"):
     """Any button we made, on any message, whenever it was sent: its custom_id is all the state there is."""
 
     @classmethod
