@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from commands.registry import CommandSpec, Option
-from core.text import clip
+from core.text import clean, clip
 
 CALLBACK_ID = "rounds:command"
 ELEMENT = "value"  # the action_id of every input element
@@ -40,17 +40,19 @@ def read_metadata(view: dict[str, Any]) -> tuple[str, str | None]:
     """(command name, channel id) the modal was opened for."""
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, TypeError, RecursionError):
         meta = {}
-    return str(meta.get("command", "")), meta.get("channel")
+    meta = _object(meta)  # its strings were escaped inside a string, so the edge could not clean them: done here
+    channel = meta.get("channel")
+    return clean(str(meta.get("command", ""))), clean(channel) if isinstance(channel, str) and channel else None
 
 
 def read_values(spec: CommandSpec, view: dict[str, Any]) -> dict[str, str]:
     """The submitted values as raw text, only for options that were given."""
-    values = (view.get("state") or {}).get("values") or {}
+    values = _object(_object(view.get("state")).get("values"))
     raw: dict[str, str] = {}
     for option in spec.options:
-        element = (values.get(option.name) or {}).get(ELEMENT) or {}
+        element = _object(_object(values.get(option.name)).get(ELEMENT))
         value = _value_of(element)
         if value not in (None, ""):
             raw[option.name] = str(value)
@@ -60,12 +62,17 @@ def read_values(spec: CommandSpec, view: dict[str, Any]) -> dict[str, str]:
 def _value_of(element: dict[str, Any]) -> Any:
     kind = element.get("type")
     if kind in ("static_select", "radio_buttons"):
-        return (element.get("selected_option") or {}).get("value")
+        return _object(element.get("selected_option")).get("value")
     if kind == "conversations_select":
         return element.get("selected_conversation")
     if kind == "channels_select":
         return element.get("selected_channel")
     return element.get("value")
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """A submitted form is Slack's JSON, read defensively: a part that is not an object reads as an empty one."""
+    return value if isinstance(value, dict) else {}
 
 
 def _input(option: Option) -> dict[str, Any]:

@@ -1,47 +1,153 @@
-"""Inbound deliveries claimed once. Platforms redeliver (Slack's `X-Slack-Retry-Num`, a Socket Mode retry, a
-reconnect): the adapter claims each delivery by a key unique to it before acting, and a repeat finds the key taken.
+"""Inbound deliveries, recorded once: the inbox. Platforms redeliver (Slack's `X-Slack-Retry-Num`, a Socket Mode
+retry, a reconnect), and a process can die between acknowledging a delivery and acting on it.
 
-Claims arriving together share one transaction (group commit), so claiming costs a burst of deliveries a handful of
-commits. Keys are namespaced by the adapter ('slack:T123:<trigger id>'); rows older than a day are pruned, long
-after any platform stops retrying.
+So an adapter records each delivery by a key unique to it, together with what it takes to run it later (its kind and
+body), BEFORE the platform gets its acknowledgement; a repeat finds the key taken. Once the work is done the row is
+marked done and its body dropped (a Slack body holds a response_url, a credential for 30 minutes). At start-up the
+rows recorded but never done, the ones a crash interrupted, are handed back to be run again while the platform still
+accepts a reply; older ones are given up. `claim` is the older form with nothing to run again: its row is done at once.
+
+Several processes may share the database, so a row carries a lease: the process that recorded (or took) it is
+presumed at work on it until then. A starting process takes only rows whose lease has run out, and only rows from
+before it started, so it never runs what a live sibling, or it itself, is running; two that start together each take
+a row once (one transaction).
+
+Writes arriving together share one transaction (group commit), so a storm of presses costs a handful of commits.
+Keys are namespaced by the adapter ('slack:T123:<trigger id>'); rows older than a day are pruned, long after any
+platform stops retrying.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from core.clock import Clock, iso
+from core.clock import Clock, iso, parse_iso
 from core.storage.database import Database, GroupCommit
 
 KEEP = timedelta(days=1)
 MAX_KEY = 200
-MAX_BATCH = 400  # two bound parameters a key: well under SQLite's 32,766
+MAX_BATCH = 400  # at most five bound parameters a row: well under SQLite's 32,766
+MAX_ATTEMPTS = 3  # a delivery that took the process down this often is not tried again
+LEASE = timedelta(seconds=10)  # work on one delivery takes milliseconds, seconds in a storm
+DONE, GIVEN_UP = "done", "given up"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A delivery to record: its key, what kind of work it is, and the body the work reads (JSON text)."""
+
+    key: str
+    kind: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """A delivery recorded but never marked done: a crash came between its record and the end of its work."""
+
+    key: str
+    kind: str
+    body: str
+    received_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What a look at the inbox found: the deliveries to run again now, how many were too old for that (or failed too
+    often) and were given up, and when the next lease of an unfinished one runs out (None: nothing left to wait for)."""
+
+    due: list[Unfinished]
+    given_up: int
+    next_at: datetime | None
 
 
 class Deliveries:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, lease: timedelta = LEASE) -> None:
         self._db = db
         self._clock = clock
-        self._claims: GroupCommit[str, bool] = GroupCommit(self._write, max_batch=MAX_BATCH)
+        self._lease = lease
+        self._claims: GroupCommit[str, bool] = GroupCommit(self._write_claims, max_batch=MAX_BATCH)
+        self._records: GroupCommit[Entry, bool] = GroupCommit(self._write_records, max_batch=MAX_BATCH)
+        self._finishes: GroupCommit[str, None] = GroupCommit(self._write_finishes, max_batch=MAX_BATCH)
 
     async def claim(self, key: str) -> bool:
-        """True for the first claim of `key`, False for every repeat (across processes and restarts)."""
+        """True for the first claim of `key`, False for every repeat (across processes and restarts). Nothing is
+        kept to run again: the caller acts at once."""
         return await self._claims.submit(key[:MAX_KEY])
 
-    async def _write(self, keys: list[str]) -> list[bool]:
-        unique = list(dict.fromkeys(keys))
-        at = iso(self._clock.now())
+    async def record(self, key: str, kind: str, body: str) -> bool:
+        """Durably record a delivery before it is acknowledged: True the first time, False for every repeat. When
+        this returns True the row is committed, so a crash after the ack loses nothing."""
+        return await self._records.submit(Entry(key[:MAX_KEY], kind, body))
+
+    async def finish(self, key: str) -> None:
+        """The delivery's work is over (replied to, or refused): it is never run again, and its body is dropped."""
+        await self._finishes.submit(key[:MAX_KEY])
+
+    async def replay(self, window: timedelta, before: datetime, max_attempts: int = MAX_ATTEMPTS) -> Replay:
+        """Take the unfinished deliveries received by `before` (this process's start) whose lease ran out, to run
+        again now under a new lease, counting one more attempt; give up those older than `window` and those tried
+        `max_attempts` times. One transaction, so two processes starting together never take the same one."""
+        now = self._clock.now()
         async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE deliveries SET done_at = ?, outcome = ?, body = NULL WHERE done_at IS NULL AND received_at <= ? "
+                "AND (received_at < ? OR (attempts >= ? AND lease_until <= ?))",
+                (iso(now), GIVEN_UP, iso(before), iso(now - window), max_attempts, iso(now)))
+            given_up = cursor.rowcount
             rows = await conn.execute_fetchall(
-                f"INSERT INTO deliveries (key, received_at) VALUES {', '.join(['(?, ?)'] * len(unique))} "
-                "ON CONFLICT (key) DO NOTHING RETURNING key", [v for key in unique for v in (key, at)])
-        fresh = {row[0] for row in rows}
-        results = []
-        for key in keys:  # the same key twice in one batch: only its first claim wins
-            results.append(key in fresh)
-            fresh.discard(key)
-        return results
+                "UPDATE deliveries SET attempts = attempts + 1, lease_until = ? "
+                "WHERE done_at IS NULL AND received_at <= ? AND lease_until <= ? "
+                "RETURNING key, kind, body, received_at, attempts", (iso(now + self._lease), iso(before), iso(now)))
+            waiting = await conn.execute_fetchall(
+                "SELECT MIN(lease_until) FROM deliveries WHERE done_at IS NULL AND received_at <= ?", (iso(before),))
+        due = [Unfinished(r[0], r[1] or "", r[2] or "", parse_iso(r[3]), r[4]) for r in rows]
+        next_at = next((parse_iso(r[0]) for r in waiting if r[0] is not None), None)
+        return Replay(sorted(due, key=lambda u: (u.received_at, u.key)), given_up, next_at)
 
     async def prune(self, keep: timedelta = KEEP) -> int:
-        """Forget claims older than `keep`; returns how many were dropped."""
+        """Forget deliveries older than `keep`; returns how many were dropped."""
         return await self._db.execute("DELETE FROM deliveries WHERE received_at < ?", (iso(self._clock.now() - keep),))
+
+    # ------------------------------------------------------------------ the group-committed writes
+
+    async def _write_claims(self, keys: list[str]) -> list[bool]:
+        at = iso(self._clock.now())
+        unique = list(dict.fromkeys(keys))
+        async with self._db.transaction() as conn:
+            rows = await conn.execute_fetchall(
+                f"INSERT INTO deliveries (key, received_at, done_at, outcome) VALUES {', '.join(['(?, ?, ?, ?)'] * len(unique))} "
+                "ON CONFLICT (key) DO NOTHING RETURNING key", [v for key in unique for v in (key, at, at, DONE)])
+        return _first_wins(keys, {row[0] for row in rows})
+
+    async def _write_records(self, entries: list[Entry]) -> list[bool]:
+        now = self._clock.now()
+        at, lease_until = iso(now), iso(now + self._lease)
+        first: dict[str, Entry] = {}
+        for entry in entries:  # a key twice in one batch: its first body is the one kept
+            first.setdefault(entry.key, entry)
+        unique = list(first.values())
+        async with self._db.transaction() as conn:
+            rows = await conn.execute_fetchall(
+                "INSERT INTO deliveries (key, received_at, kind, body, lease_until) VALUES "
+                f"{', '.join(['(?, ?, ?, ?, ?)'] * len(unique))} ON CONFLICT (key) DO NOTHING RETURNING key",
+                [v for entry in unique for v in (entry.key, at, entry.kind, entry.body, lease_until)])
+        return _first_wins([entry.key for entry in entries], {row[0] for row in rows})
+
+    async def _write_finishes(self, keys: list[str]) -> list[None]:
+        unique = list(dict.fromkeys(keys))
+        await self._db.execute(
+            f"UPDATE deliveries SET done_at = ?, outcome = ?, body = NULL WHERE key IN ({', '.join('?' * len(unique))}) "
+            "AND done_at IS NULL", (iso(self._clock.now()), DONE, *unique))
+        return [None] * len(keys)
+
+
+def _first_wins(keys: list[str], fresh: set[str]) -> list[bool]:
+    """The same key twice in one batch: only its first submission is the fresh one."""
+    results = []
+    for key in keys:
+        results.append(key in fresh)
+        fresh.discard(key)
+    return results

@@ -88,4 +88,18 @@ MIGRATIONS: list[str] = [
     CREATE INDEX duties_by_scope ON duties (scope, kind);
     CREATE INDEX duties_done ON duties (done_at) WHERE done_at IS NOT NULL;
     """,
+    # 4: the inbox: a delivery is recorded with what it takes to run it (its kind and body) before the platform gets
+    #    its ack, and marked done once handled, so deliveries a crash interrupted can be run again at start-up. The
+    #    lease says until when the process that took it is presumed at work on it. Claims recorded before this
+    #    version were handled as they came: they are done.
+    """
+    ALTER TABLE deliveries ADD COLUMN kind TEXT;
+    ALTER TABLE deliveries ADD COLUMN body TEXT;
+    ALTER TABLE deliveries ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE deliveries ADD COLUMN lease_until TEXT;
+    ALTER TABLE deliveries ADD COLUMN outcome TEXT;
+    ALTER TABLE deliveries ADD COLUMN done_at TEXT;
+    UPDATE deliveries SET done_at = received_at, outcome = 'done';
+    CREATE INDEX deliveries_unfinished ON deliveries (received_at) WHERE done_at IS NULL;
+    """,
 ]

@@ -15,7 +15,9 @@ The stand-in plays both sides of Slack:
   IM refuse messages (``messages_tab_disabled``) and ``SlackChannel(is_member=False)`` a channel the bot left.
 * **Slack's delivery** (what calls the app): signed HTTP requests (``send_slash_command`` / ``send_interactive``)
   and Socket Mode envelopes (``push_slash_command`` / ``push_interactive``), each timed until its ack so tests
-  can compute median / p99 ack latency.
+  can compute median / p99 ack latency. What Slack never sends, for the app to refuse, goes by ``post_raw`` (raw
+  bytes, signed over the bytes or not at all, any timestamp header, chunked if asked); ``storm`` delivers many
+  presses at once and reports what each got, None where the app died before answering.
 
 Typical use::
 
@@ -33,6 +35,8 @@ Everything runs on the test's event loop; nothing here is thread-safe and nothin
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import itertools
 import json
 import secrets
@@ -47,7 +51,7 @@ from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 from zoneinfo import ZoneInfo
 
-from aiohttp import ClientSession, ClientTimeout, WSCloseCode, WSMsgType, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, WSCloseCode, WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
 
 from testkit.standins.latency import LatencyStats
@@ -77,6 +81,7 @@ __all__ = [
     "interactive_body",
     "serve_web_app",
     "signed_headers",
+    "signed_raw_headers",
     "validate_blocks",
 ]
 
@@ -348,6 +353,14 @@ def signed_headers(secret: str, body: str | bytes, timestamp: int | str | None =
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
+def signed_raw_headers(secret: str, body: bytes, timestamp: int | str | None = None) -> dict[str, str]:
+    """The same signature over raw bytes. ``SignatureVerifier`` decodes the body as UTF-8 first, so it cannot sign
+    bytes that are not UTF-8: the very requests a test sends to check they are refused after the signature."""
+    ts = str(int(time.time())) if timestamp is None else str(timestamp)
+    digest = hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
 def interactive_body(payload: Mapping[str, Any]) -> str:
     """Form-encode an interactive payload the way Slack posts it: a single ``payload=<json>`` field."""
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
@@ -439,6 +452,12 @@ async def eventually(condition: Callable[[], bool], timeout: float = 5.0, interv
         if time.monotonic() >= deadline:
             raise TimeoutError(f"condition still false after {timeout}s")
         await asyncio.sleep(interval)
+
+
+async def _chunks(body: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    """A body sent chunked (no Content-Length), so the app cannot refuse it by its announced size."""
+    for start in range(0, len(body), size):
+        yield body[start:start + size]
 
 
 def _err(error: str, **extra: Any) -> dict[str, Any]:
@@ -989,6 +1008,61 @@ class SlackStandIn:
             url, interactive_body(payload), secret=secret, timestamp=timestamp, headers=headers,
             label=f"interactive {payload.get('type')}", sent=dict(payload),
         )
+
+    async def post_raw(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        secret: str | None,
+        content_type: str = FORM_CONTENT_TYPE,
+        timestamp: int | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        chunked: bool = False,
+    ) -> HttpDelivery:
+        """POST raw bytes, signed over the bytes with ``secret`` (None: no signature headers, only ``headers``).
+
+        For what Slack never sends: bodies that are not UTF-8, timestamps that are not numbers, bodies sent in
+        chunks with no Content-Length. ``timestamp`` is sent as given (any text), so it can be malformed.
+        """
+        if self._session is None:
+            raise RuntimeError("stand-in not started")
+        all_headers = {"Content-Type": content_type, **(signed_raw_headers(secret, body, timestamp) if secret else {}),
+                       **(headers or {})}
+        data: Any = _chunks(body) if chunked else body
+        sent_at = time.monotonic()
+        async with self._session.post(url, data=data, headers=all_headers) as resp:
+            text = await resp.text(errors="replace")
+            acked_at = time.monotonic()
+            delivery = HttpDelivery("raw", url, {}, resp.status, text, dict(resp.headers), sent_at, acked_at)
+        self._deliveries.append(delivery)
+        self._notify()
+        return delivery
+
+    async def storm(self, url: str, payloads: Iterable[Mapping[str, Any]], *, secret: str, timeout: float = 30.0,
+                    on_answer: Callable[[int | None], None] | None = None) -> list[int | None]:
+        """Deliver every interactive payload at once, each on its own connection, as a crowd pressing together:
+        the HTTP status each got, or None where the app never answered (it died with the request in flight). What
+        Slack saw is what counts: a 200 is an acknowledgement Slack will never send again. ``on_answer`` hears of
+        each outcome as it comes (e.g. to kill the app mid-storm)."""
+        bodies = [interactive_body(p) for p in payloads]
+        connector = TCPConnector(limit=0, force_close=True)
+        async with ClientSession(connector=connector, timeout=ClientTimeout(total=timeout)) as session:
+
+            async def one(body: str) -> int | None:
+                headers = {"Content-Type": FORM_CONTENT_TYPE, **signed_headers(secret, body)}
+                status: int | None = None
+                try:
+                    async with session.post(url, data=body.encode(), headers=headers) as resp:
+                        await resp.read()
+                        status = resp.status
+                except (TimeoutError, ClientError, OSError):
+                    status = None
+                if on_answer is not None:
+                    on_answer(status)
+                return status
+
+            return list(await asyncio.gather(*(one(body) for body in bodies)))
 
     # ---------------------------------------------------------------- Socket Mode delivery to the app
 

@@ -24,7 +24,6 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientSession
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bots.slack.app import EVENTS_PATH, SlackAdapter, SlackConfig, create_adapter
 from bots.slack.main import run, serve_http
@@ -394,7 +393,7 @@ async def test_rate_limited_web_api_and_response_url_calls_are_retried(rig: Rig)
 async def test_socket_mode_round_trip(db_path: str, clock: FrozenClock) -> None:
     async with SlackStandIn() as slack:
         adapter = await create_adapter(Settings(db_path=db_path), config(slack), clock=clock, socket_mode=True)
-        handler = AsyncSocketModeHandler(adapter.app, app_token=APP_TOKEN)
+        handler = adapter.socket_handler(APP_TOKEN)
         try:
             await handler.connect_async()
             envelope = await slack.push_slash_command("/qotd", "", user_id=MEMBER_ID)
@@ -415,6 +414,36 @@ async def test_socket_mode_round_trip(db_path: str, clock: FrozenClock) -> None:
     assert len(slack.responses(slack.token_of(payload["response_url"]))) == 1  # the redelivery was a no-op
     (opened,) = slack.calls("apps.connections.open")
     assert opened.token == APP_TOKEN
+
+
+async def test_socket_mode_envelopes_slack_would_never_send_are_acked_and_write_nothing(
+        db_path: str, clock: FrozenClock, caplog: pytest.LogCaptureFixture) -> None:
+    """The same door as HTTP, after the (absent) signature: acked so Slack does not redeliver, and nothing stored."""
+    async with SlackStandIn() as slack:
+        adapter = await create_adapter(Settings(db_path=db_path), config(slack), clock=clock, socket_mode=True)
+        handler = adapter.socket_handler(APP_TOKEN)
+        try:
+            await handler.connect_async()
+            no_team = slack.slash_command_payload("/qotd")
+            del no_team["team_id"]
+            press = slack.block_actions_payload("rounds:qotd.answer:1:A")
+            press["actions"] = [None]
+            no_user = slack.block_actions_payload("rounds:qotd.answer:1:A")
+            del no_user["user"]
+            envelopes = [await slack.push_envelope("slash_commands", no_team),
+                         await slack.push_interactive(press), await slack.push_interactive(no_user)]
+            acks = [await slack.wait_for_ack(e) for e in envelopes]
+            await asyncio.sleep(0.2)
+            stored = {t: (await adapter.services.db.fetchone(f"SELECT COUNT(*) AS n FROM {t}"))["n"]
+                      for t in ("communities", "deliveries", "answers")}
+        finally:
+            await handler.close_async()
+            await adapter.close()
+
+    assert [a.payload for a in acks] == [None, None, None]
+    assert stored == {"communities": 0, "deliveries": 0, "answers": 0}
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
+    assert slack.responses() == []
 
 
 async def test_healthz(rig: Rig) -> None:
