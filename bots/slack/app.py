@@ -43,6 +43,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bots.logs import scrub
 from bots.slack.edge import (
     ACTION,
     COMMAND,
@@ -102,7 +103,6 @@ UNREAD = ("message",)  # parts of a body the work never reads: a press carries i
 
 _RECONNECTING = ("Failed to connect", "Failed to check the current session", "Failed to receive or enqueue a message")
 _SUBTEAM = re.compile(r"<!subteam\^([A-Za-z0-9]+)(?:\|[^>]*)?>")
-_SECRET = re.compile(r"\b(?:xox[a-z]|xapp)-[A-Za-z0-9-]+|https?://[^\s'\"]*(?:hooks\.slack\.com|/response/)[^\s'\"]*")
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ class _Redact(logging.Filter):
         message = record.getMessage()
         if "`token` will be unused" in message or message.startswith("Failed to retrieve WSS URL"):
             return False  # the second: bots/slack/main.py logs each failed Socket Mode attempt in one line of its own
-        redacted = _SECRET.sub("(redacted)", message)
+        redacted = scrub(message)
         if redacted != message:
             record.msg, record.args = redacted, ()
         if message.startswith(_RECONNECTING):
