@@ -552,3 +552,18 @@ async def test_unusable_channel_and_role_options_are_refused_and_not_stored(
         assert answered.status == 200 and data_of(answered)["flags"] & EPHEMERAL
         assert says in data_of(answered)["content"]
     assert await _settings_row(db_path) == (None, None)
+
+
+async def test_rounds_discord_with_no_network_exits_1_with_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = _env(DISCORD_TOKEN="abc", DISCORD_API_BASE_URL=f"http://127.0.0.1:{port}/api/v10",
+               ROUNDS_DB=str(tmp_path / "rounds.db"))
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bots.cli", "discord", cwd=ROOT, env=env,
+                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=20)
+    text = err.decode()
+    assert proc.returncode == 1 and "Discord could not be reached" in text and "Traceback" not in text
