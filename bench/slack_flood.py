@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import hashlib
 import json
 import os
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -32,41 +30,19 @@ from pathlib import Path
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector
 
+from testkit.slack_process import slack_env, start_http
 from testkit.standins.latency import LatencyStats
 from testkit.standins.slack_standin import SlackStandIn, SlackUser
 
 SECRET = "bench-flood-signing-secret"
 ROOT = Path(__file__).resolve().parents[1]
-EVENTS = "/slack/events"
 MIB = 1024 * 1024
 KINDS = ("no signature", "wrong signature", "wrong signature, chunked")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def start(slack: SlackStandIn, db_path: str) -> tuple[asyncio.subprocess.Process, str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy") and not k.startswith("SLACK_")}
-    env.update(SLACK_BOT_TOKEN="xoxb-bench-flood", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url,
-               ROUNDS_DB=db_path, ROUNDS_HTTP_HOST="127.0.0.1")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bots.cli", "slack", "--http", "--port", str(port), cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    async with ClientSession() as http:
-        deadline = time.monotonic() + 20
-        while True:
-            with contextlib.suppress(OSError):
-                async with http.get(base + "/healthz") as resp:
-                    if resp.status == 200:
-                        return process, base + EVENTS
-            if process.returncode is not None or time.monotonic() > deadline:
-                raise RuntimeError("rounds slack --http did not come up")
-            await asyncio.sleep(0.05)
+    """`rounds slack --http` on a free port, once its /healthz answers."""
+    return await start_http(slack_env(slack, db_path, SECRET))
 
 
 # ---------------------------------------------------------------------------------------------------- the flood

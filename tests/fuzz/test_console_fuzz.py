@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bots.console.session import ConsoleSession
@@ -99,6 +99,13 @@ def test_member_command_lines_never_fail_and_write_nothing(tmp_path: Path) -> No
         with recording_errors() as errors:
             @settings(max_examples=examples(300))
             @given(line=member_lines)
+            # The inputs of issue 8, every run: a blank command name, an unclosed quote, a 1 MB line, surrogates.
+            @example(line='/" "')
+            @example(line='/rounds time "07:30')
+            @example(line="/" + "a" * 1_000_000)
+            @example(line="/qotd \ud800")
+            @example(line="/rounds\u200btime 07:30")
+            @example(line="/rounds time time:\x00\ud800")
             def member_types(line: str) -> None:
                 errors.clear()
                 before = digest(rig.db_path, ALL_TABLES)
@@ -120,6 +127,12 @@ def test_admin_command_lines_never_fail(tmp_path: Path) -> None:
             @settings(max_examples=examples(300))
             @given(line=st.one_of(command_line().map(lambda c: "/" + c[1]), command_line(ADMIN_SPECS).map(lambda c: "/" + c[1]),
                                   garbage_line.map(lambda t: "/" + t)))
+            @example(line="/rounds time time:\ud800")
+            @example(line="/rounds admin-role role:<@&S0\ud800>")
+            @example(line="/rounds tags filter:\ud800")
+            @example(line="/rounds reveal nan")
+            @example(line="/rounds reveal 99999999999h")
+            @example(line="/rounds timezone zone:../../etc/passwd")
             def admin_types(line: str) -> None:
                 errors.clear()
                 _check(rig.send(rig.admin, line), errors, line)
@@ -159,6 +172,12 @@ def test_button_ids_and_labels_never_fail_and_invalid_ones_write_nothing(tmp_pat
             @settings(max_examples=examples(300))
             @given(pressed=st.one_of(custom_id(rig.posts).map(lambda c: ("id", c)),
                                      st.one_of(fuzz_text, st.sampled_from([*LETTERS, "a", " B ", "F", ""])).map(lambda t: ("label", t))))
+            @example(pressed=("id", "rounds:qotd.answer:1:²"))  # isdigit() but not int()
+            @example(pressed=("id", "rounds:qotd.answer:" + "9" * 20 + ":A"))  # overflows SQLite's integer
+            @example(pressed=("id", "rounds:qotd.answer:1"))  # too few parts
+            @example(pressed=("id", "rounds:qotd.answer:1:A:B"))  # too many
+            @example(pressed=("id", "rounds:qotd.answer:\ud800:A"))
+            @example(pressed=("label", "\ud800"))
             def member_presses(pressed: tuple[str, str]) -> None:
                 how, value = pressed
                 errors.clear()

@@ -18,7 +18,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from commands.dispatch import INTERNAL_ERROR
@@ -184,6 +184,15 @@ def test_every_command_with_arbitrary_option_values_is_answered(tmp_path: Path) 
         with recording_errors() as errors:
             @settings(max_examples=examples(200))
             @given(sent=st.one_of(command_options(SPECS), command_options(ADMIN_SPECS)), admin=st.booleans())
+            # The options of issue 8, every run: not an id at all, a voice channel, an unknown one, @everyone.
+            @example(sent=("rounds channel", {"channel": "general"}), admin=True)
+            @example(sent=("rounds admin-role", {"role": "<@&1>"}), admin=True)
+            @example(sent=("rounds channel", {"channel": str(STUDY_ROOM_VOICE_ID)}), admin=True)
+            @example(sent=("rounds channel", {"channel": "1200000000000009999"}), admin=True)
+            @example(sent=("rounds admin-role", {"role": str(GUILD_ID)}), admin=True)
+            @example(sent=("rounds admin-role", {"role": "9" * 6_001}), admin=True)  # decimal, yet no int()
+            @example(sent=("rounds time", {}), admin=True)  # a required option missing
+            @example(sent=("rounds reveal", {"delay": "\ud800"}), admin=True)
             def someone_runs(sent: tuple[str, dict[str, Any]], admin: bool) -> None:
                 name, values = sent
                 spec, what = CATALOG.commands[name], sent
@@ -215,6 +224,11 @@ def test_arbitrary_button_ids_are_answered_and_invalid_ones_write_nothing(tmp_pa
         with recording_errors() as errors:
             @settings(max_examples=examples(200))
             @given(custom=custom_id(rig.posts).map(lambda c: "rounds:" + c.partition(":")[2]), admin=st.booleans())
+            @example(custom="rounds:", admin=False)
+            @example(custom="rounds:qotd.answer:1:\n", admin=False)
+            @example(custom="rounds:qotd.answer:1:²", admin=False)
+            @example(custom="rounds:qotd.answer:" + "9" * 20 + ":A", admin=False)
+            @example(custom="rounds:qotd.answer:1", admin=False)
             def someone_presses(custom: str, admin: bool) -> None:
                 errors.clear()
                 rig.runner.forget()

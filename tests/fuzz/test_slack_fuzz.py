@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientSession
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bots.slack.app import EVENTS_PATH, SlackAdapter, SlackConfig, create_adapter
@@ -187,6 +187,10 @@ def test_signed_command_texts_never_fail_and_refusals_write_nothing(tmp_path: Pa
         with recording_errors() as errors:
             @settings(max_examples=examples(200))
             @given(sent=slash_command(), admin=st.booleans(), as_json=st.booleans())
+            @example(sent=(None, "/rounds", '" "'), admin=True, as_json=False)
+            @example(sent=("rounds time", "/rounds", "time \ud800"), admin=True, as_json=True)  # a JSON \ud800
+            @example(sent=("rounds tags", "/rounds", "tags \ud800"), admin=True, as_json=False)  # invalid UTF-8, %-encoded
+            @example(sent=("qotd", "/qotd", "x" * 100_000), admin=False, as_json=False)
             def someone_types(sent: tuple[str | None, str, str], admin: bool, as_json: bool) -> None:
                 meant, command, text = sent
                 spec = CATALOG.commands[meant] if meant else None
@@ -287,6 +291,18 @@ def test_malformed_interactive_payloads_never_fail_and_write_nothing(tmp_path: P
         with recording_errors() as errors:
             @settings(max_examples=examples(200))
             @given(recipe=press_recipe(rig.posts))
+            # The payloads of issue 8, every run.
+            @example(recipe={"action_id": "rounds:qotd.answer:1:A", "actions": []})
+            @example(recipe={"action_id": "rounds:qotd.answer:1:A", "actions": "x"})
+            @example(recipe={"action_id": "rounds:qotd.answer:1:A", "actions": [{}]})
+            @example(recipe={"action_id": "rounds:qotd.answer:1:A", "actions": [None]})
+            @example(recipe={"action_id": "rounds:qotd.answer:1:A", "actions": [{"action_id": 123}]})
+            @example(recipe={"action_id": "rounds:qotd.answer:1:A", "user": DELETED})
+            @example(recipe={"action_id": "rounds:qotd.answer:1:A", "team": DELETED, "user.team_id": DELETED})
+            @example(recipe={"action_id": "rounds:qotd.answer:1:A", "team": {"id": "T0OTHER", "domain": "other"}})
+            @example(recipe={"action_id": "rounds:qotd.answer:1:²"})
+            @example(recipe={"action_id": "rounds:qotd.answer:" + "9" * 20 + ":A"})
+            @example(recipe={"action_id": "rounds:qotd.answer:1"})
             def slack_delivers(recipe: dict[str, Any]) -> None:
                 kind = classify(recipe, post_ids(rig.db_path))
                 errors.clear()
@@ -370,6 +386,13 @@ def test_unreadable_bodies_and_headers_never_fail_and_write_nothing(tmp_path: Pa
         with recording_errors() as errors:
             @settings(max_examples=examples(100))
             @given(recipe=raw_recipe())
+            @example(recipe={"kind": "bad-timestamp", "timestamp": "abc"})
+            @example(recipe={"kind": "bad-timestamp", "timestamp": ""})
+            @example(recipe={"kind": "bad-timestamp", "timestamp": "1.5e9"})
+            @example(recipe={"kind": "bad-timestamp", "timestamp": "9" * 5_000})
+            @example(recipe={"kind": "not-utf8", "junk": b"\xff", "at": 50, "content_type": FORM})
+            @example(recipe={"kind": "deep", "depth": 200_000, "open": "[", "as_form": False, "content_type": "application/json"})
+            @example(recipe={"kind": "deep", "depth": 100_000, "open": "[", "as_form": True, "content_type": FORM})
             def slack_delivers(recipe: dict[str, Any]) -> None:
                 body, content_type, timestamp = build_raw(rig.slack, recipe)
                 errors.clear()
