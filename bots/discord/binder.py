@@ -80,7 +80,7 @@ def unusable_option(data: Any) -> bool:
     for option in (data or {}).get("options") or []:
         if not isinstance(option, dict):
             return True
-        if option.get("type") in SNOWFLAKE_OPTIONS and not str(option.get("value", "")).isdecimal():
+        if option.get("type") in SNOWFLAKE_OPTIONS and not _snowflake(str(option.get("value", ""))):
             return True
         if option.get("options") and unusable_option(option):
             return True
@@ -192,3 +192,8 @@ def _identifier(option: Option, index: int) -> str:
     """A Python parameter name for the option; names that are not identifiers are renamed back for Discord."""
     name = option.name.replace("-", "_")
     return name if name.isidentifier() and not keyword.iskeyword(name) and name != "interaction" else f"option_{index}"
+
+
+def _snowflake(text: str) -> bool:
+    """A Discord id: ASCII digits of a 64-bit number."""
+    return text.isascii() and text.isdecimal() and len(text) <= 20 and int(text) < 2**64

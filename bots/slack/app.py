@@ -317,9 +317,7 @@ class SlackAdapter:
         return response
 
     async def _healthz(self, request: web.Request) -> web.Response:
-        try:
-            await self.services.db.fetchone("SELECT 1")
-        except Exception:
+        if not await self.services.db.ping():
             return web.json_response({"ok": False}, status=503)
         return web.json_response({"ok": True})
 

@@ -131,6 +131,14 @@ class Database:
         with contextlib.suppress(sqlite3.OperationalError):
             await conn.execute("ROLLBACK")
 
+    async def ping(self) -> bool:
+        """Whether the database answers a trivial query: what a health check asks."""
+        try:
+            await self.fetchone("SELECT 1")
+        except (sqlite3.Error, RuntimeError, ValueError):
+            return False
+        return True
+
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         if self._reader is None:
             raise RuntimeError("database is not open")

@@ -27,3 +27,4 @@ def test_the_rule_catches_a_wall_clock_read():
     assert WALL_CLOCK.search("today = date.today()")
     assert WALL_CLOCK.search("age = discord.utils.utcnow() - created")
     assert not WALL_CLOCK.search("now = self.clock.now()")
+
