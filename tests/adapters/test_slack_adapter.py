@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from commands.replies import Button, Card, Field, Reply
 from commands.runtime import bind_duties
 from core.clock import FrozenClock
 from core.settings import Settings
+from testkit.slack_process import free_port
 from testkit.standins.slack_standin import (
     ADMIN_ID,
     DEFAULT_CHANNEL_ID,
@@ -474,15 +474,9 @@ def test_missing_environment_exits_2_naming_the_variables(capsys: pytest.Capture
 
 async def test_a_refused_bot_token_stops_start_up_with_exit_1(db_path: str, capsys: pytest.CaptureFixture[str]) -> None:
     async with SlackStandIn(valid_tokens={"xoxb-the-real-one"}) as slack:
-        assert await serve_http(Settings(db_path=db_path), config(slack), _free_port(), "127.0.0.1") == 1
+        assert await serve_http(Settings(db_path=db_path), config(slack), free_port(), "127.0.0.1") == 1
     err = capsys.readouterr().err
     assert "SLACK_BOT_TOKEN was refused by Slack (invalid_auth)" in err and BOT_TOKEN not in err
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _process_env(slack: SlackStandIn, tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -508,7 +502,7 @@ async def _stop(process: asyncio.subprocess.Process) -> str:
 
 async def test_rounds_slack_http_as_a_separate_process_serves_qotd(tmp_path: Path) -> None:
     async with SlackStandIn() as slack:
-        port = _free_port()
+        port = free_port()
         env = _process_env(slack, tmp_path, SLACK_SIGNING_SECRET=SECRET, ROUNDS_HTTP_HOST="127.0.0.1")
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bots.cli", "slack", "--http", "--port", str(port), cwd=_ROOT, env=env,

@@ -11,19 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from aiohttp import ClientSession
-
-from bots.slack.app import EVENTS_PATH
+from testkit.slack_process import start_http
 from testkit.standins.slack_standin import SlackStandIn
 from tests.adapters.test_slack_adapter import (  # noqa: F401  (fixture: no proxy for 127.0.0.1)
-    _ROOT,
     SECRET,
-    _free_port,
     _no_proxy_env,
     _process_env,
     _stop,
@@ -36,22 +31,8 @@ REPLAY_TIMEOUT = 25.0  # the restarted process waits out the dead one's leases (
 
 
 async def start(slack: SlackStandIn, tmp_path: Path) -> tuple[asyncio.subprocess.Process, str]:
-    port = _free_port()
     env = _process_env(slack, tmp_path, SLACK_SIGNING_SECRET=SECRET, ROUNDS_HTTP_HOST="127.0.0.1")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bots.cli", "slack", "--http", "--port", str(port), cwd=_ROOT, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    async with ClientSession() as http:
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(OSError):
-                async with http.get(base + "/healthz") as resp:
-                    if resp.status == 200:
-                        return process, base + EVENTS_PATH
-            if process.returncode is not None or time.monotonic() > deadline:
-                raise AssertionError("the app did not come up")
-            await asyncio.sleep(0.05)
+    return await start_http(env, timeout=10, stderr=asyncio.subprocess.PIPE)
 
 
 def query(db_path: str, sql: str) -> list[tuple[object, ...]]:

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from testkit.slack_process import free_port
 from testkit.standins.slack_standin import SlackStandIn
 from tests.adapters.test_slack_adapter import (  # noqa: F401  (fixture: no proxy for 127.0.0.1)
     _ROOT,
     APP_TOKEN,
     BOT_TOKEN,
     SECRET,
-    _free_port,
     _no_proxy_env,
 )
 
@@ -104,7 +104,7 @@ async def silent_server() -> AsyncIterator[int]:
 
 
 async def test_socket_mode_stops_on_sigterm_while_slack_refuses_connections_logging_each_attempt_once(tmp_path: Path) -> None:
-    closed = _free_port()  # nothing listens there
+    closed = free_port()  # nothing listens there
     async with rounds_slack(f"http://127.0.0.1:{closed}/api/", tmp_path) as running:
         await running.wait_for(lambda lines: sum(bool(ATTEMPT.search(line)) for line in lines) >= 2)
         took = await running.terminate()

@@ -48,6 +48,29 @@ def fire_times(zone: str, at: time, start: datetime, end: datetime) -> list[date
         previous, now = nxt, nxt.astimezone(UTC) + timedelta(microseconds=1)  # aware + timedelta drops fold
 
 
+class Hanging(CollectingNotifier):
+    """A platform that takes the post and never answers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delivering = asyncio.Event()
+
+    async def post(self, channel_id, reply):
+        self.delivering.set()
+        await asyncio.sleep(30)
+
+
+async def stopped_mid_post(services: Services) -> None:
+    """Run what is due against a platform that hangs, and stop the runner while the post is under way."""
+    hanging = Hanging()
+    services.runner.serve(*bind_duties(services, [hanging]))
+    task = asyncio.create_task(services.runner.run_due())
+    await hanging.delivering.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 def titles(notifier: CollectingNotifier) -> list[str]:
     return [reply.cards[0].title for _, reply in notifier.posts]
 
@@ -146,19 +169,7 @@ async def test_a_restart_during_the_post_gives_the_day_back(services, clock, not
     clock.set(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
     await configure(services, "UTC", time(9, 0))
     clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
-    delivering = asyncio.Event()
-
-    class Hanging(CollectingNotifier):
-        async def post(self, channel_id, reply):
-            delivering.set()
-            await asyncio.sleep(30)
-
-    services.runner.serve(*bind_duties(services, [Hanging()]))
-    task = asyncio.create_task(services.runner.run_due())
-    await delivering.wait()
-    task.cancel()  # the process is stopped mid-post
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await stopped_mid_post(services)  # the process is stopped mid-post
     row = await services.db.fetchone("SELECT announced_at FROM daily_posts")
     assert row["announced_at"] is None
     services.runner.serve(*bind_duties(services, [notifier]))
@@ -182,19 +193,7 @@ async def test_stopping_during_a_reveal_leaves_it_to_run_again(services, clock, 
     clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
     assert await services.runner.run_due() == 1  # the question; its reveal is due at 21:00
     clock.set(datetime(2026, 11, 24, 21, 0, tzinfo=UTC))
-    delivering = asyncio.Event()
-
-    class Hanging(CollectingNotifier):
-        async def post(self, channel_id, reply):
-            delivering.set()
-            await asyncio.sleep(30)
-
-    services.runner.serve(*bind_duties(services, [Hanging()]))
-    task = asyncio.create_task(services.runner.run_due())
-    await delivering.wait()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await stopped_mid_post(services)
     assert (await services.db.fetchone("SELECT revealed_at FROM daily_posts"))["revealed_at"] is None
     services.runner.serve(*bind_duties(services, [notifier]))
     assert await services.runner.run_due() == 1
