@@ -18,7 +18,6 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from alembic.operations import Operations
@@ -77,7 +76,7 @@ class Database:
                 self._probe()
             self._writer, self._reader = self._engines()
             await self._migrate()
-        except (exc.SQLAlchemyError, sqlite3.Error, OSError, ValueError, asyncio.TimeoutError) as error:
+        except (TimeoutError, exc.SQLAlchemyError, sqlite3.Error, OSError, ValueError) as error:
             await self.close()
             raise StorageError(self._failure(error)) from None
         except BaseException:
