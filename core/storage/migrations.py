@@ -130,9 +130,52 @@ def deliveries_inbox(op: Operations) -> None:
                     postgresql_where=unfinished)
 
 
+def answer_change_window(op: Operations) -> None:
+    """5: a first answer may be changed for a few seconds (a mis-tap undone): `change_until` is when that window
+    closes (answers from before have none: they stand), `changed_at` when the answer was last changed."""
+    op.add_column("answers", sa.Column("change_until", sa.Text))
+    op.add_column("answers", sa.Column("changed_at", sa.Text))
+
+
+def question_reports(op: Operations) -> None:
+    """6: members' reports of a problem with a question: at most one open report per member and question in a
+    community (reporting again updates it); resolving closes them all, so a later report opens a new one."""
+    op.create_table(
+        "question_reports",
+        sa.Column("id", RowId, primary_key=True, autoincrement=True),
+        sa.Column("community_id", sa.Text, sa.ForeignKey("communities.id"), nullable=False),
+        sa.Column("question_id", sa.Text, nullable=False),
+        sa.Column("post_id", RowId, sa.ForeignKey("daily_posts.id"), nullable=False),
+        sa.Column("member_id", sa.Text, nullable=False),
+        sa.Column("note", sa.Text, nullable=False),
+        sa.Column("reported_at", sa.Text, nullable=False),
+        sa.Column("resolved_at", sa.Text),
+    )
+    still_open = sa.text("resolved_at IS NULL")
+    op.create_index("question_reports_open", "question_reports", ["community_id", "question_id", "member_id"],
+                    unique=True, sqlite_where=still_open, postgresql_where=still_open)
+    op.create_index("question_reports_by_community", "question_reports", ["community_id", "reported_at"],
+                    sqlite_where=still_open, postgresql_where=still_open)
+
+
+def ping_role(op: Operations) -> None:
+    """7: a role to ping when the daily question posts (none: the post pings nobody)."""
+    op.add_column("communities", sa.Column("ping_role", sa.Text))
+
+
+def retired_questions(op: Operations) -> None:
+    """8: a community's question removed after a daily post showed it is retired, not deleted: the post and its
+    answers keep pointing at it, and it is never picked again."""
+    op.add_column("questions", sa.Column("retired_at", sa.Text))
+
+
 MIGRATIONS: list[Migration] = [
     communities_members_questions_posts_answers,
     deliveries,
     duties,
     deliveries_inbox,
+    answer_change_window,
+    question_reports,
+    ping_role,
+    retired_questions,
 ]
