@@ -24,6 +24,7 @@ communities = Table(
     Column("tag_filter", Text, nullable=False, server_default=""),
     Column("admin_role", Text),
     Column("created_at", Text, nullable=False),
+    Column("ping_role", Text),
 )
 
 members = Table(
@@ -44,6 +45,7 @@ questions = Table(
     Column("competency", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("imported_at", Text, nullable=False),
+    Column("retired_at", Text),
 )
 
 daily_posts = Table(
@@ -67,6 +69,20 @@ answers = Table(
     Column("choice", Text, nullable=False),
     Column("correct", Integer, nullable=False),
     Column("answered_at", Text, nullable=False),
+    Column("change_until", Text),
+    Column("changed_at", Text),
+)
+
+question_reports = Table(
+    "question_reports", metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("community_id", Text, nullable=False),
+    Column("question_id", Text, nullable=False),
+    Column("post_id", RowId, nullable=False),
+    Column("member_id", Text, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("reported_at", Text, nullable=False),
+    Column("resolved_at", Text),
 )
 
 deliveries = Table(
