@@ -63,10 +63,6 @@ class Recorded:
     reveal_at: datetime  # the post's reveal time as stored now (a late post moves it)
     change_until: datetime | None = None  # the member may still change the answer until then; None: it stands
 
-    @property
-    def fresh(self) -> bool:
-        return self.outcome == "fresh"
-
 
 @dataclass(frozen=True)
 class Graded:
