@@ -108,11 +108,13 @@ class DailySchedule:
         return DuePost(community, community.channel_id, post, await self.qotd.bank.get(post.question_id))
 
     async def announced(self, due: DuePost) -> None:
-        """Recorded right after the platform accepted the post, and the reveal planned."""
-        await self.posts.mark(due.post.id, "announced", self.clock.now())
+        """Recorded right after the platform accepted the post, and the reveal planned: never sooner than the
+        community's delay after this moment, however late the post went out."""
+        now = self.clock.now()
+        delay = timedelta(minutes=due.community.reveal_delay_minutes)
+        reveal_at = await self.posts.mark_announced(due.post.id, now, now + delay)
         if not due.post.immediate:
-            await self.duties.plan(Plan(REVEAL, str(due.post.id), due.community.id, due.post.reveal_at,
-                                        {"post": due.post.id}))
+            await self.duties.plan(Plan(REVEAL, str(due.post.id), due.community.id, reveal_at, {"post": due.post.id}))
 
     async def due_reveal(self, duty: Duty) -> DueReveal | None:
         post = await self.posts.get(int(duty.payload["post"]))

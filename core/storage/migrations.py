@@ -102,4 +102,10 @@ MIGRATIONS: list[str] = [
     UPDATE deliveries SET done_at = received_at, outcome = 'done';
     CREATE INDEX deliveries_unfinished ON deliveries (received_at) WHERE done_at IS NULL;
     """,
+    # 5: a first answer may be changed for a few seconds (a mis-tap undone): `change_until` is when that window
+    #    closes (answers from before have none: they stand), `changed_at` when the answer was last changed
+    """
+    ALTER TABLE answers ADD COLUMN change_until TEXT;
+    ALTER TABLE answers ADD COLUMN changed_at TEXT;
+    """,
 ]

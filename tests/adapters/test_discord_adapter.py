@@ -189,6 +189,7 @@ async def test_pressing_an_answer_gives_ephemeral_feedback_and_a_second_press_is
         assert data_of(first)["flags"] & EPHEMERAL
         assert "you chose **B**" in data_of(first)["content"] or "Correct" in data_of(first)["content"]
 
+        clock.advance(seconds=10)  # past the window for undoing a mis-tap
         second = await press(standin, second_d, message["id"])
         assert second.json["type"] == 4 and data_of(second)["flags"] & EPHEMERAL
         assert "You already answered this one (you chose **B**)" in data_of(second)["content"]
@@ -212,6 +213,7 @@ async def test_a_button_still_works_after_the_bot_restarts(standin: DiscordStand
         first = await press(standin, custom_ids[0], message["id"])
         assert first.status == 200 and data_of(first)["flags"] & EPHEMERAL
         assert "already" not in data_of(first)["content"]
+        clock.advance(seconds=10)  # past the window for undoing a mis-tap
         again = await press(standin, custom_ids[2], message["id"])
         assert "You already answered this one (you chose **A**)" in data_of(again)["content"]
 
