@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from commands.qotd.reports import report_button
 from commands.replies import Button, Card, Field, Reply
 from core.community.model import Community
 from core.qotd.posts import DailyPost
@@ -44,7 +45,8 @@ def feedback_reply(result: AnswerResult, community: Community, taxonomy: Taxonom
     if not result.revealed:
         when = _local(result.post.reveal_at, community)
         return Reply(text=f"{head}\nThe answer, explanation and everyone's choices are revealed at **{when}**.", private=True)
-    return Reply(text=head, cards=(explanation_card(result.question, result.distribution, taxonomy),), private=True)
+    return Reply(text=head, cards=(explanation_card(result.question, result.distribution, taxonomy),),
+                 buttons=(report_button(result.post.id),), private=True)
 
 
 def explanation_card(question: Question, distribution: Distribution | None, taxonomy: Taxonomy, title: str = "Explanation") -> Card:
@@ -58,7 +60,8 @@ def explanation_card(question: Question, distribution: Distribution | None, taxo
 
 def reveal_reply(post: DailyPost, question: Question, distribution: Distribution, taxonomy: Taxonomy) -> Reply:
     title = f"Answer revealed · question of {post.local_date:%a %d %b %Y}"
-    return Reply(text=f"**{question.lead_in}**", cards=(explanation_card(question, distribution, taxonomy, title),))
+    return Reply(text=f"**{question.lead_in}**", cards=(explanation_card(question, distribution, taxonomy, title),),
+                 buttons=(report_button(post.id),))
 
 
 def distribution_text(distribution: Distribution | None, right: str) -> str:
