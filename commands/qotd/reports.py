@@ -26,10 +26,12 @@ def report_button(post_id: int) -> Button:
 
 
 @command(REPORT_COMMAND, "Tell this community's admins about a problem with a question of the day (a wrong answer, a typo)",
-         Option("post", "The daily post (the Report a problem button fills it in)", kind="integer", required=True,
-                min_value=1, max_value=MAX_ROW_ID),
-         Option("note", "What is wrong with the question, in a sentence or two", required=True, max_length=NOTE_LIMIT))
-async def report(ctx: Context, post: int, note: str) -> Reply:
+         Option("note", "What is wrong with the question, in a sentence or two", required=True, max_length=NOTE_LIMIT),
+         Option("post", "The daily post (the Report a problem button fills it in); today's if left out", kind="integer",
+                min_value=1, max_value=MAX_ROW_ID))
+async def report(ctx: Context, note: str, post: int | None = None) -> Reply:
+    if post is None:
+        post = (await ctx.services.qotd.today(await ctx.community()))[0].id
     return filed_reply(await ctx.services.reports.file(post, ctx.member, note, ctx.community_id))
 
 

@@ -164,3 +164,11 @@ async def test_a_long_list_is_capped_with_the_count_of_the_rest(console, service
     assert len(fields) == 10 and fields[0].name.startswith("q-12")
     assert all(len(f.value) < 1024 for f in fields)  # a Discord field's limit, notes clipped
     assert "No longer in the question bank" in fields[0].value
+
+
+async def test_a_typed_report_without_a_post_is_about_todays_question(console, services):
+    alice = console("alice")
+    done = await alice.send('/qotd-report "option C has a typo"')
+    today, _ = await services.qotd.today(await services.communities.get("console:default"))
+    assert "Thanks" in done.text and today.question_id in done.text
+    assert await open_reports(services) == [(today.question_id, "console:alice", "option C has a typo")]
