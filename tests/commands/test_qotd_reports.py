@@ -172,3 +172,11 @@ async def test_a_typed_report_without_a_post_is_about_todays_question(console, s
     today, _ = await services.qotd.today(await services.communities.get("console:default"))
     assert "Thanks" in done.text and today.question_id in done.text
     assert await open_reports(services) == [(today.question_id, "console:alice", "option C has a typo")]
+
+
+async def test_the_report_button_under_feedback_leaves_the_answer_buttons_pressable(console):
+    alice = console("alice")
+    feedback = await revealed_feedback(alice)
+    assert [b.label for b in feedback.buttons] == ["Report a problem"]
+    again = await alice.send("[C]")  # the question's buttons are still on screen above the feedback
+    assert "You already answered this one (you chose **B**)" in again.text
