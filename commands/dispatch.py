@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from commands.context import Context
+from commands.forms import Form, read_form
 from commands.options import coerce, coerce_all
 from commands.registry import ActionSpec, Catalog, CommandSpec
 from commands.replies import CUSTOM_ID_LIMIT, Reply, decode_custom_id, notice
@@ -43,7 +44,14 @@ class Dispatcher:
         """The one permission check, for commands and buttons alike (an adapter may ask before it opens a form)."""
         return not spec.admin or await ctx.may_administer()
 
+    def form(self, custom_id: str) -> Form | None:
+        """The command form a button opens, for adapters that can show one (ask `allowed` before showing it)."""
+        return read_form(self.catalog, custom_id)
+
     async def press(self, ctx: Context, custom_id: str) -> Reply:
+        form = self.form(custom_id)
+        if form is not None:  # shown by adapters that have forms; here, the command line to type instead
+            return await self._guarded(ctx, form.spec.name, self._form_as_text(cleaned(ctx), form))
         decoded = decode_custom_id(clean(custom_id)[:CUSTOM_ID_LIMIT])
         act = self.catalog.actions.get(decoded[0]) if decoded else None
         if decoded is None or act is None or len(decoded[1]) != len(act.args):
@@ -58,6 +66,12 @@ class Dispatcher:
         except UserError:  # a forged or outdated custom id: nothing a person typed
             raise UserError(STALE_BUTTON) from None
         return await act.handler(ctx, **arguments)
+
+    async def _form_as_text(self, ctx: Context, form: Form) -> Reply:
+        if not await self.allowed(ctx, form.spec):
+            raise UserError("Only community admins can use that button.")
+        line = form.typed()
+        return notice(f"Type this{', with your own words in place of …' if '…' in line else ''}:\n`{line}`")
 
     async def suggest(self, ctx: Context, name: str, option_name: str, typed: str) -> list[str]:
         """Autocomplete never raises: a failure just offers nothing."""

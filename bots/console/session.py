@@ -56,9 +56,10 @@ class ConsoleSession:
         return await self.dispatcher.press(self.context, button.custom_id)
 
     def remember(self, reply: Reply | None) -> None:
-        """Buttons of the most recent reply that has them are the ones a bracketed label presses."""
+        """A bracketed label presses that button of the most recent reply that has one: a reply with other buttons
+        (the report button under an answer's feedback) leaves the question's A–E pressable."""
         if reply is not None and reply.buttons:
-            self._buttons = {b.label.upper(): b for b in reply.buttons}
+            self._buttons |= {b.label.upper(): b for b in reply.buttons}
 
     async def _command(self, text: str) -> Reply:
         try:

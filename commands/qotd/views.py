@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from commands.qotd.reports import report_button
 from commands.replies import Button, Card, Field, Reply
 from core.community.model import Community
 from core.qotd.posts import DailyPost
@@ -48,26 +49,35 @@ def today_reply(seen: Seen, taxonomy: Taxonomy) -> Reply:
     else:
         text = f"You answered **{mine}** — {'✅ correct' if mine == q.answer else '❌ not quite'}."
     explanation = explanation_card(q, seen.distribution, taxonomy, revealed_title(seen.post), mine=mine)
-    return Reply(text=text, cards=(question_card(seen.post, q, taxonomy), explanation), private=True)
+    return Reply(text=text, cards=(question_card(seen.post, q, taxonomy), explanation),
+                 buttons=(report_button(seen.post.id),), private=True)
 
 
 def feedback_reply(result: AnswerResult, community: Community, taxonomy: Taxonomy) -> Reply:
-    q = result.question
-    if result.already:
-        head = f"You already answered this one (you chose **{result.choice}**)."
-        head += "" if result.change_until else " Only your first answer counts."
-    elif result.correct:
-        head = f"✅ Correct — **{q.answer}. {q.options[q.answer]}**"
-    else:
-        head = f"❌ Not quite — you chose **{result.choice}**."
-    if result.changed:
-        head = f"Changed to **{result.choice}** — only your final answer counts. {head}"
+    """While the member may still change a mis-tap, right or wrong is not shown: a second try after "Not quite"
+    would be a second guess, not an undone slip."""
+    head = _verdict(result)
     if result.change_until:
-        head += f"\nMis-tap? You can change it until **{result.change_until.astimezone(community.zone):%H:%M:%S}**."
+        until = f"{result.change_until.astimezone(community.zone):%H:%M:%S}"
+        head += (f"\nMis-tap? Tap another letter until **{until}** to change it. After that, tap any letter to see "
+                 "whether you were right.")
     if not result.revealed:
         when = _local(result.post.reveal_at, community)
         return Reply(text=f"{head}\nThe answer, explanation and everyone's choices are revealed at **{when}**.", private=True)
-    return Reply(text=head, cards=(explanation_card(q, result.distribution, taxonomy, mine=result.choice),), private=True)
+    return Reply(text=head, cards=(explanation_card(result.question, result.distribution, taxonomy, mine=result.choice),),
+                 buttons=(report_button(result.post.id),), private=True)
+
+
+def _verdict(result: AnswerResult) -> str:
+    q, chose = result.question, f"**{result.choice}**"
+    if result.changed:
+        return f"Changed to {chose} — only your final answer counts."
+    if result.change_until:
+        return f"You chose {chose}."
+    right = "✅ correct" if result.correct else "❌ not quite"
+    if result.already:
+        return f"You already answered this one: {chose}, {right}. Only your first answer counts."
+    return f"✅ Correct — **{q.answer}. {q.options[q.answer]}**" if result.correct else f"❌ Not quite — you chose {chose}."
 
 
 def explanation_card(question: Question, distribution: Distribution | None, taxonomy: Taxonomy,
@@ -92,7 +102,8 @@ def explanation_card(question: Question, distribution: Distribution | None, taxo
 
 def reveal_reply(post: DailyPost, question: Question, distribution: Distribution, taxonomy: Taxonomy) -> Reply:
     title = revealed_title(post)
-    return Reply(text=f"**{question.lead_in}**", cards=(explanation_card(question, distribution, taxonomy, title),))
+    return Reply(text=f"**{question.lead_in}**", cards=(explanation_card(question, distribution, taxonomy, title),),
+                 buttons=(report_button(post.id),))
 
 
 def revealed_title(post: DailyPost) -> str:
@@ -126,7 +137,7 @@ def review_reply(page: ReviewPage, community: Community, taxonomy: Taxonomy) -> 
         text += f" The explanation is revealed at **{_local(item.post.reveal_at, community)}**."
         return Reply(text=text, cards=(card,), buttons=paging, private=True)
     explanation = explanation_card(item.question, item.distribution, taxonomy, mine=item.choice)
-    return Reply(text=text, cards=(card, explanation), buttons=paging, private=True)
+    return Reply(text=text, cards=(card, explanation), buttons=(report_button(item.post.id), *paging), private=True)
 
 
 def _paging(page: ReviewPage) -> tuple[Button, ...]:

@@ -108,4 +108,21 @@ MIGRATIONS: list[str] = [
     ALTER TABLE answers ADD COLUMN change_until TEXT;
     ALTER TABLE answers ADD COLUMN changed_at TEXT;
     """,
+    # 6: members' reports of a problem with a question: at most one open report per member and question in a
+    #    community (reporting again updates it); resolving closes them all, so a later report opens a new one
+    """
+    CREATE TABLE question_reports (
+        id           INTEGER PRIMARY KEY,
+        community_id TEXT NOT NULL REFERENCES communities (id),
+        question_id  TEXT NOT NULL,
+        post_id      INTEGER NOT NULL REFERENCES daily_posts (id),
+        member_id    TEXT NOT NULL,
+        note         TEXT NOT NULL,
+        reported_at  TEXT NOT NULL,
+        resolved_at  TEXT
+    );
+    CREATE UNIQUE INDEX question_reports_open ON question_reports (community_id, question_id, member_id)
+        WHERE resolved_at IS NULL;
+    CREATE INDEX question_reports_by_community ON question_reports (community_id, reported_at) WHERE resolved_at IS NULL;
+    """,
 ]

@@ -14,7 +14,8 @@ def run_console(tmp_path, lines: str, *args: str) -> subprocess.CompletedProcess
 
 
 def test_console_is_scriptable(tmp_path):
-    done = run_console(tmp_path, "/qotd\n[C]\n[C]\n/qotd-stats\n", "--user", "alice")
+    # The process reads the wall clock: a 24 h reveal keeps the answer a first attempt at any time of day.
+    done = run_console(tmp_path, "/rounds reveal 24h\n/qotd\n[C]\n[C]\n/qotd-stats\n", "--user", "alice", "--admin")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Question of the day" in out and "[A] [B] [C] [D] [E]" in out
