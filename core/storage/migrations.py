@@ -102,4 +102,8 @@ MIGRATIONS: list[str] = [
     UPDATE deliveries SET done_at = received_at, outcome = 'done';
     CREATE INDEX deliveries_unfinished ON deliveries (received_at) WHERE done_at IS NULL;
     """,
+    # 5: a role to ping when the daily question posts (none: the post pings nobody)
+    """
+    ALTER TABLE communities ADD COLUMN ping_role TEXT;
+    """,
 ]
