@@ -1,41 +1,29 @@
 """The ping role through the real SDKs: `/rounds ping-role` on Discord and Slack, then the daily post as the
 platform receives it. Discord gets the role's mention allowed on that one message (every other message allows
 none); Slack gets the user group's `<!subteam^…>` mention."""
+# ruff: noqa: F811  (the stand-in and rig fixtures are imported and named by the tests that use them)
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
-from bots.slack.app import EVENTS_PATH, create_adapter
 from bots.slack.notifier import SlackNotifier
 from commands.runtime import bind_duties
 from core.clock import FrozenClock
-from core.settings import Settings
 from testkit.discord_harness import running_bot
 from testkit.standins.discord_standin import ADMIN_USER_ID, MODERATOR_ROLE_ID, STUDY_HALL_CHANNEL_ID, DiscordStandIn, RecordedCall
-from testkit.standins.slack_standin import ADMIN_ID, DEFAULT_CHANNEL_ID, TEAM_ID, SlackStandIn, serve_web_app
-from tests.adapters.test_slack_adapter import SECRET, config
+from testkit.standins.slack_standin import ADMIN_ID, DEFAULT_CHANNEL_ID
+from tests.adapters.test_discord_notifier import standin  # noqa: F401  (a fixture: the Discord stand-in)
+from tests.adapters.test_slack_adapter import (  # noqa: F401  (fixtures: the Slack rig, and no proxy for 127.0.0.1)
+    COMMUNITY,
+    Rig,
+    _no_proxy_env,
+    rig,
+)
 
 NO_PINGS = {"parse": []}
 GROUP = "S0STUDY"
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """slack_sdk reads HTTP(S)_PROXY itself and ignores NO_PROXY, so a CI proxy would swallow 127.0.0.1 traffic."""
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[DiscordStandIn]:
-    async with DiscordStandIn() as api:
-        with api.patch_discord():
-            yield api
 
 
 async def discord_command(standin: DiscordStandIn, name: str, options: dict[str, Any] | None = None) -> RecordedCall:
@@ -67,29 +55,20 @@ async def test_discord_daily_post_may_ping_the_role_and_nothing_else_may(standin
         assert revealed.json["allowed_mentions"] == NO_PINGS and str(MODERATOR_ROLE_ID) not in json.dumps(revealed.json)
 
 
-async def test_slack_daily_post_mentions_the_user_group(db_path: str, clock: FrozenClock) -> None:
-    async with SlackStandIn() as slack:
-        adapter = await create_adapter(Settings(db_path=db_path), config(slack), clock=clock)
-        try:
-            async with serve_web_app(adapter.web_app()) as base:
-                url = base + EVENTS_PATH
-                for text in (f"ping-role <!subteam^{GROUP}|@students>", "channel"):
-                    sent = await slack.send_slash_command(url, secret=SECRET, command="/rounds", text=text, user_id=ADMIN_ID)
-                    assert sent.status == 200
-                    confirmed = await slack.wait_for_response(slack.token_of(sent.sent["response_url"]))
-                    assert confirmed.params["response_type"] == "ephemeral"
-                assert (await adapter.services.communities.get(f"slack:{TEAM_ID}")).ping_role == GROUP
+async def test_slack_daily_post_mentions_the_user_group(rig: Rig) -> None:
+    for text in (f"ping-role <!subteam^{GROUP}|@students>", "channel"):  # after 09:00: today's post is due at once
+        confirmed = await rig.ask("/rounds", text, user_id=ADMIN_ID)
+        assert confirmed.params["response_type"] == "ephemeral"
+    assert (await rig.services.communities.get(COMMUNITY)).ping_role == GROUP
 
-                adapter.services.runner.serve(*bind_duties(adapter.services, [SlackNotifier(adapter.client)]))
-                assert await adapter.services.runner.run_due() == 1
-                posted = await slack.wait_for_call("chat.postMessage")
-                assert posted.ok and posted.get("channel") == DEFAULT_CHANNEL_ID
-                assert posted.get("text").startswith(f"<!subteam^{GROUP}>")
-                assert posted.get("blocks")[0] == {"type": "section", "text": {"type": "mrkdwn", "text": f"<!subteam^{GROUP}>"}}
+    rig.services.runner.serve(*bind_duties(rig.services, [SlackNotifier(rig.adapter.client)]))
+    assert await rig.services.runner.run_due() == 1
+    posted = await rig.slack.wait_for_call("chat.postMessage")
+    assert posted.ok and posted.get("channel") == DEFAULT_CHANNEL_ID
+    assert posted.get("text").startswith(f"<!subteam^{GROUP}>")
+    assert posted.get("blocks")[0] == {"type": "section", "text": {"type": "mrkdwn", "text": f"<!subteam^{GROUP}>"}}
 
-                clock.advance(hours=12)
-                assert await adapter.services.runner.run_due() == 1
-                revealed = slack.calls("chat.postMessage")[-1]
-                assert revealed is not posted and "subteam" not in json.dumps(revealed.params)
-        finally:
-            await adapter.close()
+    rig.clock.advance(hours=12)
+    assert await rig.services.runner.run_due() == 1
+    revealed = rig.slack.calls("chat.postMessage")[-1]
+    assert revealed is not posted and "subteam" not in json.dumps(revealed.params)
