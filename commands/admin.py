@@ -90,7 +90,7 @@ async def set_reveal(ctx: Context, delay: str) -> Reply:
     community = await _change(ctx, reveal_delay_minutes=parse_delay(delay))
     when = describe_delay(community.reveal_delay_minutes)
     if community.channel_id is None:
-        return notice(f"Reveal set to {when}. {POSTS_OFF}")
+        return notice(f"Answers will be revealed {when}. {POSTS_OFF}")
     return notice(f"Answers will be revealed {when}. Today's question keeps its reveal time.")
 
 

@@ -27,7 +27,7 @@ def question_posts(notifier) -> list:
 @pytest.mark.parametrize("line, said", [
     ("/rounds time 07:30", "Posting time set to 07:30 UTC."),
     ("/rounds timezone Asia/Karachi", "Time zone set to Asia/Karachi (posting time 09:00 there)."),
-    ("/rounds reveal 6h", "Reveal set to 6h after posting."),
+    ("/rounds reveal 6h", "Answers will be revealed 6h after posting."),
     ("/rounds ping-role @students", "The daily question will ping <@&students> when it posts."),
 ])
 async def test_without_a_channel_settings_say_posts_are_off_and_what_to_do(console, line, said):
@@ -38,7 +38,7 @@ async def test_without_a_channel_settings_say_posts_are_off_and_what_to_do(conso
 
     await admin.send("/rounds channel")
     again = await admin.send(line)
-    assert "off" not in again.text and "/rounds channel" not in again.text
+    assert "off" not in again.text and "/rounds channel" not in again.text and again.text != reply.text
 
 
 async def test_with_a_channel_the_time_reads_as_before(console):
