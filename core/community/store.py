@@ -19,7 +19,8 @@ from core.storage.database import Database, Row
 
 TTL = timedelta(seconds=5)
 Listener = Callable[[Community], Awaitable[None]]
-_COLUMNS = {"name", "channel_id", "post_time", "timezone", "reveal_delay_minutes", "tag_filter", "admin_role"}
+_COLUMNS = {"name", "channel_id", "post_time", "timezone", "reveal_delay_minutes", "tag_filter", "admin_role",
+            "ping_role"}
 
 
 class CommunityStore:
@@ -84,7 +85,7 @@ def _community(row: Row) -> Community:
     return Community(
         id=row["id"], name=row["name"], channel_id=row["channel_id"], post_time=time(hour, minute),
         timezone=row["timezone"], reveal_delay_minutes=row["reveal_delay_minutes"],
-        tag_filter=TagFilter.from_stored(row["tag_filter"]), admin_role=row["admin_role"],
+        tag_filter=TagFilter.from_stored(row["tag_filter"]), admin_role=row["admin_role"], ping_role=row["ping_role"],
     )
 
 

@@ -75,6 +75,17 @@ class DutyStore:
             """DELETE FROM duties WHERE kind = ? AND scope = ? AND done_at IS NULL AND key != ?
                AND (claimed_until IS NULL OR claimed_until <= ?)""", (kind, scope, keep or "", now))
 
+    async def settle(self, plan: Plan, outcome: str) -> bool:
+        """Record an occurrence as done without running it (an admin skipped the day): planned first if need be, and
+        never one already done or one a runner holds right now. True when it was settled here."""
+        now = iso(self._clock.now())
+        return await self._db.execute(
+            """INSERT INTO duties (kind, key, scope, platform, due_at, payload, outcome, done_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (kind, key) DO UPDATE SET outcome = excluded.outcome, done_at = excluded.done_at
+               WHERE duties.done_at IS NULL AND (duties.claimed_until IS NULL OR duties.claimed_until <= ?)""",
+            (plan.kind, plan.key, plan.scope, platform_of(plan.scope), iso(plan.due_at), json.dumps(dict(plan.payload)),
+             outcome, now, now)) == 1
+
     async def is_done(self, kind: str, key: str) -> bool:
         row = await self._db.fetchone("SELECT done_at FROM duties WHERE kind = ? AND key = ?", (kind, key))
         return row is not None and row["done_at"] is not None

@@ -108,6 +108,12 @@ class PostStore:
                  int(new.immediate)))
             return _post(list(rows)[0])
 
+    async def history(self, community_id: str) -> list[tuple[str, int]]:
+        """(question id, cycle) of every post of the community, oldest first: what the next day's pick reads."""
+        rows = await self._db.fetchall(
+            "SELECT question_id, cycle FROM daily_posts WHERE community_id = ? ORDER BY local_date", (community_id,))
+        return [(row["question_id"], row["cycle"]) for row in rows]
+
     async def get(self, post_id: int) -> DailyPost | None:
         row = await self._db.fetchone("SELECT * FROM daily_posts WHERE id = ?", (post_id,))
         return None if row is None else _post(row)

@@ -125,4 +125,8 @@ MIGRATIONS: list[str] = [
         WHERE resolved_at IS NULL;
     CREATE INDEX question_reports_by_community ON question_reports (community_id, reported_at) WHERE resolved_at IS NULL;
     """,
+    # 7: a role to ping when the daily question posts (none: the post pings nobody)
+    """
+    ALTER TABLE communities ADD COLUMN ping_role TEXT;
+    """,
 ]
