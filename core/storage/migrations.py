@@ -102,4 +102,9 @@ MIGRATIONS: list[str] = [
     UPDATE deliveries SET done_at = received_at, outcome = 'done';
     CREATE INDEX deliveries_unfinished ON deliveries (received_at) WHERE done_at IS NULL;
     """,
+    # 5: a community's question removed after a daily post showed it is retired, not deleted: the post and its
+    #    answers keep pointing at it, and it is never picked again
+    """
+    ALTER TABLE questions ADD COLUMN retired_at TEXT;
+    """,
 ]
