@@ -92,6 +92,7 @@ class RoundsClient(discord.Client):
                  defer_after: float = DEFER_AFTER, owns_services: bool = True, run_duties: bool = True,
                  **options: Any) -> None:
         options.setdefault("intents", discord.Intents(guilds=True))  # no privileged intent is needed
+        _without_voice_warnings()
         super().__init__(allowed_mentions=NO_PINGS, **options)
         self.services = services
         self.dispatcher = Dispatcher(catalog or load_catalog())
@@ -243,3 +244,10 @@ async def report_failure(interaction: discord.Interaction, error: BaseException)
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
     except discord.HTTPException:
         log.warning("could not tell the member about the failure of interaction %s", interaction.id)
+
+
+def _without_voice_warnings() -> None:
+    """discord.py warns at every start that PyNaCl and davey (voice) are missing; this bot never joins a voice
+    channel, so the two flags that trigger exactly those warnings are cleared, and every other warning still shows."""
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False

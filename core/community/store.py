@@ -51,6 +51,10 @@ class CommunityStore:
             raise RuntimeError(f"community {community_id} vanished as it was created")
         return self._remember(_community(row))
 
+    async def exists(self, community_id: str) -> bool:
+        """Whether the bot has ever acted in this community (`get` creates it): a tool can warn about a mistyped id."""
+        return await self._db.fetchone("SELECT 1 FROM communities WHERE id = ?", (community_id,)) is not None
+
     def _remember(self, community: Community) -> Community:
         self._cache[community.id] = (community, self._clock.now())
         return community

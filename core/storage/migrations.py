@@ -129,4 +129,9 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE communities ADD COLUMN ping_role TEXT;
     """,
+    # 8: a community's question removed after a daily post showed it is retired, not deleted: the post and its
+    #    answers keep pointing at it, and it is never picked again
+    """
+    ALTER TABLE questions ADD COLUMN retired_at TEXT;
+    """,
 ]
