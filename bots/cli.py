@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bots.logs import configure
 from core.settings import Settings
+from core.errors import SettingsError
 from core.storage.database import StorageError
 
 
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args) or 0)
-    except StorageError as error:  # every start-up failure is one line and a non-zero exit, never a hang
+    except (StorageError, SettingsError) as error:  # every start-up failure is one line and a non-zero exit, never a hang
         print(error, file=sys.stderr)
         return 2
     except KeyboardInterrupt:

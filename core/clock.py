@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from core.errors import SettingsError
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -23,6 +25,31 @@ class SystemClock:
 
     def wall_after(self, at: datetime) -> datetime:
         return at
+
+
+class ShiftedClock:
+    """The wall clock moved to start at another instant, then running at its pace: a whole process (a demo, or a
+    test of `rounds console` as a subprocess) behaves as on that day and hour. Set by ROUNDS_CLOCK_START."""
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = _utc(start) - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def wall_after(self, at: datetime) -> datetime:
+        return at - self._offset
+
+
+def clock_for(start: str | None) -> Clock:
+    """The system clock, or, given an ISO instant (ROUNDS_CLOCK_START), one shifted to start there."""
+    if not start:
+        return SystemClock()
+    try:
+        return ShiftedClock(datetime.fromisoformat(start.replace("Z", "+00:00")))
+    except ValueError:
+        raise SettingsError(f"ROUNDS_CLOCK_START must be an ISO instant with its offset, like 2026-11-24T10:00:00Z, "
+                         f"not {start[:40]!r}") from None
 
 
 class FrozenClock:

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 class Settings:
     db_path: str = "rounds.db"
     log_level: str = "WARNING"
+    clock_start: str | None = None  # ROUNDS_CLOCK_START: run as if it were this instant (demos, process tests)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        return cls(db_path=env.get("ROUNDS_DB") or "rounds.db", log_level=env.get("ROUNDS_LOG_LEVEL", "WARNING"))
+        return cls(db_path=env.get("ROUNDS_DB") or "rounds.db", log_level=env.get("ROUNDS_LOG_LEVEL", "WARNING"),
+                   clock_start=env.get("ROUNDS_CLOCK_START") or None)
