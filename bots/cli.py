@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from bots.logs import configure
-from core.settings import Settings
 from core.errors import SettingsError
+from core.settings import Settings
 from core.storage.database import StorageError
 
 

@@ -5,14 +5,26 @@ none); Slack gets the user group's `<!subteam^…>` mention."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import timedelta
 from typing import Any
 
 from bots.slack.notifier import SlackNotifier
 from commands.runtime import bind_duties
 from core.clock import FrozenClock
+from core.community.members import namespaced
+from core.engine.duties import Duty
+from core.qotd.daily import REVEAL
 from testkit.discord_harness import running_bot
-from testkit.standins.discord_standin import ADMIN_USER_ID, MODERATOR_ROLE_ID, STUDY_HALL_CHANNEL_ID, DiscordStandIn, RecordedCall
+from testkit.standins.discord_standin import (
+    ADMIN_USER_ID,
+    GUILD_ID,
+    MODERATOR_ROLE_ID,
+    STUDY_HALL_CHANNEL_ID,
+    DiscordStandIn,
+    RecordedCall,
+)
 from testkit.standins.slack_standin import ADMIN_ID, DEFAULT_CHANNEL_ID
 from tests.adapters.test_discord_notifier import standin  # noqa: F401  (a fixture: the Discord stand-in)
 from tests.adapters.test_slack_adapter import (  # noqa: F401  (fixtures: the Slack rig, and no proxy for 127.0.0.1)
@@ -31,6 +43,17 @@ async def discord_command(standin: DiscordStandIn, name: str, options: dict[str,
     return await standin.wait_for_callback(sent["id"])
 
 
+async def reveal_planned(services: Any, community_id: str, timeout: float = 5.0) -> Duty:
+    """The channel reveal, planned once the bot has recorded the post as out: the stand-in sees the post a moment
+    before, and the reveal counts from when the post went out, so the clock must not move in between."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (planned := await services.duties.pending(REVEAL, community_id)):
+        assert asyncio.get_running_loop().time() < deadline, "the reveal was never planned"
+        await asyncio.sleep(0.01)
+    [reveal] = planned
+    return reveal
+
+
 async def test_discord_daily_post_may_ping_the_role_and_nothing_else_may(standin: DiscordStandIn, db_path: str,
                                                                           clock: FrozenClock) -> None:
     posts = f"/channels/{STUDY_HALL_CHANNEL_ID}/messages"
@@ -47,6 +70,8 @@ async def test_discord_daily_post_may_ping_the_role_and_nothing_else_may(standin
         assert announced.json["content"] == f"<@&{MODERATOR_ROLE_ID}>"
         assert announced.json["allowed_mentions"] == {"parse": [], "roles": [MODERATOR_ROLE_ID]}
         assert announced.json["embeds"][0]["title"].startswith("Question of the day")
+        reveal = await reveal_planned(bot.services, namespaced("discord", GUILD_ID))
+        assert reveal.due_at == clock.now() + timedelta(hours=12)
 
         clock.advance(hours=12)
         bot.services.alarm.arm(clock.now())

@@ -44,7 +44,9 @@ async def test_discord_review_pages_with_next_and_back(standin: DiscordStandIn, 
         message = review.response["resource"]["message"]
         page = data_of(await press(standin, custom_id_of(buttons_of(first), "Next", "custom_id"), message["id"]))
         assert page["flags"] & EPHEMERAL and "2 of 2" in page["content"] and f"you chose **{wrong}**" in page["content"]
-        assert [b["label"] for b in buttons_of(page)] == ["Back"]
+        assert [b["label"] for b in buttons_of(page)] == ["Report a problem", "Back"]  # with the explanation
+        post_id = buttons_of(shown)[0]["custom_id"].split(":")[2]
+        assert buttons_of(page)[0]["custom_id"] == f"rounds:form:qotd-report:post={post_id}"
         explanation = page["embeds"][1]
         assert explanation["title"] == "Explanation" and "← your answer" in explanation["description"]
 
@@ -58,7 +60,10 @@ async def test_discord_qotd_after_the_reveal_is_the_reveal_card(standin: Discord
 
         callback, message = await ask_qotd(standin)
         data = data_of(callback)
-        assert data["flags"] & EPHEMERAL and not buttons_of(data) and "not quite" in data["content"]
+        assert data["flags"] & EPHEMERAL and "not quite" in data["content"]
+        post_id = buttons_of(shown)[0]["custom_id"].split(":")[2]
+        assert [(b["label"], b["custom_id"]) for b in buttons_of(data)] == [  # no answer buttons, only the report
+            ("Report a problem", f"rounds:form:qotd-report:post={post_id}")]
         reveal = data["embeds"][1]
         assert reveal["title"].startswith("Answer revealed")
         fields = {f["name"]: f["value"] for f in reveal["fields"]}
@@ -79,7 +84,9 @@ async def test_slack_review_pages_with_next_and_back(rig: Rig) -> None:
 
     page = await rig.press(custom_id_of(buttons(first), "Next", "action_id"), ephemeral=True)
     assert "2 of 2" in texts(page) and "← your answer" in texts(page) and "Explanation" in texts(page)
-    assert [b["text"]["text"] for b in buttons(page)] == ["Back"]
+    assert [b["text"]["text"] for b in buttons(page)] == ["Report a problem", "Back"]  # with the explanation
+    post_id = buttons(shown)[0]["action_id"].split(":")[2]
+    assert buttons(page)[0]["action_id"] == f"rounds:form:qotd-report:post={post_id}"
     back = await rig.press(custom_id_of(buttons(page), "Back", "action_id"), ephemeral=True)
     assert "1 of 2" in texts(back)
 
@@ -91,7 +98,10 @@ async def test_slack_qotd_after_the_reveal_is_the_reveal_card(rig: Rig) -> None:
     rig.clock.advance(hours=13)
 
     card = await rig.ask("/qotd")
-    assert card.params["response_type"] == "ephemeral" and buttons(card) == []
+    assert card.params["response_type"] == "ephemeral"
+    post_id = buttons(shown)[0]["action_id"].split(":")[2]
+    assert [(b["text"]["text"], b["action_id"]) for b in buttons(card)] == [  # no answer buttons, only the report
+        ("Report a problem", f"rounds:form:qotd-report:post={post_id}")]
     shown_text = texts(card)
     assert "Answer revealed" in shown_text and f"{wrong}: 100% (1) ← your answer" in shown_text
     assert "References" in shown_text and json.loads(shown_text)["blocks"]

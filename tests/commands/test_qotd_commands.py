@@ -39,8 +39,11 @@ async def test_first_answer_counts_and_a_second_press_counts_nothing(console, se
     clock.advance(seconds=10)  # the change window (a mis-tap undone) has closed
     again = await alice.send(f"[{right}]")
 
-    assert first.private and "Not quite" in first.text
-    assert again.private and "already answered" in again.text and wrong in again.text
+    # within the change window the press says what was chosen, not whether it was right
+    assert first.private and first.text.startswith(f"You chose **{wrong}**.") and "Mis-tap?" in first.text
+    assert "Not quite" not in first.text and "Correct" not in first.text
+    assert again.private
+    assert f"You already answered this one: **{wrong}**, ❌ not quite. Only your first answer counts." in again.text
     assert (await services.qotd.distribution(post_id)).counts == {wrong: 1}
     stats = await services.qotd.stats("console:alice", "console:default")
     assert (stats.overall.answered, stats.overall.correct) == (1, 0)

@@ -47,9 +47,9 @@ async def test_the_revealed_explanation_has_a_report_button_that_tells_the_conso
 
 async def test_the_channel_reveal_carries_the_report_button(console, services, clock, notifier):
     admin = console("admin", admin=True)
-    await admin.send("/rounds channel")  # after 09:00: today's question goes out now, its reveal at 21:00
+    await admin.send("/rounds channel")  # after 09:00: today's question goes out now (10:00), its reveal 12 h later
     await services.runner.run_due()
-    clock.set(datetime(2026, 11, 24, 21, 0, tzinfo=UTC))
+    clock.set(datetime(2026, 11, 24, 22, 0, tzinfo=UTC))
     await services.runner.run_due()
     channel, reveal = notifier.posts[-1]
     assert reveal.cards[0].title.startswith("Answer revealed")
@@ -65,7 +65,9 @@ async def test_the_channel_reveal_carries_the_report_button(console, services, c
 async def test_reporting_the_same_question_again_updates_the_report(console, services):
     alice = console("alice")
     await revealed_feedback(alice)
-    post_id = int((await alice.send("/qotd")).buttons[0].args[0])
+    [button] = (await alice.send("/qotd")).buttons  # after the reveal, /qotd shows the reveal card and its report button
+    assert button.label == "Report a problem"
+    post_id = int(button.args[1].removeprefix("post="))
     await alice.send(f"/qotd-report post:{post_id} note:first")
     again = await alice.send(f'/qotd-report post:{post_id} note:"second thoughts"')
     assert "now says this instead" in again.text
@@ -174,9 +176,11 @@ async def test_a_typed_report_without_a_post_is_about_todays_question(console, s
     assert await open_reports(services) == [(today.question_id, "console:alice", "option C has a typo")]
 
 
-async def test_the_report_button_under_feedback_leaves_the_answer_buttons_pressable(console):
+async def test_the_report_button_under_feedback_leaves_the_answer_buttons_pressable(console, services):
     alice = console("alice")
     feedback = await revealed_feedback(alice)
     assert [b.label for b in feedback.buttons] == ["Report a problem"]
     again = await alice.send("[C]")  # the question's buttons are still on screen above the feedback
-    assert "You already answered this one (you chose **B**)" in again.text
+    _, question = await services.qotd.today(await services.communities.get("console:default"))
+    verdict = "✅ correct" if question.answer == "B" else "❌ not quite"
+    assert f"You already answered this one: **B**, {verdict}. Only your first answer counts." in again.text

@@ -26,9 +26,10 @@ async def test_the_review_pages_through_wrong_and_skipped_days(console, services
     """Three wrong days and one skipped one: every question is reachable with Next and Back, the skipped one can
     still be answered (a review answer), and the wrong ones show the explanation with the member's choice."""
     alice = console()
-    wrongs = []
+    wrongs, posts = [], []
     for _ in range(3):
         shown = await alice.send("/qotd")
+        posts.append(shown.buttons[0].args[0])
         wrongs.append(wrong_for(await right_answer(services, shown)))
         await alice.send(f"[{wrongs[-1]}]")
         clock.advance(days=1)
@@ -37,14 +38,15 @@ async def test_the_review_pages_through_wrong_and_skipped_days(console, services
 
     first = await alice.send("/qotd-review")
     assert first.text.startswith("**Review** · 1 of 4") and f"you chose **{wrongs[0]}**" in first.text
-    assert labels(first) == ["Next"]
+    assert labels(first) == ["Report a problem", "Next"]  # the explanation is shown: it can be reported
+    assert first.buttons[0].custom_id == f"rounds:form:qotd-report:post={posts[0]}"
     assert first.cards[1].title == "Explanation" and "← your answer" in first.cards[1].body
     assert "← your answer" in next(f.value for f in first.cards[1].fields if f.name == "Answers")
 
     second = await alice.send("[Next]")
     third = await alice.send("[Next]")
-    assert "2 of 4" in second.text and "3 of 4" in third.text and labels(third) == ["Back", "Next"]
-    assert f"you chose **{wrongs[2]}**" in third.text
+    assert "2 of 4" in second.text and "3 of 4" in third.text and labels(third) == ["Report a problem", "Back", "Next"]
+    assert f"you chose **{wrongs[2]}**" in third.text and third.buttons[0].custom_id.endswith(f":post={posts[2]}")
     fourth = await alice.send("[Next]")
     assert "4 of 4" in fourth.text and "did not answer" in fourth.text
     assert labels(fourth) == [*LETTERS, "Back"]
@@ -116,7 +118,8 @@ async def test_qotd_after_the_reveal_shows_the_reveal_card_with_your_choice(cons
 
     clock.advance(hours=13)  # past the reveal
     card = await alice.send("/qotd")
-    assert not card.buttons and card.private
+    assert labels(card) == ["Report a problem"] and card.private  # no answer buttons, the reveal can be reported
+    assert card.buttons[0].custom_id == f"rounds:form:qotd-report:post={shown.buttons[0].args[0]}"
     assert f"You answered **{wrong_for(right)}** — ❌ not quite" in card.text
     explanation = card.cards[1]
     assert explanation.title.startswith("Answer revealed") and f"**Answer: {right}." in explanation.body
@@ -125,7 +128,7 @@ async def test_qotd_after_the_reveal_shows_the_reveal_card_with_your_choice(cons
     assert f"{wrong_for(right)}: 100% (1) ← your answer" in answers
 
     unanswered = await bob.send("/qotd")
-    assert not unanswered.buttons and "did not answer" in unanswered.text
+    assert labels(unanswered) == ["Report a problem"] and "did not answer" in unanswered.text
 
 
 async def test_immediate_reveal_shows_the_question_until_you_answer(console, services):
@@ -134,7 +137,7 @@ async def test_immediate_reveal_shows_the_question_until_you_answer(console, ser
     assert labels(await admin.send("/qotd")) == list(LETTERS)
     await admin.send("[C]")
     after = await admin.send("/qotd")
-    assert not after.buttons and after.cards[1].title.startswith("Answer revealed")
+    assert labels(after) == ["Report a problem"] and after.cards[1].title.startswith("Answer revealed")
 
 
 async def test_the_reveal_card_adds_up_to_100_and_shows_the_references(console, services, clock, notifier):
@@ -161,9 +164,11 @@ async def test_a_mis_tap_can_be_changed_for_ten_seconds(console, services, clock
     alice = console()
     shown = await alice.send("/qotd")
     post_id = int(shown.buttons[0].args[0])
+    right = await right_answer(services, shown)
 
     first = await alice.send("[B]")
-    assert "change it until **10:00:10**" in first.text
+    assert first.text.startswith("You chose **B**.")  # not yet whether it is right: a change is for a mis-tap
+    assert "Tap another letter until **10:00:10** to change it" in first.text
     clock.advance(seconds=4)
     changed = await alice.send("[C]")
     assert changed.text.startswith("Changed to **C** — only your final answer counts")
@@ -172,7 +177,8 @@ async def test_a_mis_tap_can_be_changed_for_ten_seconds(console, services, clock
 
     clock.advance(seconds=6)  # 10:00:10: the window has closed
     late = await alice.send("[D]")
-    assert "You already answered this one (you chose **C**). Only your first answer counts." in late.text
+    verdict = "✅ correct" if right == "C" else "❌ not quite"
+    assert f"You already answered this one: **C**, {verdict}. Only your first answer counts." in late.text
     assert (await services.qotd.distribution(post_id)).counts == {"C": 1}
     assert "You answered **C**" in (await alice.send("/qotd")).text
 
@@ -180,9 +186,10 @@ async def test_a_mis_tap_can_be_changed_for_ten_seconds(console, services, clock
 async def test_no_change_once_the_explanation_is_out(console, services):
     admin = console("ada", admin=True)
     await admin.send("/rounds reveal immediately")
-    await admin.send("/qotd")
+    right = await right_answer(services, await admin.send("/qotd"))
     first = await admin.send("[B]")
-    assert first.cards and "change it until" not in first.text
+    assert first.cards and "Mis-tap?" not in first.text and "to change it" not in first.text
+    assert first.text.startswith("✅ Correct — **B." if right == "B" else "❌ Not quite — you chose **B**.")  # at once
     again = await admin.send("[C]")
     assert "Only your first answer counts" in again.text
     assert (await services.db.fetchone("SELECT choice FROM answers"))["choice"] == "B"
