@@ -4,8 +4,10 @@ twice is refused with nothing written, a wrong subcommand gets the real ones, an
 
 from __future__ import annotations
 
-from tests.adapters.test_slack_adapter import COMMUNITY, Rig, rig, texts  # noqa: F401  (rig is the fixture)
+# The adapter tests' `rig` fixture is imported to be shared, so each test's `rig` parameter shadows it (F811).
+# ruff: noqa: F811
 from testkit.standins.slack_standin import ADMIN_ID, MEMBER_ID
+from tests.adapters.test_slack_adapter import COMMUNITY, Rig, rig, texts  # noqa: F401
 
 
 async def post_time(rig: Rig) -> str:

@@ -14,7 +14,7 @@ from bots.console.render import render
 from bots.console.session import ConsoleSession
 from commands.dispatch import Dispatcher
 from commands.registry import load_catalog
-from commands.replies import Button, Card, Reply
+from commands.replies import Card, Reply
 from commands.runtime import bind_duties
 from core.bootstrap import Services, build
 from core.settings import Settings
