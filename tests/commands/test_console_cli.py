@@ -14,6 +14,8 @@ def run_console(tmp_path, lines: str, *args: str) -> subprocess.CompletedProcess
 
 
 def test_console_is_scriptable(tmp_path):
+    # The subprocess runs on the wall clock: a 48 h reveal keeps the day's answer unrevealed at any time of day.
+    assert run_console(tmp_path, "/rounds reveal 48h\n", "--user", "ada", "--admin").returncode == 0
     done = run_console(tmp_path, "/qotd\n[C]\n[C]\n/qotd-stats\n", "--user", "alice")
     assert done.returncode == 0, done.stderr
     out = done.stdout
