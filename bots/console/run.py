@@ -13,7 +13,7 @@ from typing import TextIO
 
 from bots.console.keyboard import INTERRUPTED, Keyboard
 from bots.console.notifier import ConsoleNotifier
-from bots.console.render import render
+from bots.console.render import render, wrap_lines
 from bots.console.session import ConsoleSession
 from commands.dispatch import Dispatcher
 from commands.registry import load_catalog
@@ -40,7 +40,7 @@ async def run_console(user: str, community: str, admin: bool, stdin: TextIO = sy
     try:
         await start_duties(services, [notifier], catalog)
         if interactive:
-            print(BANNER, file=out)
+            print("\n".join(wrap_lines(BANNER, width)), file=out)
         with Keyboard.open(stdin) as keys:
             return await converse(session, notifier, keys, out)
     finally:
