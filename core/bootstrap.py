@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from core.clock import Clock, clock_for
+from core.clock import Clock
 from core.community.store import CommunityStore
 from core.engine.alarm import Alarm
 from core.engine.duties import DutyStore
@@ -63,7 +63,7 @@ class Services:
 
 
 async def build(settings: Settings, *, clock: Clock | None = None, aps: AsyncIOScheduler | None = None) -> Services:
-    clock = clock or clock_for(settings.clock_start)
+    clock = clock or settings.clock()
     db = await Database(settings.db_path).open()
     taxonomy = load_taxonomy()
     bank = QuestionBank(QuestionStore(db, clock), taxonomy)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bots.slack.app import EVENTS_PATH, SlackAdapter, create_adapter
-from core.clock import FrozenClock, platform_now
+from core.clock import FrozenClock
 from core.engine.deliveries import LEASE, Deliveries
 from core.settings import Settings
 from core.storage.database import Database
@@ -280,7 +280,7 @@ async def test_rounds_slack_runs_what_a_dead_process_left_unfinished_before_serv
         command = slack.slash_command_payload("/qotd-stats")
         db = await Database(db_path).open()
         try:
-            died = FrozenClock(platform_now() - timedelta(seconds=15))
+            died = FrozenClock(Settings.from_env().clock().now() - timedelta(seconds=15))  # the process's timeline
             assert await Deliveries(db, died).record(f"slack:{TEAM_ID}:{command['trigger_id']}", "command", json.dumps(command))
         finally:
             await db.close()

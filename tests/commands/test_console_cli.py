@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 
+from core.clock import shifted_environment
 
 # The process runs as if it were 10:00 UTC on a Tuesday: after the 09:00 post, long before its reveal.
-START = "2026-11-24T10:00:00Z"
+START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
 def run_console(tmp_path, lines: str, *args: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ROUNDS_DB": str(tmp_path / "console.db"), "ROUNDS_CLOCK_START": START, **env_vars}
+    env = {**os.environ, "ROUNDS_DB": str(tmp_path / "console.db"), **shifted_environment(START), **env_vars}
     return subprocess.run([sys.executable, "-m", "bots.cli", "console", *args], input=lines, env=env,
                           capture_output=True, text=True, timeout=60)
 
