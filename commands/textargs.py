@@ -49,7 +49,9 @@ def parse_options(spec: CommandSpec, words: list[str]) -> dict[str, str]:
         elif last is not None and last.kind == "text":
             values[last.name] += " " + word
         else:
-            raise UserError(f"I did not understand `{quote(word)}`. Usage: `{spec.usage()}`")
+            given = ", ".join(f"{name}:{quote(value)}" for name, value in values.items()) if last is None else ""
+            hint = f": every option is already given ({given})" if given else ""
+            raise UserError(f"I did not understand `{quote(word)}`{hint}. Usage: `{spec.usage()}`")
     return values
 
 

@@ -79,6 +79,7 @@ class Attempt:
     post: DailyPost
     choice: str | None  # None: never answered
     correct: bool
+    change_until: datetime | None = None  # the answer may still be changed (a mis-tap) until then
 
 
 class PostStore:
@@ -208,11 +209,12 @@ class PostStore:
     async def attempts(self, member_id: str, community_id: str, through: date) -> list[Attempt]:
         """Every post of the community up to a local date, oldest first, with how this member did on it."""
         rows = await self._db.fetchall(
-            """SELECT p.*, a.choice AS choice, a.correct AS correct FROM daily_posts p
+            """SELECT p.*, a.choice AS choice, a.correct AS correct, a.change_until AS change_until FROM daily_posts p
                LEFT JOIN answers a ON a.post_id = p.id AND a.member_id = ?
                WHERE p.community_id = ? AND p.local_date <= ? ORDER BY p.local_date""",
             (member_id, community_id, through.isoformat()))
-        return [Attempt(_post(row), row["choice"], bool(row["correct"])) for row in rows]
+        return [Attempt(_post(row), row["choice"], bool(row["correct"]),
+                        parse_iso(row["change_until"]) if row["change_until"] else None) for row in rows]
 
     async def graded(self, member_id: str, community_id: str) -> list[Graded]:
         """Each answer the member gave in the community, with the question's tags and whether it came in time."""

@@ -201,11 +201,13 @@ class QotdService:
 
     async def review(self, member_id: str, community: Community, at: date | None = None) -> ReviewPage:
         """The member's review, oldest first: past questions they skipped, and any they got wrong (today's too, its
-        explanation only once revealed). Shows the first question on or after `at`, else the last one."""
+        explanation only once revealed; an answer that may still be changed is not judged yet). Shows the first
+        question on or after `at`, else the last one."""
         now = self._clock.now()
         today = community.local_date(now)
         attempts = await self._posts.attempts(member_id, community.id, today)
-        due = [a for a in attempts if not a.correct and (a.choice is not None or a.post.local_date < today)]
+        settled = [a for a in attempts if a.change_until is None or a.change_until <= now]
+        due = [a for a in settled if not a.correct and (a.choice is not None or a.post.local_date < today)]
         past = sum(a.post.local_date < today for a in attempts)
         answered = sum(a.choice is not None for a in attempts)
         if not due:

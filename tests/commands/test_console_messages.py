@@ -93,3 +93,8 @@ async def test_an_option_given_twice_is_refused_and_nothing_is_written(console, 
     reply = await console("ada", admin=True).send(line)
     assert reply.private and "twice" in reply.text and "Usage: `/rounds" in reply.text, reply.text
     assert await settings_row(services) == before
+
+
+async def test_a_word_for_an_option_already_given_by_name_says_so(console) -> None:
+    reply = await console("ada", admin=True).send("/rounds time 08:00 time:09:00")
+    assert reply.text.startswith("I did not understand `08:00`: every option is already given (time:09:00).")

@@ -100,6 +100,7 @@ async def test_a_members_only_answer_being_wrong_is_listed(console, services, cl
     shown = await bob.send("/qotd")
     right = await right_answer(services, shown)
     await bob.send(f"[{wrong_for(right)}]")
+    clock.advance(seconds=11)  # past the mis-tap window: the answer stands and can be judged
 
     review = await bob.send("/qotd-review")
     assert "1 of 1" in review.text and "not quite" in review.text and "🎉" not in review.text
@@ -193,3 +194,16 @@ async def test_no_change_once_the_explanation_is_out(console, services):
     again = await admin.send("[C]")
     assert "Only your first answer counts" in again.text
     assert (await services.db.fetchone("SELECT choice FROM answers"))["choice"] == "B"
+
+
+async def test_the_review_does_not_judge_an_answer_that_may_still_be_changed(console, services, clock) -> None:
+    alice = console("alice")
+    await alice.send("/qotd")
+    post, question = await services.qotd.today(await services.communities.get("console:default"))
+    wrong = next(letter for letter in "ABCDE" if letter != question.answer)
+    await alice.send(f"[{wrong}]")
+    hidden = await alice.send("/qotd-review")
+    assert "not quite" not in hidden.text and "1 of 1" not in hidden.text
+    clock.advance(seconds=11)
+    judged = await alice.send("/qotd-review")
+    assert f"you chose **{wrong}** — not quite" in judged.text
