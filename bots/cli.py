@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bots.logs import configure
+from core.errors import SettingsError
 from core.settings import Settings
 from core.storage.database import StorageError
 
@@ -17,11 +18,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure(Settings.from_env().log_level)
     if not hasattr(args, "run"):
-        parser.print_help()
+        getattr(args, "help_of", parser).print_help()
         return 2
     try:
         return int(args.run(args) or 0)
-    except StorageError as error:  # every start-up failure is one line and a non-zero exit, never a hang
+    except (StorageError, SettingsError) as error:  # every start-up failure is one line and a non-zero exit, never a hang
         print(error, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rounds", description="Rounds: a study-group bot for IMGs on the road to US residency.")
+    parser.add_argument("--version", action="version", version=f"rounds {_version()}")
     sub = parser.add_subparsers(metavar="COMMAND")
 
     console = sub.add_parser("console", help="run the bot in this terminal (no token needed)")
@@ -38,14 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--admin", action="store_true", help="act as a community admin")
     console.set_defaults(run=_console)
 
-    content = sub.add_parser("content", help="check or import a community's own questions").add_subparsers(metavar="ACTION")
-    check = content.add_parser("check", help="validate a question file (JSON or CSV) and list every problem")
-    check.add_argument("file", type=Path)
-    check.set_defaults(run=_content_check)
-    load = content.add_parser("import", help="add a question file to a community's bank (all or nothing)")
-    load.add_argument("file", type=Path)
-    load.add_argument("--community", required=True, help="a community id like discord:1234 or slack:T0123; a bare name means console:NAME")
-    load.set_defaults(run=_content_import)
+    _content_parser(sub)
 
     discord = sub.add_parser("discord", help="run the Discord bot (env DISCORD_TOKEN)")
     discord.set_defaults(run=lambda args: _platform("bots.discord.main", args))
@@ -55,6 +50,36 @@ def _parser() -> argparse.ArgumentParser:
     slack.add_argument("action", nargs="?", choices=["manifest"], help="'manifest' prints the Slack app manifest")
     slack.set_defaults(run=lambda args: _platform("bots.slack.main", args))
     return parser
+
+
+def _content_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parent = sub.add_parser("content", help="check, import, list or remove a community's own questions")
+    parent.set_defaults(help_of=parent)  # `rounds content` alone shows these actions, not the top-level help
+    content = parent.add_subparsers(metavar="ACTION")
+    community = "a community id: discord:<server id>, slack:<team id> (T…), or console:NAME (a bare NAME means that)"
+    check = content.add_parser("check", help="validate a question file (JSON or CSV) and list every problem")
+    check.add_argument("file", type=Path)
+    check.set_defaults(run=_content_check)
+    load = content.add_parser("import", help="add a question file to a community's bank (all or nothing)")
+    load.add_argument("file", type=Path)
+    load.add_argument("--community", required=True, help=community)
+    load.set_defaults(run=_content_import)
+    listing = content.add_parser("list", help="list a community's own imported questions")
+    listing.add_argument("--community", required=True, help=community)
+    listing.set_defaults(run=_content_list)
+    remove = content.add_parser("remove", help="remove a community's own questions by id (all or nothing)")
+    remove.add_argument("ids", nargs="+", metavar="ID", help="question ids as `content list` shows them")
+    remove.add_argument("--community", required=True, help=community)
+    remove.set_defaults(run=_content_remove)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rounds")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
 
 
 def _console(args: argparse.Namespace) -> int:
@@ -73,6 +98,18 @@ def _content_import(args: argparse.Namespace) -> int:
     from bots.content_tools import import_file
 
     return asyncio.run(import_file(args.file, args.community))
+
+
+def _content_list(args: argparse.Namespace) -> int:
+    from bots.content_tools import list_questions
+
+    return asyncio.run(list_questions(args.community))
+
+
+def _content_remove(args: argparse.Namespace) -> int:
+    from bots.content_tools import remove_questions
+
+    return asyncio.run(remove_questions(args.ids, args.community))
 
 
 def _platform(module: str, args: argparse.Namespace) -> int:

@@ -1,37 +1,147 @@
-"""`rounds content check|import`: a community's own question file, validated line by line, imported whole."""
+"""`rounds content check|import|list|remove`: a community's own questions, validated line by line, imported whole,
+listed and removed all or nothing.
+
+The community id is typed by hand, so it is held to the form the adapters build (`discord:<server id>`,
+`slack:<team id>`, `console:<name>`): a mistyped id would otherwise file questions under a community no bot serves.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
+import textwrap
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from core.bootstrap import build
-from core.questions.model import parse_file
+from core.bootstrap import Services, build
+from core.errors import UserError
+from core.questions.bank import load_bundled
+from core.questions.model import Problem, Question, parse_file
+from core.questions.tags import closest
 from core.questions.taxonomy import load_taxonomy
 from core.settings import Settings
 
+FORMS = {  # platform → (what its id looks like, an example), as the adapters namespace them
+    "discord": (re.compile(r"[0-9]{1,20}"), "a Discord server id is its digits", "discord:123456789012345678"),
+    "slack": (re.compile(r"[TE][A-Z0-9]{2,31}"), "a Slack team id starts with T (or E) in capitals", "slack:T0123ABCD"),
+    "console": (re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}"), "a console community is a plain name", "console:study-group"),
+}
+STEM_WORDS = 60  # characters of the stem `content list` shows
+
+
+def community_id(typed: str) -> str:
+    """The namespaced id a typed one names (a bare name is a console community), or a UserError saying the form."""
+    text = typed.strip()
+    if not text:
+        raise UserError("--community is empty: give a community id like discord:123456789012345678, slack:T0123ABCD "
+                        "or console:study-group.")
+    platform, colon, raw = text.partition(":") if ":" in text else ("console", ":", text)
+    if platform not in FORMS:
+        close = closest(platform.lower(), FORMS, n=1)
+        hint = f"Did you mean {close[0]}:{raw}? " if close else ""
+        raise UserError(f"{text} is not a community id: {platform!r} is not a platform Rounds serves. {hint}"
+                        f"Use discord:<server id>, slack:<team id> or console:<name>.")
+    pattern, rule, example = FORMS[platform]
+    if not pattern.fullmatch(raw) or (platform == "discord" and int(raw) >= 2**64):
+        raise UserError(f"{text} is not a {platform} community id: {rule}, e.g. {example}.")
+    return f"{platform}{colon}{raw}"
+
 
 def check_file(path: Path) -> int:
-    questions, problems = parse_file(path, load_taxonomy())
-    for problem in problems:
-        print(f"{path}: {problem}", file=sys.stderr)
+    questions, problems = _parse(path)
     if problems:
-        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found; nothing imported.", file=sys.stderr)
-        return 1
-    print(f"{path}: {len(questions)} questions, all valid.")
+        return _report(path, problems, f"fix {_them(problems)} and run `rounds content check {path}` again.")
+    print(f"{path}: {_count(len(questions), 'question')}, all valid.")
     return 0
 
 
 async def import_file(path: Path, community: str) -> int:
-    questions, problems = parse_file(path, load_taxonomy())
-    if problems:
-        return check_file(path)
-    community_id = community if ":" in community else f"console:{community}"
+    return await _with_community(community, lambda services, cid: _import(services, path, cid))
+
+
+async def list_questions(community: str) -> int:
+    return await _with_community(community, _list)
+
+
+async def remove_questions(ids: list[str], community: str) -> int:
+    return await _with_community(community, lambda services, cid: _remove(services, ids, cid))
+
+
+async def _with_community(typed: str, action: Callable[[Services, str], Awaitable[int]]) -> int:
+    """The community checked before anything is opened; a refused request is one line on stderr and writes nothing."""
+    try:
+        cid = community_id(typed)
+    except UserError as error:
+        print(error, file=sys.stderr)
+        return 2
     services = await build(Settings.from_env())
     try:
-        await services.communities.get(community_id)
-        count = await services.bank.import_questions(questions, community_id)
+        return int(await action(services, cid))
+    except UserError as error:
+        print(error, file=sys.stderr)
+        return 1
     finally:
         await services.close()
-    print(f"Imported {count} questions into {community_id}'s bank.")
+
+
+async def _import(services: Services, path: Path, cid: str) -> int:
+    questions, problems = _parse(path)
+    if problems:
+        return _report(path, problems, f"nothing was imported: fix {_them(problems)} and import the file again.")
+    if not await services.communities.exists(cid):
+        print(f"Warning: {cid} has never been seen in this database (nobody has used the bot there yet). Importing "
+              "anyway; if that is not what you expect, check the id.", file=sys.stderr)
+    done = await services.bank.import_questions(questions, cid)
+    print(f"Imported {path} into {cid}'s bank: {done.added} added, {done.updated} updated, {done.unchanged} unchanged.")
     return 0
+
+
+async def _list(services: Services, cid: str) -> int:
+    questions = await services.bank.own(cid)
+    if not questions:
+        print(f"{cid} has no questions of its own. Add some with `rounds content import FILE --community {cid}`.")
+        return 0
+    for question in questions:
+        print(_line(question, cid))
+    print(f"{cid} has {_count(len(questions), 'question')} of its own.")
+    return 0
+
+
+async def _remove(services: Services, ids: list[str], cid: str) -> int:
+    removed = await services.bank.remove(ids, cid)
+    if removed.deleted:
+        print(f"Removed {_count(len(removed.deleted), 'question')}: {', '.join(_short(q, cid) for q in removed.deleted)}.")
+    if removed.retired:
+        print(f"Retired {_count(len(removed.retired), 'question')} a daily post already showed (kept for that post's "
+              f"answers and history, never picked again): {', '.join(_short(q, cid) for q in removed.retired)}.")
+    return 0
+
+
+def _parse(path: Path) -> tuple[list[Question], list[Problem]]:
+    taxonomy = load_taxonomy()
+    return parse_file(path, taxonomy, load_bundled(taxonomy))
+
+
+def _report(path: Path, problems: list[Problem], next_step: str) -> int:
+    for problem in problems:
+        print(f"{path}: {problem}", file=sys.stderr)
+    print(f"{_count(len(problems), 'problem')} found; {next_step}", file=sys.stderr)
+    return 1
+
+
+def _line(question: Question, cid: str) -> str:
+    stem = textwrap.shorten(question.stem, STEM_WORDS, placeholder=" …")
+    return f"{_short(question.id, cid)}  {question.step}  {question.system}  {stem}"
+
+
+def _short(question_id: str, cid: str) -> str:
+    """The id as the community's file has it; `content remove` takes it like this or with the community prefix."""
+    return question_id.removeprefix(f"{cid}/")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _them(problems: list[Problem]) -> str:
+    return "it" if len(problems) == 1 else "them"

@@ -24,6 +24,7 @@ class Context:
     is_admin: bool = False  # the platform says so: Manage Server, workspace admin, console --admin
     roles: tuple[str, ...] = ()  # platform role ids, for a community's configured admin role
     authority: Authority | None = None  # asked only when admin rights are needed and not known (Slack's users.info)
+    admin_hint: str = ""  # how one becomes an admin on this platform, told with a refusal (else: ask an admin)
 
     async def community(self) -> Community:
         return await self.services.communities.get(self.community_id, self.community_name)

@@ -70,6 +70,7 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     private: bool = False  # ephemeral: only the person who asked sees it
     image: Image | None = None
+    ping_roles: tuple[str, ...] = ()  # roles this one message may ping (the daily post's); all else pings nobody
 
     def plain_text(self) -> str:
         """A flat rendering for notifications, logs and platforms' fallback text."""

@@ -1,7 +1,8 @@
 """Reading options out of typed text, for the console and Slack: `key:value` pairs and positional words.
 
 `/rounds tags step1 cardiovascular` and `/rounds tags filter:"step1 cardiovascular"` mean the same: positional words
-fill options in declared order, and words left over join the last text option.
+fill options in declared order, and words left over join the last text option. Command names are read whatever
+their case (`/QOTD` is `/qotd`); an option given twice is refused rather than one of the two silently winning.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from core.errors import UserError
 from core.text import quote
 
 MAX_LINE = 4000  # far more than any command needs; shlex is quadratic on one huge word
+QUOTED_EXAMPLE = '/rounds tags filter:"step1 cardiovascular"'  # a real command and option: a test reads it back
 
 
 def split_words(text: str) -> list[str]:
@@ -22,7 +24,7 @@ def split_words(text: str) -> list[str]:
     try:
         return shlex.split(text)
     except ValueError:
-        raise UserError("A quote is not closed. Put text with spaces in matching quotes, like `note:\"tue 8pm\"`.") from None
+        raise UserError(f"A quote is not closed. Put text with spaces in matching quotes, like `{QUOTED_EXAMPLE}`.") from None
 
 
 def parse_options(spec: CommandSpec, words: list[str]) -> dict[str, str]:
@@ -30,10 +32,14 @@ def parse_options(spec: CommandSpec, words: list[str]) -> dict[str, str]:
     positional: list[str] = []
     for word in words:
         key, sep, value = word.partition(":")
-        if sep and spec.option(key.lower()) is not None:
-            values[key.lower()] = value
-        else:
+        option = spec.option(key.lower()) if sep else None
+        if option is None:
             positional.append(word)
+        elif option.name in values:
+            raise UserError(f"You gave `{option.name}` twice (`{quote(values[option.name])}` and `{quote(value)}`). "
+                            f"Give it once. Usage: `{spec.usage()}`")
+        else:
+            values[option.name] = value
     free = [o for o in spec.options if o.name not in values]
     last = None
     for word in positional:
@@ -43,7 +49,9 @@ def parse_options(spec: CommandSpec, words: list[str]) -> dict[str, str]:
         elif last is not None and last.kind == "text":
             values[last.name] += " " + word
         else:
-            raise UserError(f"I did not understand `{quote(word)}`. Usage: `{spec.usage()}`")
+            given = ", ".join(f"{name}:{quote(value)}" for name, value in values.items()) if last is None else ""
+            hint = f": every option is already given ({given})" if given else ""
+            raise UserError(f"I did not understand `{quote(word)}`{hint}. Usage: `{spec.usage()}`")
     return values
 
 
@@ -51,7 +59,8 @@ def read_command(catalog: Catalog, text: str) -> tuple[str, CommandSpec | None, 
     """A typed command line ('rounds time 07:30', without the slash) → the command's name, its declaration (None
     when unknown) and its raw options. The console and Slack both read typed text through this one function."""
     words = split_words(text)
-    spec, rest = catalog.resolve(words)
+    head = [word.lower() for word in words[:2]]  # a command's name; option values keep their case
+    spec, _ = catalog.resolve(head)
     if spec is None:
-        return " ".join(words[:2]), None, {}
-    return spec.name, spec, parse_options(spec, rest)
+        return " ".join(head), None, {}
+    return spec.name, spec, parse_options(spec, words[len(spec.path):])

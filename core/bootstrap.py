@@ -13,13 +13,15 @@ from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from core.clock import Clock, SystemClock
+from core.clock import Clock
 from core.community.store import CommunityStore
 from core.engine.alarm import Alarm
 from core.engine.duties import DutyStore
 from core.engine.runner import DutyHandler, DutyRunner
 from core.qotd.daily import DailySchedule
 from core.qotd.posts import PostStore
+from core.qotd.reporting import ReportService
+from core.qotd.reports import ReportStore
 from core.qotd.service import QotdService
 from core.questions.bank import QuestionBank
 from core.questions.store import QuestionStore
@@ -41,6 +43,7 @@ class Services:
     duties: DutyStore
     runner: DutyRunner
     alarm: Alarm
+    reports: ReportService
 
     async def start_duties(self, handlers: Mapping[str, DutyHandler], platforms: frozenset[str], *,
                            catch_up: bool = True) -> None:
@@ -60,7 +63,7 @@ class Services:
 
 
 async def build(settings: Settings, *, clock: Clock | None = None, aps: AsyncIOScheduler | None = None) -> Services:
-    clock = clock or SystemClock()
+    clock = clock or settings.clock()
     db = await Database(settings.db_path).open()
     taxonomy = load_taxonomy()
     bank = QuestionBank(QuestionStore(db, clock), taxonomy)
@@ -74,4 +77,5 @@ async def build(settings: Settings, *, clock: Clock | None = None, aps: AsyncIOS
     runner = DutyRunner(duties, clock)
     alarm = Alarm(runner, clock, aps)
     duties.on_planned(alarm.arm)
-    return Services(settings, clock, db, taxonomy, bank, communities, qotd, daily, duties, runner, alarm)
+    reports = ReportService(ReportStore(db), qotd, clock)
+    return Services(settings, clock, db, taxonomy, bank, communities, qotd, daily, duties, runner, alarm, reports)

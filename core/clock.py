@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from core.errors import SettingsError
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -23,6 +25,42 @@ class SystemClock:
 
     def wall_after(self, at: datetime) -> datetime:
         return at
+
+
+class ShiftedClock:
+    """The wall clock moved by a fixed offset: a whole process (a demo, or a test of `rounds console` as a
+    subprocess) behaves as on another day and hour, at the wall clock's pace. ROUNDS_CLOCK_START is the instant it
+    reads at ROUNDS_CLOCK_EPOCH (a wall-clock instant; default: when the process starts), so several processes
+    given the same pair share one timeline."""
+
+    def __init__(self, start: datetime, epoch: datetime | None = None) -> None:
+        self._offset = _utc(start) - (_utc(epoch) if epoch is not None else datetime.now(UTC))
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def wall_after(self, at: datetime) -> datetime:
+        return at - self._offset
+
+
+def clock_for(start: str | None, epoch: str | None = None) -> Clock:
+    """The system clock, or, given ROUNDS_CLOCK_START (and ROUNDS_CLOCK_EPOCH), one shifted to read that."""
+    if not start:
+        return SystemClock()
+    return ShiftedClock(_instant("ROUNDS_CLOCK_START", start), _instant("ROUNDS_CLOCK_EPOCH", epoch) if epoch else None)
+
+
+def shifted_environment(start: datetime) -> dict[str, str]:
+    """The variables that make every process started from now on read `start` now, on one shared timeline."""
+    return {"ROUNDS_CLOCK_START": _utc(start).isoformat(), "ROUNDS_CLOCK_EPOCH": datetime.now(UTC).isoformat()}
+
+
+def _instant(name: str, text: str) -> datetime:
+    try:
+        return _utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        raise SettingsError(f"{name} must be an ISO instant with its offset, like 2026-11-24T10:00:00Z, "
+                            f"not {text[:40]!r}") from None
 
 
 class FrozenClock:

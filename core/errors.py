@@ -4,3 +4,7 @@
 class UserError(Exception):
     """Bad input or a request that cannot be met; nothing was written."""
 
+
+
+class SettingsError(Exception):
+    """A setting from the environment cannot be used: the message names it and shows a good value."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,11 +15,16 @@ from commands.notifier import CollectingNotifier
 from commands.registry import load_catalog
 from commands.runtime import bind_duties
 from core.bootstrap import Services, build
-from core.clock import FrozenClock
+from core.clock import FrozenClock, shifted_environment
 from core.settings import Settings
 
 # 10:00 UTC on a Tuesday: after the default 09:00 UTC post, before its 21:00 reveal.
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+# Every `rounds` process a test starts (and any service built from the environment) runs on one shared timeline
+# that starts there too, never on today's date.
+if "ROUNDS_CLOCK_START" not in os.environ:
+    os.environ.update(shifted_environment(START))
 
 
 @pytest.fixture

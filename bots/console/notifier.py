@@ -2,12 +2,19 @@
 
 The console has one reader, so both kinds go to the same stream, each under a line that says where it would have
 gone. Printing cannot be refused, so nothing here raises `Undeliverable`. Images are saved as files (see render).
+
+The screen has to read in the order things happened to the person at it: a post that a command set off (`/rounds
+channel` after today's time) is held while the command is handled and printed after its reply (`holding`), and a
+post printed while the prompt waits for input redraws the prompt below it. Whoever is at the console (`Audience`)
+hears of each message as it is printed, so its buttons are the ones a typed `[C]` presses.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from bots.console.render import render
 from commands.replies import Reply
@@ -15,21 +22,55 @@ from commands.replies import Reply
 PLATFORM = "console"
 
 
+class Audience(Protocol):
+    def saw_post(self, channel_id: str, reply: Reply) -> None: ...
+
+    def saw_direct(self, member_id: str, reply: Reply) -> None: ...
+
+
 class ConsoleNotifier:
     platform = PLATFORM
 
-    def __init__(self, out: TextIO, files_dir: Path | None = None) -> None:
+    def __init__(self, out: TextIO, files_dir: Path | None = None, *, width: int | None = None, prompt: str = "",
+                 audience: Sequence[Audience] = ()) -> None:
         self.out = out
         self.files_dir = files_dir  # None: render's default (ROUNDS_FILES_DIR or the temporary directory)
+        self.width = width  # None: no wrapping (not a terminal)
+        self.prompt = prompt
+        self.audience = list(audience)
+        self.waiting = False  # the prompt is on screen: whatever prints now puts it back underneath
+        self._held: list[Callable[[], None]] | None = None
 
     async def post(self, channel_id: str, reply: Reply) -> None:
-        self._print(f"📣 posted in #{channel_id}", reply)
+        self._show(f"📣 posted in #{channel_id}", reply, lambda who: who.saw_post(channel_id, reply))
 
     async def direct(self, member_id: str, reply: Reply) -> None:
-        self._print(f"✉️ to {name_of(member_id)}", reply)
+        self._show(f"✉️ to {name_of(member_id)}", reply, lambda who: who.saw_direct(member_id, reply))
 
-    def _print(self, heading: str, reply: Reply) -> None:
-        print(f"\n{heading}:\n{render(reply, directory=self.files_dir)}", file=self.out, flush=True)
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Messages delivered inside the block print when it ends, after the reply the block printed."""
+        self._held = []
+        try:
+            yield
+        finally:
+            held, self._held = self._held, None
+            for show in held:
+                show()
+
+    def _show(self, heading: str, reply: Reply, tell: Callable[[Audience], None]) -> None:
+        def show() -> None:
+            print(f"\n{heading}:\n{render(reply, self.width, directory=self.files_dir)}", file=self.out)
+            for who in self.audience:
+                tell(who)
+            if self.waiting:
+                print(self.prompt, end="", file=self.out)
+            self.out.flush()
+
+        if self._held is None:
+            show()
+        else:
+            self._held.append(show)
 
 
 def name_of(member_id: str) -> str:

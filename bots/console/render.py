@@ -19,6 +19,7 @@ from core.text import plain
 FILES_DIR_ENV = "ROUNDS_FILES_DIR"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_STEM = 60
+MIN_WIDTH = 20  # narrower than this, wrapping helps nobody
 
 
 def files_dir() -> Path:
@@ -28,22 +29,21 @@ def files_dir() -> Path:
 
 
 def render(reply: Reply, width: int | None = None, *, directory: Path | None = None) -> str:
-    """With a width (an interactive terminal), card lines wrap under their bar instead of running off the edge.
-    An image is saved under `directory` (default: `files_dir()`)."""
+    """With a width (an interactive terminal), text wraps between words, card lines under their bar, instead of
+    the terminal breaking words at its edge. An image is saved under `directory` (default: `files_dir()`)."""
+    inner = width - 2 if width else None  # a card line starts with "│ "
     lines: list[str] = []
     if reply.text:
-        lines.append(plain(reply.text))
+        lines.extend(wrap_lines(plain(reply.text), width))
     for card in reply.cards:
         lines.append(f"┌─ {plain(card.title)}")
         body = [plain(card.body)] if card.body else []
         for field in card.fields:
             body.append(f"{plain(field.name)}:\n  " + plain(field.value).replace("\n", "\n  "))
-        for block in body:
-            for line in block.split("\n"):
-                wrapped = textwrap.wrap(line, width - 2, subsequent_indent="  " if line.startswith("• ") else "") if width else []
-                lines.extend(f"│ {part}".rstrip() for part in (wrapped or [line]))
         if card.footer:
-            lines.append(f"│ — {plain(card.footer)}")
+            body.append(f"— {plain(card.footer)}")
+        for block in body:
+            lines.extend(f"│ {part}".rstrip() for part in wrap_lines(block, inner))
         lines.append("└─")
     if reply.image is not None:
         lines.append(image_line(reply.image, directory or files_dir()))
@@ -52,6 +52,18 @@ def render(reply: Reply, width: int | None = None, *, directory: Path | None = N
     if reply.private:
         lines.append("(only you can see this)")
     return "\n".join(lines)
+
+
+def wrap_lines(text: str, width: int | None) -> list[str]:
+    """Each line wrapped to `width` (None: as it is); a continuation keeps the line's indent, and under a "• "
+    bullet it lines up with the bullet's text."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        body = line.lstrip()
+        indent = line[: len(line) - len(body)] + ("  " if body.startswith("• ") else "")
+        wrapped = textwrap.wrap(line, max(width, MIN_WIDTH), subsequent_indent=indent) if width else []
+        lines.extend(wrapped or [line])
+    return lines
 
 
 def image_line(image: Image, directory: Path) -> str:

@@ -1,5 +1,8 @@
 """One person at the console: typed lines in, Replies out. Tests drive it directly (errbot's testbot idea):
-`await session.send("/qotd")`, then `await session.send("[B]")`."""
+`await session.send("/qotd")`, then `await session.send("[B]")`.
+
+A bracketed label presses a button of the most recent message that had buttons: a reply, or a post the notifier
+printed for this person (the session's channel, or a direct message to them), so a daily post's [C] works."""
 
 from __future__ import annotations
 
@@ -12,9 +15,11 @@ from commands.textargs import read_command
 from core.bootstrap import Services
 from core.community.members import Member, namespaced
 from core.errors import UserError
+from core.text import quote
 
 PLATFORM = "console"
 CHANNEL = "general"
+ADMIN_HINT = "To act as an admin here, restart the console with `rounds console --admin`."
 
 
 @dataclass
@@ -28,11 +33,15 @@ class ConsoleSession:
     _buttons: dict[str, Button] = field(default_factory=dict)
 
     @property
+    def member_id(self) -> str:
+        return namespaced(PLATFORM, self.user)
+
+    @property
     def context(self) -> Context:
         return Context(
-            services=self.services, member=Member(namespaced(PLATFORM, self.user), self.user),
+            services=self.services, member=Member(self.member_id, self.user),
             community_id=namespaced(PLATFORM, self.community), community_name=self.community,
-            channel_id=self.channel, is_admin=self.admin,
+            channel_id=self.channel, is_admin=self.admin, admin_hint=ADMIN_HINT,
         )
 
     async def send(self, line: str) -> Reply | None:
@@ -50,15 +59,32 @@ class ConsoleSession:
         return reply
 
     async def press(self, label: str) -> Reply:
-        button = self._buttons.get(label.upper()) or self._buttons.get(label)
+        button = self._buttons.get(label.upper())
         if button is None:
-            return notice(f"There is no [{label}] button to press. Type `/qotd` to get today's question.")
+            return notice(self._no_such_button(label))
         return await self.dispatcher.press(self.context, button.custom_id)
 
     def remember(self, reply: Reply | None) -> None:
-        """Buttons of the most recent reply that has them are the ones a bracketed label presses."""
+        """A bracketed label presses that button of the most recent reply that has one: a reply with other buttons
+        (the report button under an answer's feedback) leaves the question's A–E pressable."""
         if reply is not None and reply.buttons:
-            self._buttons = {b.label.upper(): b for b in reply.buttons}
+            self._buttons |= {b.label.upper(): b for b in reply.buttons}
+
+    def saw_post(self, channel_id: str, reply: Reply) -> None:
+        """The notifier printed a channel post: in this session's channel, its buttons are the ones on screen."""
+        if channel_id == self.channel:
+            self.remember(reply)
+
+    def saw_direct(self, member_id: str, reply: Reply) -> None:
+        """The notifier printed a direct message: to this session's person, its buttons are theirs to press."""
+        if member_id == self.member_id:
+            self.remember(reply)
+
+    def _no_such_button(self, label: str) -> str:
+        if not self._buttons:
+            return f"There is no [{quote(label)}] button to press. Type `/qotd` to get today's question."
+        shown = " ".join(f"[{b.label}]" for b in self._buttons.values())
+        return f"There is no [{quote(label)}] button here. The buttons you can press are {shown}."
 
     async def _command(self, text: str) -> Reply:
         try:

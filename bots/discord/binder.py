@@ -18,6 +18,7 @@ from typing import Any, Literal, Union
 import discord
 from discord import app_commands
 
+from commands.forms import Form
 from commands.registry import Catalog, CommandSpec, Option
 from core.text import clip
 
@@ -33,6 +34,12 @@ COMMANDS_LIMIT = 100  # top-level commands an application may register
 OPTIONS_LIMIT = 25  # options (or subcommands) a command may have
 CHOICE_TEXT_LIMIT = 100
 STRING_LIMIT = 6000  # Discord's max_length ceiling for a string option
+MODAL_TITLE_LIMIT = 45
+MODAL_INPUTS_LIMIT = 5
+INPUT_LABEL_LIMIT = 45
+INPUT_PLACEHOLDER_LIMIT = 100
+INPUT_LIMIT = 4000
+LONG_INPUT = 200  # a text option allowed more than this gets a paragraph box
 
 
 class IdTransformer(app_commands.Transformer):
@@ -197,3 +204,34 @@ def _identifier(option: Option, index: int) -> str:
 def _snowflake(text: str) -> bool:
     """A Discord id: ASCII digits of a 64-bit number."""
     return text.isascii() and text.isdecimal() and len(text) <= 20 and int(text) < 2**64
+
+
+def form_modal(form: Form) -> discord.ui.Modal:
+    """A command's form as a modal: one text input for each option the person fills in (the dispatcher coerces what
+    comes back, as it does typed text). Its custom id is the form's, so the submission is read from the id alone,
+    whichever process receives it: the modal is stopped before it is sent, so discord.py keeps nothing of it."""
+    modal = discord.ui.Modal(title=clip(f"/{form.spec.name}", MODAL_TITLE_LIMIT), custom_id=form.custom_id)
+    for option in form.asked[:MODAL_INPUTS_LIMIT]:
+        limit = min(option.max_length, INPUT_LIMIT)
+        modal.add_item(discord.ui.TextInput(
+            label=clip(option.name, INPUT_LABEL_LIMIT), custom_id=option.name, required=option.required,
+            placeholder=clip(option.description, INPUT_PLACEHOLDER_LIMIT) or None, max_length=max(1, limit),
+            style=discord.TextStyle.paragraph if option.kind == "text" and limit > LONG_INPUT else discord.TextStyle.short))
+    modal.stop()
+    return modal
+
+
+def modal_values(data: Any) -> dict[str, str]:
+    """The text inputs of a MODAL_SUBMIT, by custom id: in action rows, or in labels (Discord's newer layout)."""
+    values: dict[str, str] = {}
+    pending = list((data or {}).get("components") or []) if isinstance(data, dict) else []
+    while pending:
+        item = pending.pop(0)
+        if not isinstance(item, dict):
+            continue
+        if isinstance(item.get("custom_id"), str) and isinstance(item.get("value"), str):
+            values[item["custom_id"]] = item["value"]
+        pending += [c for c in (item.get("components") or []) if isinstance(c, dict)]
+        if isinstance(item.get("component"), dict):
+            pending.append(item["component"])
+    return values

@@ -21,11 +21,11 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bots.discord.binder import Refused, bind, unusable_option
+from bots.discord.binder import Refused, bind, form_modal, modal_values, unusable_option
 from bots.discord.notifier import DiscordNotifier
 from bots.discord.render import NO_PINGS, render
 from commands.context import Context
-from commands.dispatch import INTERNAL_ERROR, Dispatcher
+from commands.dispatch import INTERNAL_ERROR, STALE_BUTTON, Dispatcher
 from commands.registry import Catalog, load_catalog
 from commands.replies import CUSTOM_ID_PREFIX, Reply
 from commands.runtime import start_duties
@@ -92,6 +92,7 @@ class RoundsClient(discord.Client):
                  defer_after: float = DEFER_AFTER, owns_services: bool = True, run_duties: bool = True,
                  **options: Any) -> None:
         options.setdefault("intents", discord.Intents(guilds=True))  # no privileged intent is needed
+        _without_voice_warnings()
         super().__init__(allowed_mentions=NO_PINGS, **options)
         self.services = services
         self.dispatcher = Dispatcher(catalog or load_catalog())
@@ -144,8 +145,29 @@ class RoundsClient(discord.Client):
 
     async def press(self, interaction: discord.Interaction, custom_id: str) -> None:
         try:
+            form = self.dispatcher.form(custom_id)
+            if form is not None and await self.dispatcher.allowed(self.context(interaction), form.spec):
+                await interaction.response.send_modal(form_modal(form))
+                return
             await answer(interaction, self.dispatcher.press(self.context(interaction), custom_id), self.defer_after)
         except Exception as error:  # a DynamicItem's errors would otherwise only be logged by discord.py
+            await report_failure(interaction, error)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A form we showed comes back: its custom id says which command and what it was given; the command runs
+        (and what it records is stored) before Discord gets its answer."""
+        data: Any = interaction.data or {}
+        custom_id = str(data.get("custom_id") or "")
+        if interaction.type is not discord.InteractionType.modal_submit or not custom_id.startswith(f"{CUSTOM_ID_PREFIX}:"):
+            return
+        form = self.dispatcher.form(custom_id)
+        try:
+            if form is None:
+                await interaction.response.send_message(STALE_BUTTON, ephemeral=True, allowed_mentions=NO_PINGS)
+                return
+            raw = form.submitted(modal_values(data))
+            await answer(interaction, self.dispatcher.command(self.context(interaction), form.spec.name, raw), self.defer_after)
+        except Exception as error:
             await report_failure(interaction, error)
 
     async def suggest(self, interaction: discord.Interaction, name: str, option: str, typed: str) -> list[str]:
@@ -222,3 +244,10 @@ async def report_failure(interaction: discord.Interaction, error: BaseException)
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
     except discord.HTTPException:
         log.warning("could not tell the member about the failure of interaction %s", interaction.id)
+
+
+def _without_voice_warnings() -> None:
+    """discord.py warns at every start that PyNaCl and davey (voice) are missing; this bot never joins a voice
+    channel, so the two flags that trigger exactly those warnings are cleared, and every other warning still shows."""
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False

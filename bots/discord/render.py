@@ -3,8 +3,8 @@
 Discord's limits are part of rendering (embeds 6,000 characters in all, 25 fields, 5 buttons a row, 5 rows): the
 renderer truncates, it never produces a message Discord would refuse. `**bold**`, `<#channel>` and `<@&role>` are
 already Discord markup, so text passes through unchanged; pings are neutralised by `allowed_mentions`, not by
-rewriting text. A reply's image travels as an attached file (multipart `files[0]`), its alt text as the
-attachment's description.
+rewriting text, and only a reply's own `ping_roles` (the daily post's role) are let through. A reply's image
+travels as an attached file (multipart `files[0]`), its alt text as the attachment's description.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ class Rendered:
     embeds: list[discord.Embed] = field(default_factory=list)
     view: discord.ui.View | None = None
     files: list[discord.File] = field(default_factory=list)  # each is read once: render again to send again
+    mentions: discord.AllowedMentions = NO_PINGS
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for send_message / followup.send / channel.send."""
@@ -69,7 +70,7 @@ class Rendered:
         return out
 
     def _common(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"content": self.content, "embeds": self.embeds, "allowed_mentions": NO_PINGS}
+        out: dict[str, Any] = {"content": self.content, "embeds": self.embeds, "allowed_mentions": self.mentions}
         if self.view is not None:
             out["view"] = self.view
         return out
@@ -83,7 +84,13 @@ def render(reply: Reply) -> Rendered:
     content = clip(reply.text, CONTENT_LIMIT) or None
     if content is None and not embeds and view is None and not files:
         content = "Done."  # Discord refuses an empty message
-    return Rendered(content, embeds, view, files)
+    return Rendered(content, embeds, view, files, allowed_mentions(reply.ping_roles))
+
+
+def allowed_mentions(roles: tuple[str, ...]) -> discord.AllowedMentions:
+    """Only the named roles may be pinged, never @everyone or a member; no roles: nobody."""
+    ids = [discord.Object(id=int(role)) for role in roles if role.isdigit()]
+    return discord.AllowedMentions(everyone=False, users=False, roles=ids, replied_user=False) if ids else NO_PINGS
 
 
 def file_for(image: Image) -> discord.File:

@@ -67,6 +67,7 @@ from bots.slack.notifier import SlackNotifier, share_image
 from bots.slack.render import SlackMessage, render
 from commands.context import Context
 from commands.dispatch import Dispatcher
+from commands.forms import Form
 from commands.registry import Catalog, CommandSpec, load_catalog
 from commands.replies import Reply, notice
 from commands.runtime import start_duties
@@ -509,11 +510,14 @@ class SlackAdapter:
         user_id = str(user["id"])
         channel_id = text_of(mapping(body.get("channel")).get("id")) or text_of(mapping(body.get("container")).get("channel_id"))
         ctx = self._context(body, user_id, text_of(user.get("name")) or text_of(user.get("username")) or "", channel_id)
-        reply = await self.dispatcher.press(ctx, text_of(action.get("action_id")) or "")
+        custom_id = text_of(action.get("action_id")) or ""
+        if await self._opens_form(ctx, custom_id, text_of(body.get("trigger_id")) or "", channel_id):
+            return
+        reply = await self.dispatcher.press(ctx, custom_id)  # a form that could not be opened: the line to type
         await self._respond(text_of(body.get("response_url")), reply, channel_id, user_id)
 
     async def _submit(self, body: dict[str, Any], view: dict[str, Any]) -> None:
-        name, channel_id = read_metadata(view)
+        name, channel_id, given = read_metadata(view)
         spec = self.catalog.commands.get(name)
         user = mapping(body.get("user"))
         user_id = str(user["id"])
@@ -521,7 +525,7 @@ class SlackAdapter:
             log.warning("a modal came back for an unknown command %r", name[:40])
             return
         ctx = self._context(body, user_id, text_of(user.get("name")) or text_of(user.get("username")) or "", channel_id)
-        reply = await self.dispatcher.command(ctx, spec.name, read_values(spec, view))
+        reply = await self.dispatcher.command(ctx, spec.name, Form(spec, given).submitted(read_values(spec, view)))
         await self._post(channel_id, user_id, render(reply))
 
     async def _asks_with_form(self, ctx: Context, spec: CommandSpec, raw: dict[str, str], body: Mapping[str, Any],
@@ -532,9 +536,17 @@ class SlackAdapter:
             return False
         return await self._open_modal(text_of(body.get("trigger_id")) or "", spec, channel_id)
 
-    async def _open_modal(self, trigger_id: str, spec: CommandSpec, channel_id: str | None) -> bool:
+    async def _opens_form(self, ctx: Context, custom_id: str, trigger_id: str, channel_id: str | None) -> bool:
+        """A form button opens its command's form, for someone allowed to run the command."""
+        form = self.dispatcher.form(custom_id)
+        if form is None or not await self.dispatcher.allowed(ctx, form.spec):
+            return False
+        return await self._open_modal(trigger_id, form.spec, channel_id, form.given)
+
+    async def _open_modal(self, trigger_id: str, spec: CommandSpec, channel_id: str | None,
+                          given: Mapping[str, str] | None = None) -> bool:
         try:
-            await self.client.views_open(trigger_id=trigger_id, view=build_modal(spec, channel_id))
+            await self.client.views_open(trigger_id=trigger_id, view=build_modal(spec, channel_id, given))
             return True
         except SlackApiError as error:
             log.warning("could not open the /%s form: %s", spec.name, error.response.get("error"))

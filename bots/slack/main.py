@@ -27,7 +27,7 @@ from aiohttp import web
 from slack_sdk.errors import SlackApiError
 
 from bots.slack.app import EVENTS_PATH, SlackAdapter, SlackConfig, create_adapter
-from bots.slack.manifest import manifest_yaml
+from bots.slack.manifest import PLACEHOLDER_URL, manifest_yaml
 from bots.stopping import on_stop
 from commands.registry import load_catalog
 from core.settings import Settings
@@ -51,7 +51,12 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     http = bool(getattr(args, "http", False))
     if getattr(args, "action", None) == "manifest":
-        print(manifest_yaml(load_catalog(), http=http, request_url=env.get("SLACK_REQUEST_URL")), end="")
+        request_url = env.get("SLACK_REQUEST_URL", "").strip() or None
+        if http and request_url is None:  # the manifest still prints, but a pasted placeholder would route nowhere
+            print(f"SLACK_REQUEST_URL is not set, so the manifest uses the placeholder {PLACEHOLDER_URL}: set it to "
+                  "your public https URL ending in /slack/events and run `rounds slack --http manifest` again.",
+                  file=sys.stderr)
+        print(manifest_yaml(load_catalog(), http=http, request_url=request_url), end="")
         return 0
     missing = [name for name in (HTTP_ENV if http else SOCKET_ENV) if not env.get(name, "").strip()]
     if missing:

@@ -7,6 +7,7 @@ submission is read back into the raw values the dispatcher coerces, exactly like
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from commands.registry import CommandSpec, Option
@@ -21,30 +22,35 @@ MAX_INPUT = 3000
 MAX_OPTIONS = 100
 
 
-def build_modal(spec: CommandSpec, channel_id: str | None) -> dict[str, Any]:
+def build_modal(spec: CommandSpec, channel_id: str | None, given: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """`given`: options a form button filled in; they ride in the metadata and get no input."""
+    meta: dict[str, Any] = {"command": spec.name, "channel": channel_id}
+    if given:
+        meta["given"] = dict(given)
     return {
         "type": "modal",
         "callback_id": CALLBACK_ID,
-        "private_metadata": json.dumps({"command": spec.name, "channel": channel_id}),
+        "private_metadata": json.dumps(meta),
         "title": {"type": "plain_text", "text": clip(f"/{spec.name}", MAX_TITLE)},
         "submit": {"type": "plain_text", "text": "Run"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
             {"type": "context", "elements": [{"type": "plain_text", "text": clip(spec.description, MAX_LABEL)}]},
-            *(_input(option) for option in spec.options),
+            *(_input(option) for option in spec.options if option.name not in (given or {})),
         ],
     }
 
 
-def read_metadata(view: dict[str, Any]) -> tuple[str, str | None]:
-    """(command name, channel id) the modal was opened for."""
+def read_metadata(view: dict[str, Any]) -> tuple[str, str | None, dict[str, str]]:
+    """(command name, channel id, the options given without an input) the modal was opened for."""
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
     except (json.JSONDecodeError, TypeError, RecursionError):
         meta = {}
     meta = _object(meta)  # its strings were escaped inside a string, so the edge could not clean them: done here
     channel = meta.get("channel")
-    return clean(str(meta.get("command", ""))), clean(channel) if isinstance(channel, str) and channel else None
+    given = {clean(k): clean(v) for k, v in _object(meta.get("given")).items() if isinstance(v, str)}
+    return clean(str(meta.get("command", ""))), clean(channel) if isinstance(channel, str) and channel else None, given
 
 
 def read_values(spec: CommandSpec, view: dict[str, Any]) -> dict[str, str]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from commands.context import Context
-from commands.qotd.views import ANSWER_ACTION, feedback_reply, question_reply, review_reply, stats_reply
+from commands.qotd.views import ANSWER_ACTION, REVIEW_ACTION, feedback_reply, review_reply, stats_reply, today_reply
 from commands.registry import Option, action, command
 from commands.replies import Reply
 from core.questions.model import LETTERS
@@ -12,9 +14,8 @@ from core.storage.database import MAX_ROW_ID
 
 @command("qotd", "Today's question of the day — answer it with the A–E buttons")
 async def show_question(ctx: Context) -> Reply:
-    post, question = await ctx.services.qotd.today(await ctx.community())
-    mine = await ctx.services.qotd.answer_of(post.id, ctx.member.id)
-    return question_reply(post, question, ctx.services.taxonomy, mine=mine, private=True)
+    seen = await ctx.services.qotd.seen(await ctx.community(), ctx.member.id)
+    return today_reply(seen, ctx.services.taxonomy)
 
 
 @action(ANSWER_ACTION, Option("post", "The daily post", kind="integer", min_value=1, max_value=MAX_ROW_ID),
@@ -33,5 +34,13 @@ async def my_stats(ctx: Context) -> Reply:
 
 @command("qotd-review", "Past questions you missed or got wrong, oldest first")
 async def review(ctx: Context) -> Reply:
-    missed = await ctx.services.qotd.missed(ctx.member.id, await ctx.community())
-    return review_reply(missed, ctx.services.taxonomy)
+    community = await ctx.community()
+    return review_reply(await ctx.services.qotd.review(ctx.member.id, community), community, ctx.services.taxonomy)
+
+
+@action(REVIEW_ACTION, Option("day", "The day of the question to show (a date ordinal)", kind="integer",
+                              min_value=1, max_value=date.max.toordinal()))
+async def review_page(ctx: Context, day: int) -> Reply:
+    community = await ctx.community()
+    page = await ctx.services.qotd.review(ctx.member.id, community, date.fromordinal(day))
+    return review_reply(page, community, ctx.services.taxonomy)

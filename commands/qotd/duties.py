@@ -1,28 +1,37 @@
-"""The question of the day's duties: the daily post and its reveal, rendered through the same views the commands
-use and delivered by the notifier of the community's platform. Core decides what is due; this only shows it."""
+"""The question of the day's duties: the daily post, its reveal and a skipped day's notice, rendered through the
+same views the commands use and delivered by the notifier of the community's platform. Core decides what is due;
+this only shows it."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from dataclasses import replace
+from datetime import timedelta
+from typing import Protocol, TypeVar
 
 from commands.context import DutyContext
 from commands.qotd.views import question_reply, reveal_reply
 from commands.registry import duty
 from commands.replies import Reply
 from core.engine.duties import Duty
-from core.qotd.daily import ANNOUNCE, REVEAL, DuePost
+from core.qotd.daily import ANNOUNCE, REVEAL, SKIP_NOTICE, DueNotice, DuePost
 
-Due = TypeVar("Due", bound=DuePost)
+
+class _Delivered(Protocol):
+    @property
+    def channel_id(self) -> str: ...
+
+
+Due = TypeVar("Due", bound=_Delivered)
 log = logging.getLogger(__name__)
 
 
 @duty(ANNOUNCE)
 async def announce(ctx: DutyContext, due: Duty) -> str | None:
     daily, taxonomy = ctx.services.daily, ctx.services.taxonomy
-    return await _deliver(ctx, await daily.due_post(due), lambda f: question_reply(f.post, f.question, taxonomy),
-                          daily.announced)
+    return await _deliver(ctx, await daily.due_announce(due),
+                          lambda f: pinged(f, question_reply(f.post, f.question, taxonomy)), daily.announced)
 
 
 @duty(REVEAL)
@@ -30,6 +39,24 @@ async def reveal(ctx: DutyContext, due: Duty) -> str | None:
     daily, taxonomy = ctx.services.daily, ctx.services.taxonomy
     return await _deliver(ctx, await daily.due_reveal(due),
                           lambda f: reveal_reply(f.post, f.question, f.distribution, taxonomy), daily.revealed)
+
+
+@duty(SKIP_NOTICE)
+async def skip_notice(ctx: DutyContext, due: Duty) -> str | None:
+    return await _deliver(ctx, await ctx.services.daily.due_notice(due), skipped_reply, _nothing_to_record)
+
+
+def pinged(due: DuePost, reply: Reply) -> Reply:
+    """The daily post mentions the community's ping role, and only this message may ping it."""
+    role = due.community.ping_role
+    return replace(reply, text=f"<@&{role}>", ping_roles=(role,)) if role else reply
+
+
+def skipped_reply(due: DueNotice) -> Reply:
+    community = due.community
+    at = community.scheduled_at(due.day + timedelta(days=1)).astimezone(community.zone)
+    return Reply(text=f"No question of the day today: an admin skipped it. The next one is posted tomorrow at "
+                      f"**{at:%H:%M}** ({community.timezone}).")
 
 
 async def _deliver(ctx: DutyContext, found: Due | None, view: Callable[[Due], Reply],
@@ -43,3 +70,7 @@ async def _deliver(ctx: DutyContext, found: Due | None, view: Callable[[Due], Re
     except Exception:  # the platform has it: retrying the duty would post it again
         log.exception("posted in %s but could not record it; it is not posted again", found.channel_id)
     return None
+
+
+async def _nothing_to_record(due: DueNotice) -> None:
+    """A notice is recorded by its duty being done."""

@@ -7,81 +7,153 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from commands.qotd.reports import report_button
 from commands.replies import Button, Card, Field, Reply
 from core.community.model import Community
 from core.qotd.posts import DailyPost
-from core.qotd.service import AnswerResult, Distribution, MemberStats, Review, Score
+from core.qotd.service import AnswerResult, Distribution, MemberStats, ReviewPage, Score, Seen
 from core.questions.model import LETTERS, Question
 from core.questions.taxonomy import Taxonomy
 
 ACCENT = "#2f80ed"
 CORRECT = "#27ae60"
 ANSWER_ACTION = "qotd.answer"
+REVIEW_ACTION = "qotd.review"
+YOURS = " ← your answer"
 
 
 def question_reply(post: DailyPost, question: Question, taxonomy: Taxonomy, *, mine: str | None = None,
                    private: bool = False) -> Reply:
-    options = "\n".join(f"**{letter}.** {question.options[letter]}" for letter in LETTERS)
-    card = Card(
-        title=f"Question of the day · {post.local_date:%a %d %b %Y}",
-        body=f"{question.stem}\n\n**{question.lead_in}**\n\n{options}",
-        footer=tags_line(question, taxonomy),
-        accent=ACCENT,
-    )
     text = f"You answered **{mine}** — only your first answer counts." if mine else ""
-    buttons = tuple(Button(letter, ANSWER_ACTION, (str(post.id), letter), "primary") for letter in LETTERS)
-    return Reply(text=text, cards=(card,), buttons=buttons, private=private)
+    return Reply(text=text, cards=(question_card(post, question, taxonomy),), buttons=answer_buttons(post), private=private)
+
+
+def question_card(post: DailyPost, question: Question, taxonomy: Taxonomy) -> Card:
+    options = "\n".join(f"**{letter}.** {question.options[letter]}" for letter in LETTERS)
+    return Card(title=f"Question of the day · {post.local_date:%a %d %b %Y}",
+                body=f"{question.stem}\n\n**{question.lead_in}**\n\n{options}", footer=tags_line(question, taxonomy),
+                accent=ACCENT)
+
+
+def answer_buttons(post: DailyPost) -> tuple[Button, ...]:
+    return tuple(Button(letter, ANSWER_ACTION, (str(post.id), letter), "primary") for letter in LETTERS)
+
+
+def today_reply(seen: Seen, taxonomy: Taxonomy) -> Reply:
+    """/qotd: the question to answer, or, once its explanation is out to this member, the reveal card."""
+    if seen.distribution is None:
+        return question_reply(seen.post, seen.question, taxonomy, mine=seen.mine, private=True)
+    q, mine = seen.question, seen.mine
+    if mine is None:
+        text = "You did not answer this one; it comes back in `/qotd-review` after today."
+    else:
+        text = f"You answered **{mine}** — {'✅ correct' if mine == q.answer else '❌ not quite'}."
+    explanation = explanation_card(q, seen.distribution, taxonomy, revealed_title(seen.post), mine=mine)
+    return Reply(text=text, cards=(question_card(seen.post, q, taxonomy), explanation),
+                 buttons=(report_button(seen.post.id),), private=True)
 
 
 def feedback_reply(result: AnswerResult, community: Community, taxonomy: Taxonomy) -> Reply:
-    q = result.question
-    if result.already:
-        head = f"You already answered this one (you chose **{result.choice}**). Only your first answer counts."
-    elif result.correct:
-        head = f"✅ Correct — **{q.answer}. {q.options[q.answer]}**"
-    else:
-        head = f"❌ Not quite — you chose **{result.choice}**."
+    """While the member may still change a mis-tap, right or wrong is not shown: a second try after "Not quite"
+    would be a second guess, not an undone slip."""
+    head = _verdict(result)
+    if result.change_until:
+        until = f"{result.change_until.astimezone(community.zone):%H:%M:%S}"
+        head += (f"\nMis-tap? Tap another letter until **{until}** to change it. After that, tap any letter to see "
+                 "whether you were right.")
     if not result.revealed:
         when = _local(result.post.reveal_at, community)
         return Reply(text=f"{head}\nThe answer, explanation and everyone's choices are revealed at **{when}**.", private=True)
-    return Reply(text=head, cards=(explanation_card(result.question, result.distribution, taxonomy),), private=True)
+    return Reply(text=head, cards=(explanation_card(result.question, result.distribution, taxonomy, mine=result.choice),),
+                 buttons=(report_button(result.post.id),), private=True)
 
 
-def explanation_card(question: Question, distribution: Distribution | None, taxonomy: Taxonomy, title: str = "Explanation") -> Card:
+def _verdict(result: AnswerResult) -> str:
+    q, chose = result.question, f"**{result.choice}**"
+    if result.changed:
+        return f"Changed to {chose} — only your final answer counts."
+    if result.change_until:
+        return f"You chose {chose}."
+    right = "✅ correct" if result.correct else "❌ not quite"
+    if result.already:
+        return f"You already answered this one: {chose}, {right}. Only your first answer counts."
+    return f"✅ Correct — **{q.answer}. {q.options[q.answer]}**" if result.correct else f"❌ Not quite — you chose {chose}."
+
+
+def explanation_card(question: Question, distribution: Distribution | None, taxonomy: Taxonomy,
+                     title: str = "Explanation", *, mine: str | None = None) -> Card:
+    """The answer, why each other option is wrong, the objective and the references the question was checked
+    against; `mine` marks the member's own choice where the card is shown to them alone."""
     right = question.answer
-    others = "\n".join(f"• **{x}** — {question.explanations[x]}" for x in LETTERS if x != right)
-    body = (f"**Answer: {right}. {question.options[right]}**\n{question.explanations[right]}\n\n"
+
+    def yours(letter: str) -> str:
+        return YOURS if letter == mine else ""
+
+    others = "\n".join(f"• **{x}**{yours(x)} — {question.explanations[x]}" for x in LETTERS if x != right)
+    body = (f"**Answer: {right}. {question.options[right]}**{yours(right)}\n{question.explanations[right]}\n\n"
             f"**Why not the others**\n{others}\n\n**Objective:** {question.objective}")
-    fields = (Field("Answers", distribution_text(distribution, right), inline=False),) if distribution is not None else ()
+    fields: tuple[Field, ...] = ()
+    if distribution is not None:
+        fields += (Field("Answers", distribution_text(distribution, right, mine), inline=False),)
+    if question.references:
+        fields += (Field("References", "\n".join(f"• {r}" for r in question.references), inline=False),)
     return Card(title=title, body=body, fields=fields, footer=tags_line(question, taxonomy), accent=CORRECT)
 
 
 def reveal_reply(post: DailyPost, question: Question, distribution: Distribution, taxonomy: Taxonomy) -> Reply:
-    title = f"Answer revealed · question of {post.local_date:%a %d %b %Y}"
-    return Reply(text=f"**{question.lead_in}**", cards=(explanation_card(question, distribution, taxonomy, title),))
+    title = revealed_title(post)
+    return Reply(text=f"**{question.lead_in}**", cards=(explanation_card(question, distribution, taxonomy, title),),
+                 buttons=(report_button(post.id),))
 
 
-def distribution_text(distribution: Distribution | None, right: str) -> str:
+def revealed_title(post: DailyPost) -> str:
+    return f"Answer revealed · question of {post.local_date:%a %d %b %Y}"
+
+
+def distribution_text(distribution: Distribution | None, right: str, mine: str | None = None) -> str:
     if distribution is None or distribution.total == 0:
         return "No answers yet."
-    lines = [f"{x}{' ✓' if x == right else ''}: {distribution.percent(x)}% ({distribution.counts.get(x, 0)})" for x in LETTERS]
+    shares = distribution.percentages()
+    lines = [f"{x}{' ✓' if x == right else ''}: {shares[x]}% ({distribution.counts.get(x, 0)}){YOURS if x == mine else ''}"
+             for x in LETTERS]
     noun = "answer" if distribution.total == 1 else "answers"
     return "\n".join(lines) + f"\n{distribution.total} {noun}"
 
 
-def review_reply(missed: list[Review], taxonomy: Taxonomy) -> Reply:
-    """The oldest missed question first: unanswered ones can still be answered; wrong ones show the explanation."""
-    if not missed:
-        return Reply(text="Nothing to review — you have answered every past question correctly. 🎉", private=True)
-    post, question, choice = missed[0].post, missed[0].question, missed[0].choice
-    left = f"{len(missed)} question{'s' if len(missed) != 1 else ''} to review"
-    if choice is None:
-        shown = question_reply(post, question, taxonomy, private=True)
-        return Reply(text=f"**Review** · {left}. You did not answer this one yet:", cards=shown.cards,
-                     buttons=shown.buttons, private=True)
-    return Reply(text=f"**Review** · {left}. You chose **{choice}** on {post.local_date:%a %d %b}:",
-                 cards=(question_reply(post, question, taxonomy).cards[0], explanation_card(question, None, taxonomy)),
-                 private=True)
+def review_reply(page: ReviewPage, community: Community, taxonomy: Taxonomy) -> Reply:
+    """One question at a time, "2 of 4", with Back and Next: skipped ones keep their answer buttons, wrong ones
+    show the explanation with the member's choice marked (once it is out)."""
+    item = page.shown
+    if item is None:
+        return Reply(text=_nothing_to_review(page), private=True)
+    where = f"**Review** · {page.position} of {page.total} · {item.post.local_date:%a %d %b}"
+    card = question_card(item.post, item.question, taxonomy)
+    paging = _paging(page)
+    if item.choice is None:
+        return Reply(text=f"{where}: you did not answer this one. You can still answer it:", cards=(card,),
+                     buttons=answer_buttons(item.post) + paging, private=True)
+    text = f"{where}: you chose **{item.choice}** — not quite."
+    if item.distribution is None:
+        text += f" The explanation is revealed at **{_local(item.post.reveal_at, community)}**."
+        return Reply(text=text, cards=(card,), buttons=paging, private=True)
+    explanation = explanation_card(item.question, item.distribution, taxonomy, mine=item.choice)
+    return Reply(text=text, cards=(card, explanation), buttons=(report_button(item.post.id), *paging), private=True)
+
+
+def _paging(page: ReviewPage) -> tuple[Button, ...]:
+    """Each button names the day it leads to: a page is found again from that alone, after a restart too."""
+    steps = (("Back", page.earlier), ("Next", page.later))
+    return tuple(Button(label, REVIEW_ACTION, (str(day.toordinal()),)) for label, day in steps if day is not None)
+
+
+def _nothing_to_review(page: ReviewPage) -> str:
+    if page.past_posts:
+        return "Nothing to review — you answered every past question correctly. 🎉"
+    if page.answered:
+        return ("No past questions here yet, so nothing to review. Questions you skip or get wrong come back here "
+                "after their day.")
+    return ("Nothing to review yet: you have not answered a question of the day here. Type `/qotd` for today's; "
+            "questions you skip or get wrong come back here.")
 
 
 def stats_reply(stats: MemberStats, name: str, taxonomy: Taxonomy) -> Reply:

@@ -25,6 +25,7 @@ class Community:
     reveal_delay_minutes: int = DEFAULT_REVEAL_DELAY_MINUTES
     tag_filter: TagFilter = TagFilter()
     admin_role: str | None = None
+    ping_role: str | None = None  # mentioned, and allowed to ping, on the daily post only
 
     @property
     def platform(self) -> str:

@@ -19,7 +19,8 @@ from core.storage.database import Database, Row
 
 TTL = timedelta(seconds=5)
 Listener = Callable[[Community], Awaitable[None]]
-_COLUMNS = {"name", "channel_id", "post_time", "timezone", "reveal_delay_minutes", "tag_filter", "admin_role"}
+_COLUMNS = {"name", "channel_id", "post_time", "timezone", "reveal_delay_minutes", "tag_filter", "admin_role",
+            "ping_role"}
 
 
 class CommunityStore:
@@ -49,6 +50,10 @@ class CommunityStore:
         if row is None:
             raise RuntimeError(f"community {community_id} vanished as it was created")
         return self._remember(_community(row))
+
+    async def exists(self, community_id: str) -> bool:
+        """Whether the bot has ever acted in this community (`get` creates it): a tool can warn about a mistyped id."""
+        return await self._db.fetchone("SELECT 1 FROM communities WHERE id = ?", (community_id,)) is not None
 
     def _remember(self, community: Community) -> Community:
         self._cache[community.id] = (community, self._clock.now())
@@ -84,7 +89,7 @@ def _community(row: Row) -> Community:
     return Community(
         id=row["id"], name=row["name"], channel_id=row["channel_id"], post_time=time(hour, minute),
         timezone=row["timezone"], reveal_delay_minutes=row["reveal_delay_minutes"],
-        tag_filter=TagFilter.from_stored(row["tag_filter"]), admin_role=row["admin_role"],
+        tag_filter=TagFilter.from_stored(row["tag_filter"]), admin_role=row["admin_role"], ping_role=row["ping_role"],
     )
 
 

@@ -82,6 +82,17 @@ class DutyStore:
             duties.c.kind == kind, duties.c.scope == scope, duties.c.done_at.is_(None), duties.c.key != (keep or ""),
             self._unleased()))
 
+    async def settle(self, plan: Plan, outcome: str) -> bool:
+        """Record an occurrence as done without running it (an admin skipped the day): planned first if need be, and
+        never one already done or one a runner holds right now. True when it was settled here."""
+        now = iso(self._clock.now())
+        return await self._db.execute(
+            """INSERT INTO duties (kind, key, scope, platform, due_at, payload, outcome, done_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (kind, key) DO UPDATE SET outcome = excluded.outcome, done_at = excluded.done_at
+               WHERE duties.done_at IS NULL AND (duties.claimed_until IS NULL OR duties.claimed_until <= ?)""",
+            (plan.kind, plan.key, plan.scope, platform_of(plan.scope), iso(plan.due_at), json.dumps(dict(plan.payload)),
+             outcome, now, now)) == 1
+
     async def is_done(self, kind: str, key: str) -> bool:
         row = await self._db.fetchone(select(duties.c.done_at).where(duties.c.kind == kind, duties.c.key == key))
         return row is not None and row["done_at"] is not None

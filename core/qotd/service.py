@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from core.clock import Clock, iso
 from core.community.members import Member
 from core.community.model import Community
 from core.errors import UserError
-from core.qotd.posts import AnswerWrite, DailyPost, NewPost, PostStore, Recorded
+from core.qotd.posts import AnswerWrite, Attempt, DailyPost, NewPost, PostStore, Recorded
 from core.questions.bank import QuestionBank
 from core.questions.model import LETTERS, Question
 from core.storage.database import GroupCommit
@@ -31,7 +31,18 @@ class Distribution:
         return sum(self.counts.values())
 
     def percent(self, letter: str) -> int:
-        return round(100 * self.counts.get(letter, 0) / self.total) if self.total else 0
+        return self.percentages().get(letter, 0)
+
+    def percentages(self) -> dict[str, int]:
+        """Whole percentages that add up to 100 (largest remainder; ties go to the earlier letter), so three
+        answers read 34/33/33, never 33/33/33."""
+        total = self.total
+        if not total:
+            return {letter: 0 for letter in LETTERS}
+        shares = {letter: divmod(100 * self.counts.get(letter, 0), total) for letter in LETTERS}
+        left = 100 - sum(whole for whole, _ in shares.values())
+        lucky = sorted(LETTERS, key=lambda letter: -shares[letter][1])[:left]
+        return {letter: whole + (letter in lucky) for letter, (whole, _) in shares.items()}
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,8 @@ class AnswerResult:
     already: bool  # an earlier answer stands; this press counted nothing
     revealed: bool
     distribution: Distribution | None
+    changed: bool = False  # this press changed the member's answer (within its change window)
+    change_until: datetime | None = None  # the answer may still be changed until then; None: it stands
 
 
 @dataclass(frozen=True)
@@ -70,11 +83,37 @@ class MemberStats:
 
 @dataclass(frozen=True)
 class Review:
-    """A past question the member skipped (`choice` None: still answerable) or got wrong."""
+    """A question the member skipped on its day (`choice` None: still answerable) or got wrong; `distribution` is
+    set once the explanation is out."""
 
     post: DailyPost
     question: Question
     choice: str | None
+    distribution: Distribution | None = None
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """One question of a member's review and where it stands, so a page can be reached again from a day alone (a
+    button's custom id) however the list changed meanwhile; the counts tell an empty review's reasons apart."""
+
+    shown: Review | None
+    position: int  # 1-based place of `shown` in the list
+    total: int
+    earlier: date | None  # the day of the question before, to page back to
+    later: date | None
+    past_posts: int  # posts of the community before today
+    answered: int  # answers the member gave in the community
+
+
+@dataclass(frozen=True)
+class Seen:
+    """Today's question as one member finds it: their answer, and everyone's once the explanation is out to them."""
+
+    post: DailyPost
+    question: Question
+    mine: str | None
+    distribution: Distribution | None  # None: not revealed yet (to this member)
 
 
 class QotdService:
@@ -115,8 +154,9 @@ class QotdService:
         return await self._posts.claim_day(community.id, day, lambda history: _new_post(community, day, pool, history, now))
 
     async def post(self, post_id: int) -> DailyPost:
-        """A post for answering it: its question, community and reveal time never change, so it is kept in memory
-        (whether it was announced in the channel may be stale: duties read that from the store)."""
+        """A post for answering it: its question and community never change, so it is kept in memory. Its reveal
+        time may move (a late post, in any process sharing the database) and whether it was announced may be stale:
+        answers and views read those from the store."""
         if post_id not in self._by_id:
             loading = self._loading.get(post_id)
             if loading is None:  # a burst of presses on a post this process has not seen reads it once
@@ -130,7 +170,8 @@ class QotdService:
 
     # -- answers --------------------------------------------------------------------------------------------------
     async def answer(self, post_id: int, member: Member, choice: str, community_id: str) -> AnswerResult:
-        """Record a member's first answer; later presses change nothing and are told so."""
+        """Record a member's answer: the first press, or a change within its short window; later presses change
+        nothing and are told so."""
         if choice not in LETTERS:
             raise UserError("Answer with one of the buttons A–E.")
         post = await self.post(post_id)
@@ -139,21 +180,47 @@ class QotdService:
         question = await self.bank.get(post.question_id)
         now = self._clock.now()
         recorded = await self._answers.submit(AnswerWrite(post.id, member, choice, choice == question.answer, iso(now)))
+        post = replace(post, reveal_at=recorded.reveal_at)
         revealed = post.revealed(now)
-        return AnswerResult(post, question, recorded.choice, recorded.choice == question.answer, not recorded.fresh,
-                            revealed, Distribution(dict(recorded.counts)) if revealed else None)
+        return AnswerResult(post, question, recorded.choice, recorded.choice == question.answer,
+                            recorded.outcome == "already", revealed,
+                            Distribution(dict(recorded.counts)) if revealed else None,
+                            recorded.outcome == "changed", recorded.change_until)
 
-    async def answer_of(self, post_id: int, member_id: str) -> str | None:
-        return await self._posts.answer_of(post_id, member_id)
+    async def seen(self, community: Community, member_id: str) -> Seen:
+        """Today's question for one member, its reveal time read from the store: after the reveal (or, revealed on
+        answering, once they answered) it comes with everyone's answers."""
+        post, question = await self.today(community)
+        found = await self._posts.seen_by(post.id, member_id)
+        post, mine = found if found is not None else (post, None)
+        out = (mine is not None) if post.immediate else post.revealed(self._clock.now())
+        return Seen(post, question, mine, await self.distribution(post.id) if out else None)
 
     async def distribution(self, post_id: int) -> Distribution:
         return Distribution(await self._posts.counts(post_id))
 
-    async def missed(self, member_id: str, community: Community) -> list[Review]:
-        """Past questions of the community this member skipped or got wrong, oldest first."""
-        today = community.local_date(self._clock.now())
-        return [Review(m.post, await self.bank.get(m.post.question_id), m.choice)
-                for m in await self._posts.missed(member_id, community.id, today)]
+    async def review(self, member_id: str, community: Community, at: date | None = None) -> ReviewPage:
+        """The member's review, oldest first: past questions they skipped, and any they got wrong (today's too, its
+        explanation only once revealed; an answer that may still be changed is not judged yet). Shows the first
+        question on or after `at`, else the last one."""
+        now = self._clock.now()
+        today = community.local_date(now)
+        attempts = await self._posts.attempts(member_id, community.id, today)
+        settled = [a for a in attempts if a.change_until is None or a.change_until <= now]
+        due = [a for a in settled if not a.correct and (a.choice is not None or a.post.local_date < today)]
+        past = sum(a.post.local_date < today for a in attempts)
+        answered = sum(a.choice is not None for a in attempts)
+        if not due:
+            return ReviewPage(None, 0, 0, None, None, past, answered)
+        index = next((i for i, a in enumerate(due) if at is None or a.post.local_date >= at), len(due) - 1)
+        return ReviewPage(await self._review(due[index], now), index + 1, len(due),
+                          due[index - 1].post.local_date if index > 0 else None,
+                          due[index + 1].post.local_date if index + 1 < len(due) else None, past, answered)
+
+    async def _review(self, attempt: Attempt, now: datetime) -> Review:
+        question = await self.bank.get(attempt.post.question_id)
+        out = attempt.choice is not None and attempt.post.revealed(now)
+        return Review(attempt.post, question, attempt.choice, await self.distribution(attempt.post.id) if out else None)
 
     async def stats(self, member_id: str, community_id: str) -> MemberStats:
         overall, reviewed = Score(), Score()
@@ -175,8 +242,13 @@ def _new_post(community: Community, day: date, pool: list[Question], history: li
     question_id, cycle = _pick(pool, history, f"{community.id}|{day}")
     scheduled = community.scheduled_at(day)
     immediate = community.reveal_delay_minutes == 0
-    # "Immediately" means on answering, even when /qotd is asked for before the posting time.
-    reveal_at = min(scheduled, now) if immediate else scheduled + timedelta(minutes=community.reveal_delay_minutes)
+    # "Immediately" means on answering, even when /qotd is asked for before the posting time. A timed reveal
+    # counts from when the day starts for members, which is later than the posting time when the first post (or
+    # the first /qotd) comes late; the announce moves it again if the channel post goes out later still.
+    if immediate:
+        reveal_at = min(scheduled, now)
+    else:
+        reveal_at = max(scheduled, now) + timedelta(minutes=community.reveal_delay_minutes)
     return NewPost(question_id, cycle, scheduled, reveal_at, immediate)
 
 

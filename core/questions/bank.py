@@ -8,7 +8,7 @@ from pathlib import Path
 import content
 from core.errors import UserError
 from core.questions.model import Problem, Question, parse_file
-from core.questions.store import QuestionStore
+from core.questions.store import Imported, QuestionStore, Removed, Stored
 from core.questions.tags import TagFilter
 from core.questions.taxonomy import Taxonomy
 
@@ -22,6 +22,7 @@ class QuestionBank:
         self.taxonomy = taxonomy
         self._questions: dict[str, Question] = {}
         self._owner: dict[str, str | None] = {}
+        self._retired: set[str] = set()
 
     async def load(self) -> None:
         """Sync the bundled files into the database, then index everything the database holds."""
@@ -29,20 +30,56 @@ class QuestionBank:
         self._index(await self._store.all())
 
     async def refresh(self, community_id: str) -> None:
-        """Pick up a community's questions imported by another process (`rounds content import` while the bot runs)."""
-        self._index(await self._store.all(community_id))
+        """Pick up a community's questions imported, retired or removed by another process (`rounds content` while
+        the bot runs)."""
+        found = await self._store.all(community_id)
+        kept = {stored.question.id for stored in found}
+        for qid in [q for q, owner in self._owner.items() if owner == community_id and q not in kept]:
+            del self._questions[qid], self._owner[qid]
+            self._retired.discard(qid)
+        self._index(found)
 
-    def _index(self, found: list[tuple[Question, str | None]]) -> None:
-        for question, owner in found:
-            self._questions[question.id] = question
-            self._owner[question.id] = owner
+    def _index(self, found: list[Stored]) -> None:
+        for stored in found:
+            self._questions[stored.question.id] = stored.question
+            self._owner[stored.question.id] = stored.owner
+            (self._retired.add if stored.retired else self._retired.discard)(stored.question.id)
 
-    async def import_questions(self, questions: list[Question], community_id: str) -> int:
+    async def import_questions(self, questions: list[Question], community_id: str) -> Imported:
         """A community's questions, stored under ids namespaced by the community; all or nothing."""
         scoped = [_scoped(q, community_id) for q in questions]
-        await self._store.save(scoped, community_id)
-        self._index([(q, community_id) for q in scoped])
-        return len(scoped)
+        imported = await self._store.save(scoped, community_id)
+        self._index([Stored(q, community_id) for q in scoped])
+        return imported
+
+    async def own(self, community_id: str) -> list[Question]:
+        """The community's imported questions that can still be picked, read from the database (the source of truth
+        another process may have changed), in id order."""
+        await self.refresh(community_id)
+        return sorted((self._questions[q] for q, owner in self._owner.items()
+                       if owner == community_id and q not in self._retired), key=lambda q: q.id)
+
+    async def remove(self, question_ids: list[str], community_id: str) -> Removed:
+        """All or nothing: every id must be one of the community's own live questions, or nothing is removed."""
+        own = {q.id for q in await self.own(community_id)}
+        resolved = {qid: qid if qid in own else _scoped_id(qid, community_id) for qid in question_ids}
+        wrong = [qid for qid, full in resolved.items() if full not in own]
+        if wrong:
+            raise UserError("Nothing was removed. " + " ".join(self._why_not(qid, community_id) for qid in wrong)
+                            + f" `rounds content list --community {community_id}` shows the ids you can remove.")
+        removed = await self._store.remove(list(dict.fromkeys(resolved.values())))
+        await self.refresh(community_id)
+        return removed
+
+    def _why_not(self, question_id: str, community_id: str) -> str:
+        full = question_id if question_id in self._owner else _scoped_id(question_id, community_id)
+        if full not in self._owner:
+            return f"{question_id} is not one of {community_id}'s questions."
+        if self._owner[full] is None:
+            return f"{question_id} is a bundled question, which no community can remove."
+        if self._owner[full] != community_id:
+            return f"{question_id} belongs to another community."
+        return f"{question_id} was removed already."
 
     async def get(self, question_id: str) -> Question:
         """A question by id, from memory or else from the database (another process may have imported it)."""
@@ -57,7 +94,7 @@ class QuestionBank:
         """Questions a community can be given: bundled and its own, within its tag filter, in a stable order."""
         return [
             q for qid, q in sorted(self._questions.items())
-            if self._owner[qid] in (None, community_id) and tag_filter.matches(q, self.taxonomy)
+            if self._owner[qid] in (None, community_id) and qid not in self._retired and tag_filter.matches(q, self.taxonomy)
         ]
 
     def require_available(self, community_id: str, tag_filter: TagFilter) -> list[Question]:
@@ -83,4 +120,9 @@ def load_bundled(taxonomy: Taxonomy) -> list[Question]:
 
 
 def _scoped(question: Question, community_id: str) -> Question:
-    return replace(question, id=f"{community_id}/{question.id}")
+    return replace(question, id=_scoped_id(question.id, community_id))
+
+
+def _scoped_id(question_id: str, community_id: str) -> str:
+    """The id a community's question is stored under; `content remove` accepts it with or without the prefix."""
+    return f"{community_id}/{question_id}"

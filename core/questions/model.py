@@ -5,14 +5,17 @@ Validation reports every problem with where it is, so an admin can fix a file in
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.questions.tags import closest
 from core.questions.taxonomy import Taxonomy
 
 LETTERS = ("A", "B", "C", "D", "E")
@@ -101,13 +104,14 @@ def validate(data: Any, taxonomy: Taxonomy) -> list[str]:
     if not isinstance(qid, str) or not ID_PATTERN.match(qid):
         problems.append("id: must be 3–64 characters of a-z, 0-9 and '-', e.g. 'cardio-001'")
     for name, vocab in (("step", taxonomy.steps), ("system", taxonomy.systems), ("competency", taxonomy.competencies)):
-        if data.get(name) not in vocab:
+        if not _known(data.get(name), vocab):
             problems.append(f"{name}: {data.get(name)!r} is not one of {', '.join(sorted(vocab))}")
     disciplines = data.get("disciplines")
     if not isinstance(disciplines, list) or not 1 <= len(disciplines) <= 3:
         problems.append("disciplines: must be a list of 1–3 discipline slugs")
     else:
-        problems += [f"disciplines: {d!r} is not a known discipline" for d in disciplines if d not in taxonomy.disciplines]
+        problems += [f"disciplines: {d!r} is not a known discipline{_did_you_mean(d, taxonomy.disciplines)}"
+                     for d in disciplines if not _known(d, taxonomy.disciplines)]
     text("stem", data.get("stem"), *STEM_LENGTH)
     text("lead_in", data.get("lead_in"), 5, LIMITS["lead_in"])
     if isinstance(data.get("lead_in"), str) and not data["lead_in"].rstrip().endswith("?"):
@@ -132,32 +136,88 @@ def validate(data: Any, taxonomy: Taxonomy) -> list[str]:
     return problems
 
 
-def parse_file(path: Path, taxonomy: Taxonomy) -> tuple[list[Question], list[Problem]]:
-    """Every question of a JSON or CSV file, or every problem found; a file with any problem yields no questions."""
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        return [], [Problem(str(path), f"cannot read the file ({error})")]
-    if path.suffix.lower() == ".csv":
-        entries = _csv_entries(raw)
-    else:
-        entries = _json_entries(raw)
+def parse_file(path: Path, taxonomy: Taxonomy, bundled: Iterable[Question] = ()) -> tuple[list[Question], list[Problem]]:
+    """Every question of a JSON or CSV file, or every problem found; a file with any problem yields no questions.
+
+    A question with the stem and options of a `bundled` one is a problem too: a renamed copy would be given as if new."""
+    raw = _read(path)
+    if isinstance(raw, Problem):
+        return [], [raw]
+    is_csv = path.suffix.lower() == ".csv"
+    entries = _csv_entries(raw) if is_csv else _json_entries(raw)
     if isinstance(entries, Problem):
         return [], [entries]
-    problems: list[Problem] = []
+    if not entries:
+        return [], [Problem(str(path), "the file holds no questions")]
+    found = _entry_problems(entries, taxonomy)
+    if not found:
+        questions = [Question.from_dict(data) for _, data in entries]
+        found = _copies(questions, bundled)
+        if not found:
+            return questions, []
+    line_of = _no_line if is_csv else _json_lines(raw)
+    return [], [Problem(_where(entries[i][0], line_of(i, field), field), message) for i, field, message in found]
+
+
+def fingerprint(question: Question) -> tuple[str, ...]:
+    """What makes two questions the same one: stem and options, ignoring case and spacing."""
+    return tuple(" ".join(text.split()).casefold() for text in (question.stem, *(question.options[x] for x in LETTERS)))
+
+
+Located = tuple[int, str, str]  # the entry's index in the file, the field, the message
+
+
+def _entry_problems(entries: list[tuple[str, Any]], taxonomy: Taxonomy) -> list[Located]:
+    found: list[Located] = []
     seen: dict[str, str] = {}
-    for where, data in entries:
-        problems += [Problem(f"{where}, field {p.split(':', 1)[0]}", p.split(": ", 1)[1]) for p in validate(data, taxonomy)]
+    for index, (where, data) in enumerate(entries):
+        for problem in validate(data, taxonomy):
+            field, message = problem.split(": ", 1)
+            found.append((index, field, message))
         qid = data.get("id") if isinstance(data, dict) else None
         if isinstance(qid, str):
             if qid in seen:
-                problems.append(Problem(f"{where}, field id", f"duplicate id {qid!r} (first at {seen[qid]})"))
+                found.append((index, "id", f"duplicate id {qid!r} (first at {seen[qid]})"))
             seen.setdefault(qid, where)
-    if not entries:
-        problems.append(Problem(str(path), "the file holds no questions"))
-    if problems:
-        return [], problems
-    return [Question.from_dict(data) for _, data in entries], []
+    return found
+
+
+def _copies(questions: list[Question], bundled: Iterable[Question]) -> list[Located]:
+    originals = {fingerprint(q): q.id for q in bundled}
+    return [(index, "stem", f"the same stem and options as the bundled question {originals[fingerprint(q)]}, which "
+                            "every community already has: leave it out of the file")
+            for index, q in enumerate(questions) if fingerprint(q) in originals]
+
+
+def _where(label: str, line: int | None, field: str) -> str:
+    return f"{label}, field {field}" if line is None else f"line {line}, {label}, field {field}"
+
+
+def _no_line(index: int, field: str) -> int | None:
+    return None  # a CSV entry's label is its line already
+
+
+def _read(path: Path) -> str | Problem:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return Problem(str(path), f"cannot read the file ({error.strerror or error})")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        return Problem(f"line {line}, column {column}",
+                       f"not UTF-8 text (byte 0x{data[error.start]:02x}): save the file as UTF-8 and check it again")
+
+
+def _known(value: Any, vocabulary: dict[str, str]) -> bool:
+    return isinstance(value, str) and value in vocabulary
+
+
+def _did_you_mean(value: Any, vocabulary: dict[str, str]) -> str:
+    close = closest(value.strip().lower(), vocabulary, n=1) if isinstance(value, str) else []
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _json_entries(raw: str) -> list[tuple[str, Any]] | Problem:
@@ -169,6 +229,61 @@ def _json_entries(raw: str) -> list[tuple[str, Any]] | Problem:
     if not isinstance(questions, list):
         return Problem("file", 'expected {"schema": 1, "questions": [...]} or a list of questions')
     return [(f"question {i} ({q.get('id', '?') if isinstance(q, dict) else '?'})", q) for i, q in enumerate(questions, 1)]
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+def _json_lines(raw: str) -> Callable[[int, str], int | None]:
+    """Where a question's field is in a JSON text that parsed: json.loads keeps no positions, so the text is walked
+    again, only when there are problems to place, down to the field ('options.B' → the B inside options)."""
+    newlines = [m.start() for m in re.finditer("\n", raw)]
+    top = _skip(raw, 0)
+    array = _members(raw, top).get("questions", top) if raw[top] == "{" else top
+    starts = _items(raw, array)
+
+    def line_of(index: int, field: str) -> int | None:
+        offset = starts[index]
+        for key in field.split("."):
+            inner = _members(raw, offset).get(key) if raw[offset] == "{" else None
+            if inner is None:
+                break
+            offset = inner
+        return bisect.bisect_left(newlines, offset) + 1
+
+    return line_of
+
+
+def _skip(raw: str, i: int) -> int:
+    match = _SPACE.match(raw, i)
+    return match.end() if match else i
+
+
+def _members(raw: str, i: int) -> dict[str, int]:
+    """Where each member's value starts, in the valid JSON object that starts at raw[i]."""
+    found: dict[str, int] = {}
+    i = _skip(raw, i + 1)
+    while raw[i] != "}":
+        key, i = _DECODER.raw_decode(raw, i)
+        value = _skip(raw, _skip(raw, i) + 1)  # past the ':'
+        found[key] = value
+        _, i = _DECODER.raw_decode(raw, value)
+        i = _skip(raw, i)
+        i = _skip(raw, i + 1) if raw[i] == "," else i
+    return found
+
+
+def _items(raw: str, i: int) -> list[int]:
+    """Where each item starts, in the valid JSON array that starts at raw[i]."""
+    starts: list[int] = []
+    i = _skip(raw, i + 1)
+    while raw[i] != "]":
+        starts.append(i)
+        _, i = _DECODER.raw_decode(raw, i)
+        i = _skip(raw, i)
+        i = _skip(raw, i + 1) if raw[i] == "," else i
+    return starts
 
 
 def _csv_entries(raw: str) -> list[tuple[str, Any]] | Problem:

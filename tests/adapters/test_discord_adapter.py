@@ -180,20 +180,29 @@ async def test_qotd_is_answered_at_once_with_an_ephemeral_embed_and_answer_butto
 
 
 async def test_pressing_an_answer_gives_ephemeral_feedback_and_a_second_press_is_told(standin: DiscordStandIn, db_path: str, clock: FrozenClock) -> None:
-    async with running_bot(standin, db_path, clock=clock):
+    async with running_bot(standin, db_path, clock=clock) as bot:
         _, message = await ask_qotd(standin)
         first_b, second_d = buttons_of(message)[1]["custom_id"], buttons_of(message)[3]["custom_id"]
 
         first = await press(standin, first_b, message["id"])
         assert first.status == 200 and first.json["type"] == 4  # a new ephemeral message, not an edit of the post
         assert data_of(first)["flags"] & EPHEMERAL
-        assert "you chose **B**" in data_of(first)["content"] or "Correct" in data_of(first)["content"]
+        assert data_of(first)["content"].startswith("You chose **B**.\nMis-tap?")  # right or wrong comes later
 
+        clock.advance(seconds=10)  # past the window for undoing a mis-tap
         second = await press(standin, second_d, message["id"])
         assert second.json["type"] == 4 and data_of(second)["flags"] & EPHEMERAL
-        assert "You already answered this one (you chose **B**)" in data_of(second)["content"]
+        verdict = await verdict_of(bot.services, first_b)
+        assert f"You already answered this one: **B**, {verdict}. Only your first answer counts." in data_of(second)["content"]
         assert standin.message(message["id"])["components"] == message["components"]  # the post is untouched
         assert _answers(db_path) == 1
+
+
+async def verdict_of(services: Any, custom_id: str) -> str:
+    """How feedback after the change window names an answer given with the button `custom_id`."""
+    _, _, post_id, letter = custom_id.split(":")
+    right = (await services.bank.get((await services.qotd.post(int(post_id))).question_id)).answer
+    return "✅ correct" if letter == right else "❌ not quite"
 
 
 def _answers(db_path: str) -> int:
@@ -207,13 +216,15 @@ async def test_a_button_still_works_after_the_bot_restarts(standin: DiscordStand
     async with running_bot(standin, db_path, clock=clock):
         _, message = await ask_qotd(standin)
     # A new process: new client, new services, same database; nothing of the first run is in memory.
-    async with running_bot(standin, db_path, clock=clock, sync=Sync("off")):
+    async with running_bot(standin, db_path, clock=clock, sync=Sync("off")) as bot:
         custom_ids = [b["custom_id"] for b in buttons_of(message)]
         first = await press(standin, custom_ids[0], message["id"])
         assert first.status == 200 and data_of(first)["flags"] & EPHEMERAL
-        assert "already" not in data_of(first)["content"]
+        assert "already" not in data_of(first)["content"] and data_of(first)["content"].startswith("You chose **A**.")
+        clock.advance(seconds=10)  # past the window for undoing a mis-tap
         again = await press(standin, custom_ids[2], message["id"])
-        assert "You already answered this one (you chose **A**)" in data_of(again)["content"]
+        verdict = await verdict_of(bot.services, custom_ids[0])
+        assert f"You already answered this one: **A**, {verdict}. Only your first answer counts." in data_of(again)["content"]
 
 
 async def test_an_unknown_rounds_button_gets_a_friendly_answer(standin: DiscordStandIn, db_path: str, clock: FrozenClock) -> None:
@@ -239,7 +250,7 @@ async def test_an_admin_subcommand_works_with_manage_server_or_the_configured_ro
         done = await command(standin, "rounds time", {"time": "07:30"}, user=MEMBER_USER_ID,
                              member_permissions=EVERYONE_PERMISSIONS | Permission.MANAGE_GUILD)
         assert data_of(done)["flags"] & EPHEMERAL
-        assert data_of(done)["content"] == "The daily question will be posted at 07:30 UTC."
+        assert data_of(done)["content"].startswith("Posting time set to 07:30 UTC. Daily posts are off")  # no channel yet
         assert f"{(await bot.services.communities.get(COMMUNITY)).post_time:%H:%M}" == "07:30"
 
         bad = await command(standin, "rounds time", {"time": "25:99"}, user=ADMIN_USER_ID)
@@ -249,7 +260,7 @@ async def test_an_admin_subcommand_works_with_manage_server_or_the_configured_ro
         await command(standin, "rounds admin-role", {"role": MODERATOR_ROLE_ID}, user=ADMIN_USER_ID)
         by_role = await command(standin, "rounds time", {"time": "08:15"}, user=ADMIN_USER_ID,
                                 member_permissions=EVERYONE_PERMISSIONS)
-        assert data_of(by_role)["content"] == "The daily question will be posted at 08:15 UTC."
+        assert data_of(by_role)["content"].startswith("Posting time set to 08:15 UTC.")
         no_role = await command(standin, "rounds time", {"time": "06:00"}, user=MEMBER_USER_ID)
         assert data_of(no_role)["content"].startswith("Only community admins")
 

@@ -151,10 +151,15 @@ async def test_answer_button_counts_once_when_pressed_again(rig: Rig) -> None:
 
     first = await rig.press(b_button, ephemeral=True)
     again = await rig.press(b_button, ephemeral=True)  # a double click: a second, distinct delivery
+    rig.clock.advance(seconds=10)  # the window for changing a mis-tap has closed
+    later = await rig.press(b_button, ephemeral=True)
 
     assert first.params["response_type"] == "ephemeral" and first.params["replace_original"] is False
-    assert "Correct" in texts(first) or "Not quite" in texts(first)
-    assert "already answered" in texts(again)
+    assert texts(first).startswith('{"text": "You chose *B*.\\nMis-tap?')  # right or wrong only after the window
+    assert "You chose *B*." in texts(again) and "Changed" not in texts(again)
+    post = await rig.services.qotd.post(int(b_button.split(":")[2]))
+    verdict = "✅ correct" if (await rig.services.bank.get(post.question_id)).answer == "B" else "❌ not quite"
+    assert f"You already answered this one: *B*, {verdict}. Only your first answer counts." in texts(later)
     assert await answer_count(rig) == 1
     member = await rig.services.db.fetchone("SELECT member_id FROM answers")
     assert member["member_id"] == f"slack:{MEMBER_ID}"

@@ -121,7 +121,7 @@ async def test_the_largest_question_message_a_press_can_carry_fits_under_the_cap
     assert 200_000 < size < MAX_BODY, size
     delivery = await rig.slack.send_interactive(rig.url, payload, secret=SECRET)
     assert delivery.status == 200
-    assert "Correct" in texts(await rig.reply(payload)) or "Not quite" in texts(await rig.reply(payload))
+    assert "You chose *B*." in texts(await rig.reply(payload))
     assert await answer_count(rig) == 1
 
 
@@ -236,7 +236,7 @@ async def test_lone_surrogates_and_controls_are_cleaned_before_the_dispatcher_an
     delivery = await rig.slack.send_interactive(rig.url, payload, secret=SECRET)
 
     assert delivery.status == 200
-    assert "Correct" in texts(await rig.reply(payload)) or "Not quite" in texts(await rig.reply(payload))
+    assert "You chose *C*." in texts(await rig.reply(payload))
     assert no_errors(caplog) == []
     member = await rig.services.db.fetchone("SELECT id, display_name FROM members")
     assert (member["id"], member["display_name"]) == (f"slack:{MEMBER_ID}", "ma\ufffdya")

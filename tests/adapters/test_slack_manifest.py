@@ -74,8 +74,10 @@ async def test_the_adapter_answers_exactly_the_declared_commands(db_path: str, m
                 for command in declared:
                     delivery = await slack.send_slash_command(base + EVENTS_PATH, secret="manifest-secret", command=command)
                     assert delivery.status == 200, command
-                    reply = await slack.wait_for_response(slack.token_of(delivery.sent["response_url"]))
-                    assert reply.status == 200 and reply.get("blocks"), command
+                    token, trigger = slack.token_of(delivery.sent["response_url"]), delivery.sent["trigger_id"]
+                    reply = await slack.wait_for(lambda c, token=token, trigger=trigger: c.response_token == token
+                                                 or (c.method == "views.open" and c.get("trigger_id") == trigger))
+                    assert reply.status == 200 and (reply.get("blocks") or reply.get("view")), command  # a reply or a form
                 stray = await slack.send_slash_command(base + EVENTS_PATH, secret="manifest-secret", command="/not-ours")
                 assert stray.status == 400  # refused at the door: bolt never sees it
         finally:

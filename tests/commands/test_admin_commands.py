@@ -54,7 +54,7 @@ async def test_admin_sets_every_setting(console, services):
     ('/rounds time "09:00', "quote"),
     ("/rounds time 09:00 extra", "not a time of day"),
     ("/qotd extra", "did not understand"),
-    ("/rounds nosuch", "needs a subcommand"),
+    ("/rounds nosuch", "has no subcommand `nosuch`"),
     ("/nosuch", "don't know"),
 ])
 async def test_bad_input_gets_a_clear_error_and_changes_nothing(console, services, line, hint):

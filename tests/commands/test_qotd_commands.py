@@ -28,7 +28,7 @@ async def test_the_question_changes_with_the_local_date(console, clock):
     assert question_title(today) != question_title(tomorrow)
 
 
-async def test_first_answer_counts_and_a_second_press_counts_nothing(console, services):
+async def test_first_answer_counts_and_a_second_press_counts_nothing(console, services, clock):
     alice = console()
     shown = await alice.send("/qotd")
     post_id = int(shown.buttons[0].args[0])
@@ -36,10 +36,14 @@ async def test_first_answer_counts_and_a_second_press_counts_nothing(console, se
     wrong = next(x for x in LETTERS if x != right)
 
     first = await alice.send(f"[{wrong}]")
+    clock.advance(seconds=10)  # the change window (a mis-tap undone) has closed
     again = await alice.send(f"[{right}]")
 
-    assert first.private and "Not quite" in first.text
-    assert again.private and "already answered" in again.text and wrong in again.text
+    # within the change window the press says what was chosen, not whether it was right
+    assert first.private and first.text.startswith(f"You chose **{wrong}**.") and "Mis-tap?" in first.text
+    assert "Not quite" not in first.text and "Correct" not in first.text
+    assert again.private
+    assert f"You already answered this one: **{wrong}**, ❌ not quite. Only your first answer counts." in again.text
     assert (await services.qotd.distribution(post_id)).counts == {wrong: 1}
     stats = await services.qotd.stats("console:alice", "console:default")
     assert (stats.overall.answered, stats.overall.correct) == (1, 0)
@@ -47,12 +51,13 @@ async def test_first_answer_counts_and_a_second_press_counts_nothing(console, se
 
 async def test_explanation_waits_for_the_reveal_time(console, services, clock):
     alice, bob = console("alice"), console("bob")
-    await alice.send("/qotd")
+    shown = await alice.send("/qotd")
     before = await alice.send("[A]")
-    assert not before.cards and "revealed at" in before.text and "21:00" in before.text
+    # the day's post was first asked for at 10:00, after its 09:00 time: the 12 h delay counts from then
+    assert not before.cards and "revealed at" in before.text and "22:00" in before.text
 
-    clock.advance(hours=11, minutes=1)  # 21:01 UTC: 12 h after the 09:00 post
-    await bob.send("/qotd")
+    clock.advance(hours=12, minutes=1)  # 22:01 UTC
+    bob.remember(shown)  # after the reveal /qotd shows the reveal card: bob presses a button he had on screen
     after = await bob.send("[B]")
     explanation = after.cards[0]
     assert explanation.title == "Explanation"
@@ -116,28 +121,6 @@ async def test_an_unknown_or_forged_button_is_harmless(console, dispatcher, serv
     reply = await dispatcher.press(alice.context, "something-else")
     assert "no longer in use" in reply.text
     assert await services.db.fetchall("SELECT * FROM answers") == []
-
-
-async def test_missed_questions_come_back_for_review(console, services, clock):
-    alice = console()
-    assert "Nothing to review" in (await alice.send("/qotd-review")).text
-    skipped = await alice.send("/qotd")  # day 1: seen, not answered
-    clock.advance(days=1)
-    shown = await alice.send("/qotd")  # day 2: answered wrongly
-    right = (await services.bank.get((await services.qotd.post(int(shown.buttons[0].args[0]))).question_id)).answer
-    wrong = next(x for x in LETTERS if x != right)
-    await alice.send(f"[{wrong}]")
-    clock.advance(days=1)
-
-    review = await alice.send("/qotd-review")
-    assert "2 questions to review" in review.text and "did not answer" in review.text
-    assert review.buttons[0].custom_id == skipped.buttons[0].custom_id  # the oldest first, still answerable
-    first_right = (await services.bank.get((await services.qotd.post(int(skipped.buttons[0].args[0]))).question_id)).answer
-    late = await alice.send(f"[{first_right}]")
-    assert "Correct" in late.text
-    review = await alice.send("/qotd-review")
-    assert "1 question to review" in review.text and f"You chose **{wrong}**" in review.text
-    assert review.cards[1].title == "Explanation" and not review.buttons
 
 
 async def test_an_answer_after_the_reveal_counts_as_review_not_accuracy(console, services, clock):
