@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Update, and_, case, delete, func, or_, select, update
 
 from core.clock import Clock, iso, parse_iso
 from core.community.model import platform_of
@@ -86,12 +86,14 @@ class DutyStore:
         """Record an occurrence as done without running it (an admin skipped the day): planned first if need be, and
         never one already done or one a runner holds right now. True when it was settled here."""
         now = iso(self._clock.now())
-        return await self._db.execute(
-            """INSERT INTO duties (kind, key, scope, platform, due_at, payload, outcome, done_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (kind, key) DO UPDATE SET outcome = excluded.outcome, done_at = excluded.done_at
-               WHERE duties.done_at IS NULL AND (duties.claimed_until IS NULL OR duties.claimed_until <= ?)""",
-            (plan.kind, plan.key, plan.scope, platform_of(plan.scope), iso(plan.due_at), json.dumps(dict(plan.payload)),
-             outcome, now, now)) == 1
+        upsert = self._db.insert(duties)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[duties.c.kind, duties.c.key],
+            set_={"outcome": upsert.excluded.outcome, "done_at": upsert.excluded.done_at},
+            where=and_(duties.c.done_at.is_(None), self._unleased()))
+        return await self._db.execute(upsert, {
+            "kind": plan.kind, "key": plan.key, "scope": plan.scope, "platform": platform_of(plan.scope),
+            "due_at": iso(plan.due_at), "payload": json.dumps(dict(plan.payload)), "outcome": outcome, "done_at": now}) == 1
 
     async def is_done(self, kind: str, key: str) -> bool:
         row = await self._db.fetchone(select(duties.c.done_at).where(duties.c.kind == kind, duties.c.key == key))
