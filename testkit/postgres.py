@@ -11,17 +11,26 @@ directory is made world-readable for that user. A developer with a server of the
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+from sqlalchemy import make_url
 
 from testkit.slack_process import free_port
 
 SERVICE_USER = "postgres"
+T = TypeVar("T")
 SEARCH = ("/usr/lib/postgresql/*/bin", "/usr/local/pgsql/bin", "/opt/homebrew/opt/postgresql*/bin")
 
 
@@ -93,19 +102,92 @@ def start(directory: Path) -> Cluster:
     return cluster
 
 
+class Maintenance:
+    """Creates and drops databases on a server through one connection to its maintenance database, on an event loop
+    of its own in a background thread: usable from synchronous code (pytest's session fixtures) without touching the
+    event loop a test runs in. A clone of a migrated template takes ~80 ms; migrating a blank database ~150 ms."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="postgres-maintenance", daemon=True)
+        self._thread.start()
+        try:
+            self._conn: asyncpg.Connection = self.run(asyncpg.connect(self._dsn(self.url.database or "postgres"),
+                                                                       timeout=10))
+        except BaseException:
+            self._stop_loop()
+            raise
+
+    def database_url(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def create(self, name: str, template: str = "template0") -> str:
+        """A new database copied from `template` (template0: blank); returns its URL."""
+        self.run(self._conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        return self.database_url(name)
+
+    def drop(self, name: str) -> None:
+        self.run(self._conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def close(self) -> None:
+        try:
+            self.run(self._conn.close(timeout=5))
+        finally:
+            self._stop_loop()
+
+    def _dsn(self, database: str) -> str:
+        return self.url.set(drivername="postgresql", database=database).render_as_string(hide_password=False)
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=60)
+
+    def _stop_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
+
+
 def attach(directory: Path) -> Cluster:
     return Cluster(directory, int((directory / "port").read_text()))
 
 
+def remove(directory: Path) -> None:
+    """Stop the server in `directory` if one runs there, and delete the directory."""
+    if (directory / "port").exists():
+        attach(directory).stop()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def reap_when_gone(owner: int, directory: Path) -> subprocess.Popen[bytes]:
+    """A watcher, in a session of its own, that removes the server once process `owner` is gone: the server is
+    stopped even when its owner never runs its clean-up (SIGKILL, a CI timeout's SIGTERM)."""
+    return subprocess.Popen([sys.executable, "-m", "testkit.postgres", "reap", str(owner), str(directory)],
+                            start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
+
+
+def _reap(owner: int, directory: Path) -> int:
+    while True:
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            remove(directory)
+            return 0
+        except PermissionError:  # alive, as another user
+            pass
+        time.sleep(1)
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["reap"] and len(argv) == 3 and argv[1].isdigit():
+        return _reap(int(argv[1]), Path(argv[2]))
     if len(argv) != 2 or argv[0] not in ("start", "stop"):
         print("usage: python -m testkit.postgres start|stop DIR", file=sys.stderr)
         return 2
     directory = Path(argv[1])
     if argv[0] == "stop":
-        if (directory / "port").exists():
-            attach(directory).stop()
-        shutil.rmtree(directory, ignore_errors=True)
+        remove(directory)
         return 0
     try:
         print(start(directory).create_database("rounds"))

@@ -124,6 +124,14 @@ class DutyStore:
             claimed_by=None, claimed_until=None))
         return changed == 1
 
+    async def renew(self, owner: str, lease: timedelta) -> int:
+        """Extend every lease `owner` still holds: the heartbeat of a process that is alive and at work, so a lease
+        can be short (a dead process's duties run again soon) however long a delivery takes. A lease another
+        process took over after it expired is no longer `owner`'s and stays untouched."""
+        return await self._db.execute(update(duties).where(
+            duties.c.claimed_by == owner, duties.c.done_at.is_(None)).values(
+            claimed_until=iso(self._clock.now() + lease)))
+
     async def retry(self, duty: Duty, owner: str, at: datetime, error: str, *, count: bool = True) -> None:
         """Give the lease back with the time of the next attempt; `count=False` takes the attempt back too."""
         await self._db.execute(self._leased(duty, owner).values(

@@ -26,7 +26,6 @@ from sqlalchemy import Connection, Executable, event, exc, make_url, pool, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.sql.dml import Insert
 
 from core.storage.migrations import MIGRATIONS
 
@@ -46,13 +45,21 @@ class StorageError(Exception):
 
 
 def database_url(target: str) -> URL:
-    """`postgresql://…` (or any SQLAlchemy URL) as given, with the async driver filled in; anything else is a SQLite
-    file path (or ':memory:')."""
+    """`postgresql://…` (or `sqlite://…`) with the async driver filled in; anything else is a SQLite file path (or
+    ':memory:'). A URL that cannot be read, or names a database Rounds does not speak, is a StorageError here, before
+    anything connects; the message never repeats the text given, since it may hold a password."""
     if "://" not in target:
         return URL.create("sqlite+aiosqlite", database=target)
-    url = make_url(target)
+    try:
+        url = make_url(target)
+    except (exc.ArgumentError, ValueError):
+        raise StorageError("DATABASE_URL is not a URL Rounds can read: write it as "
+                           "postgresql://USER:PASSWORD@HOST:PORT/DATABASE.") from None
     driver = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
-    return url.set(drivername=driver.get(url.drivername, url.drivername))
+    if url.drivername.split("+")[0] not in driver:
+        raise StorageError(f"DATABASE_URL names a {url.get_backend_name()} database; Rounds runs on PostgreSQL "
+                           "(postgresql://…) or, with DATABASE_URL unset, on the SQLite file ROUNDS_DB.")
+    return url.set(drivername=driver[url.drivername.split("+")[0]])
 
 
 class Database:
@@ -86,6 +93,8 @@ class Database:
 
     def _failure(self, error: BaseException) -> str:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if isinstance(error, TimeoutError):
+            reason = f"the server did not answer within {CONNECT_TIMEOUT} s"
         if self.dialect == "sqlite":
             return (f"{self.path} cannot be used as the Rounds database: {reason}. Point ROUNDS_DB at a Rounds database "
                     "file, or at a new file in a folder that exists.")
@@ -105,12 +114,14 @@ class Database:
         if self.dialect != "sqlite":
             engine = create_async_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True,
                                          connect_args={"timeout": CONNECT_TIMEOUT})
-            return engine, engine
+            # Reads outside a transaction need no BEGIN and ROLLBACK around them: two hops fewer a read.
+            return engine, engine.execution_options(isolation_level="AUTOCOMMIT")
         if self.path in ("", ":memory:"):  # private to its connection: everyone shares the one connection
             engine = _sqlite_engine(self.url, pool.StaticPool, immediate=True)
             return engine, engine
         return (_sqlite_engine(self.url, pool.AsyncAdaptedQueuePool, immediate=True, pool_size=1, max_overflow=0),
-                _sqlite_engine(self.url, pool.AsyncAdaptedQueuePool, immediate=False, pool_size=4, max_overflow=4))
+                _sqlite_engine(self.url, pool.AsyncAdaptedQueuePool, immediate=None, pool_size=4, max_overflow=4,
+                               pool_reset_on_return=None))
 
     async def _migrate(self) -> None:
         """Every pending migration and its version bump in one transaction, under the migration lock."""
@@ -134,7 +145,7 @@ class Database:
             await engine.dispose()
         self._reader = self._writer = None
 
-    def insert(self, table: Any) -> Insert:
+    def insert(self, table: Any) -> postgresql.Insert | sqlite.Insert:
         """An INSERT that can say ON CONFLICT …: the one construct SQLAlchemy spells per dialect."""
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
 
@@ -191,8 +202,10 @@ async def rows(conn: AsyncConnection, statement: Executable, params: Any = None)
     return list((await conn.execute(statement, params)).mappings().all())
 
 
-def _sqlite_engine(url: URL, poolclass: type[pool.Pool], *, immediate: bool, **sizes: int) -> AsyncEngine:
-    engine = create_async_engine(url, poolclass=poolclass, **sizes)
+def _sqlite_engine(url: URL, poolclass: type[pool.Pool], *, immediate: bool | None, **options: Any) -> AsyncEngine:
+    """`immediate`: writes begin IMMEDIATE (True), DEFERRED (False), or never begin at all (None: a reader whose
+    every SELECT is its own snapshot, with no BEGIN and ROLLBACK hops around it)."""
+    engine = create_async_engine(url, poolclass=poolclass, **options)
 
     @event.listens_for(engine.sync_engine, "connect")
     def configure(dbapi_connection: Any, _record: Any) -> None:
@@ -202,9 +215,10 @@ def _sqlite_engine(url: URL, poolclass: type[pool.Pool], *, immediate: bool, **s
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if immediate is not None:
+        @event.listens_for(engine.sync_engine, "begin")
+        def begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 

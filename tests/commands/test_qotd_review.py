@@ -63,14 +63,14 @@ async def test_the_review_pages_through_wrong_and_skipped_days(console, services
     assert (await alice.send("/qotd-review")).text.startswith("**Review** · 1 of 3")
 
 
-async def test_a_review_button_works_in_a_new_process(console, services, clock, db_path):
+async def test_a_review_button_works_in_a_new_process(console, services, clock, database):
     """The custom id is all the state: a restarted process finds the page from it."""
     alice = console()
     for _ in range(2):
         await alice.send("/qotd")  # seen, skipped
         clock.advance(days=1)
     review = await alice.send("/qotd-review")
-    restarted = await build(Settings(db_path=db_path), clock=clock)
+    restarted = await build(Settings(db_path=database), clock=clock)
     try:
         again = ConsoleSession(restarted, alice.dispatcher, user="alice")
         again.remember(review)

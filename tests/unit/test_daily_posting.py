@@ -55,7 +55,7 @@ class Hanging(CollectingNotifier):
         super().__init__()
         self.delivering = asyncio.Event()
 
-    async def post(self, channel_id, reply):
+    async def post(self, channel_id, reply, **once):
         self.delivering.set()
         await asyncio.sleep(30)
 

@@ -40,11 +40,11 @@ async def test_setting_up_at_22_00_keeps_the_whole_delay(console, services, cloc
     assert notifier.posts[-1][1].cards[0].title.startswith("Answer revealed")
 
 
-async def test_a_late_announce_moves_the_reveal_for_every_process(console, services, clock, notifier, dispatcher, db_path):
+async def test_a_late_announce_moves_the_reveal_for_every_process(console, services, clock, notifier, dispatcher, database):
     """A member of another process asked at 21:00 (reveal then 09:00 tomorrow); the channel post went out at 22:30,
     so the reveal moves to 10:30 and that process, which holds the post in memory, sees the new time."""
     clock.set(datetime(2026, 11, 24, 21, 0, tzinfo=UTC))
-    other = await build(Settings(db_path=db_path), clock=clock)
+    other = await build(Settings(db_path=database), clock=clock)
     try:
         bob = ConsoleSession(other, dispatcher, user="bob")
         shown = await bob.send("/qotd")
