@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bots.slack.app import EVENTS_PATH, SlackAdapter, create_adapter
 from core.clock import FrozenClock
@@ -54,7 +55,7 @@ async def another_process(slack: SlackStandIn, db_path: str, clock: FrozenClock)
 
 
 async def rows(rig: Rig) -> list[dict[str, object]]:
-    found = await rig.services.db.fetchall("SELECT key, kind, body, attempts, outcome, done_at FROM deliveries")
+    found = await rig.services.db.fetchall(text("SELECT key, kind, body, attempts, outcome, done_at FROM deliveries"))
     return [dict(r) for r in found]
 
 
@@ -169,7 +170,7 @@ async def test_a_slow_record_is_acknowledged_in_time_with_a_warning_and_still_ha
                 await holder
                 answered = await slack.wait_for_response(slack.token_of(press["response_url"]))
                 await asyncio.gather(*adapter._inflight)
-                count = await adapter.services.db.fetchone("SELECT COUNT(*) AS n FROM answers")
+                count = await adapter.services.db.fetchone(text("SELECT COUNT(*) AS n FROM answers"))
         finally:
             await adapter.close()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from bots.console.session import ConsoleSession
 from core.bootstrap import build
 from core.questions.model import LETTERS
@@ -174,7 +176,7 @@ async def test_a_mis_tap_can_be_changed_for_ten_seconds(console, services, clock
     changed = await alice.send("[C]")
     assert changed.text.startswith("Changed to **C** — only your final answer counts")
     assert "until **10:00:10**" in changed.text  # the window counts from the first press
-    assert [r["choice"] for r in await services.db.fetchall("SELECT choice FROM answers")] == ["C"]
+    assert [r["choice"] for r in await services.db.fetchall(text("SELECT choice FROM answers"))] == ["C"]
 
     clock.advance(seconds=6)  # 10:00:10: the window has closed
     late = await alice.send("[D]")
@@ -193,7 +195,7 @@ async def test_no_change_once_the_explanation_is_out(console, services):
     assert first.text.startswith("✅ Correct — **B." if right == "B" else "❌ Not quite — you chose **B**.")  # at once
     again = await admin.send("[C]")
     assert "Only your first answer counts" in again.text
-    assert (await services.db.fetchone("SELECT choice FROM answers"))["choice"] == "B"
+    assert (await services.db.fetchone(text("SELECT choice FROM answers")))["choice"] == "B"
 
 
 async def test_the_review_does_not_judge_an_answer_that_may_still_be_changed(console, services, clock) -> None:

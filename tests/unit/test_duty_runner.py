@@ -12,6 +12,8 @@ import textwrap
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+from sqlalchemy import text
+
 from commands.notifier import CollectingNotifier
 from commands.runtime import bind_duties, start_duties
 from core.bootstrap import build
@@ -22,7 +24,6 @@ from core.engine.errors import Undeliverable
 from core.engine.runner import MAX_ATTEMPTS, backoff
 from core.qotd.daily import ANNOUNCE
 from core.settings import Settings
-from sqlalchemy import text
 
 UTC = UTC
 NINE = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
