@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import text
+
 from bots.console.session import ConsoleSession
 from core.bootstrap import build
 from core.clock import parse_iso
@@ -14,7 +16,7 @@ from core.settings import Settings
 
 
 async def reveal_due(services) -> datetime:
-    row = await services.db.fetchone("SELECT due_at FROM duties WHERE kind = ?", (REVEAL,))
+    row = await services.db.fetchone(text("SELECT due_at FROM duties WHERE kind = :kind"), {"kind": REVEAL})
     return parse_iso(row["due_at"])
 
 
@@ -71,7 +73,7 @@ async def test_immediately_is_unchanged_by_a_late_post(console, services, clock,
     await services.runner.run_due()
     admin.remember(notifier.posts[0][1])
     assert (await admin.send("[A]")).cards  # the explanation at once
-    assert await services.db.fetchone("SELECT due_at FROM duties WHERE kind = ?", (REVEAL,)) is None
+    assert await services.db.fetchone(text("SELECT due_at FROM duties WHERE kind = :kind"), {"kind": REVEAL}) is None
 
 
 def test_shares_add_up_to_100_by_largest_remainder():
