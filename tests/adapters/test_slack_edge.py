@@ -39,7 +39,7 @@ async def written(rig: Rig) -> dict[str, int]:
     """Row counts of every table a request could write to."""
     counts = {}
     for table in ("communities", "members", "answers", "daily_posts", "deliveries"):
-        row = await rig.services.db.fetchone(f"SELECT COUNT(*) AS n FROM {table}")
+        row = await rig.services.db.fetchone(text(f"SELECT COUNT(*) AS n FROM {table}"))  # a fixed list of names
         counts[table] = int(row["n"])
     return counts
 

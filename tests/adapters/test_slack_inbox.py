@@ -24,7 +24,7 @@ from core.clock import FrozenClock
 from core.engine.deliveries import LEASE, Deliveries
 from core.settings import Settings
 from core.storage.database import Database
-from core.storage.migrations import MIGRATIONS
+from testkit.old_migrations import RAW_MIGRATIONS_1_TO_4
 from testkit.standins.slack_standin import TEAM_ID, SlackStandIn, serve_web_app
 from tests.adapters.test_slack_adapter import (  # noqa: F401  (fixtures: the rig, and no proxy for 127.0.0.1)
     _ROOT,
@@ -230,7 +230,7 @@ async def test_a_delivery_that_keeps_taking_the_process_down_is_given_up(tmp_pat
 async def test_claims_and_deliveries_from_before_the_inbox_are_never_run_again(tmp_path: Path, clock: FrozenClock) -> None:
     path = str(tmp_path / "old.db")
     with sqlite3.connect(path) as old:  # a database as the version before the inbox left it
-        for script in MIGRATIONS[:3]:
+        for script in RAW_MIGRATIONS_1_TO_4[:3]:
             old.executescript(script)
         old.execute("PRAGMA user_version = 3")
         old.execute("INSERT INTO deliveries (key, received_at) VALUES ('slack:T:old', ?)", (clock.now().isoformat(),))
