@@ -440,7 +440,7 @@ async def test_socket_mode_envelopes_slack_would_never_send_are_acked_and_write_
                          await slack.push_interactive(press), await slack.push_interactive(no_user)]
             acks = [await slack.wait_for_ack(e) for e in envelopes]
             await asyncio.sleep(0.2)
-            stored = {t: (await adapter.services.db.fetchone(f"SELECT COUNT(*) AS n FROM {t}"))["n"]
+            stored = {t: (await adapter.services.db.fetchone(text(f"SELECT COUNT(*) AS n FROM {t}")))["n"]
                       for t in ("communities", "deliveries", "answers")}
         finally:
             await handler.close_async()
