@@ -17,9 +17,9 @@ from core.bootstrap import Services, build
 from core.errors import UserError
 from core.questions.bank import load_bundled
 from core.questions.model import Problem, Question, parse_file
-from core.questions.tags import closest
 from core.questions.taxonomy import load_taxonomy
 from core.settings import Settings
+from core.text import closest
 
 FORMS = {  # platform → (what its id looks like, an example), as the adapters namespace them
     "discord": (re.compile(r"[0-9]{1,20}"), "a Discord server id is its digits", "discord:123456789012345678"),

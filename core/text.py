@@ -6,7 +6,9 @@ mentions; adapters translate it. These two helpers are the only ones, so a limit
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 
 ELLIPSIS = "…"
 _UNSAFE = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # lone surrogates, NUL and other controls
@@ -37,3 +39,8 @@ def clean(text: str) -> str:
     if _UNSAFE.search(text) is None:  # the usual case, on every press: no copy made
         return text
     return _UNSAFE.sub(lambda m: "\ufffd" if "\ud800" <= m.group(0) <= "\udfff" else "", text)
+
+
+def closest(word: str, vocabulary: Iterable[str], n: int = 3, cutoff: float = 0.5) -> list[str]:
+    """The words most like a mistyped one, for every 'did you mean' hint (a tag, a zone, a field, a platform)."""
+    return difflib.get_close_matches(word, list(vocabulary), n=n, cutoff=cutoff)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from datetime import time
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from core.errors import UserError
-from core.text import quote
+from core.text import closest, quote
 
 _CLOCK = re.compile(r"^(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)?$", re.IGNORECASE)
 _DELAY = re.compile(r"^(?:(?P<h>\d{1,3})\s*h(?:ours?|rs?)?)?\s*(?:(?P<m>\d{1,4})\s*m(?:in(?:utes?)?)?)?$", re.IGNORECASE)
@@ -47,7 +46,7 @@ def parse_zone(text: str) -> str:
     if key in zones:
         ZoneInfo(zones[key])
         return zones[key]
-    close = difflib.get_close_matches(key, zones.keys(), n=3, cutoff=0.6)
+    close = closest(key, zones.keys(), n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join('`' + zones[c] + '`' for c in close)}?" if close else ""
     raise UserError(f"`{quote(text)}` is not a time zone I know.{hint} Use an IANA name like `America/New_York` or `Asia/Karachi`.")
 

@@ -19,7 +19,7 @@ from core.engine.duties import Duty, DutyStore, Plan
 from core.engine.errors import Postpone
 from core.errors import UserError
 from core.qotd.posts import DailyPost, PostStore
-from core.qotd.service import Distribution, QotdService, _new_post
+from core.qotd.service import Distribution, QotdService
 from core.questions.model import Question
 
 log = logging.getLogger(__name__)
@@ -194,13 +194,7 @@ class DailySchedule:
         yet (whoever asks first today would claim it anyway), because tomorrow's pick depends on it."""
         tomorrow = community.local_date(self.clock.now()) + timedelta(days=1)
         await self.qotd.post_for(community, tomorrow - timedelta(days=1))
-        planned = await self.posts.find(community.id, tomorrow)
-        if planned is not None:
-            return Preview(tomorrow, await self.qotd.bank.get(planned.question_id))
-        await self.qotd.bank.refresh(community.id)
-        pool = self.qotd.bank.require_available(community.id, community.tag_filter)
-        picked = _new_post(community, tomorrow, pool, await self.posts.history(community.id), self.clock.now())
-        return Preview(tomorrow, await self.qotd.bank.get(picked.question_id))
+        return Preview(tomorrow, await self.qotd.pick(community, tomorrow))
 
     async def _unposted_today(self, community: Community) -> date:
         """Today's local date, if today's post can still be posted or skipped; else why not."""

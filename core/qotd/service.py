@@ -148,10 +148,24 @@ class QotdService:
         found = await self._posts.find(community.id, day)
         if found is not None:
             return found
-        await self.bank.refresh(community.id)
-        pool = self.bank.require_available(community.id, community.tag_filter)
-        now = self._clock.now()
+        pool, now = await self._pool(community), self._clock.now()
         return await self._posts.claim_day(community.id, day, lambda history: _new_post(community, day, pool, history, now))
+
+    async def pick(self, community: Community, day: date) -> Question:
+        """The question a day has, or would get if it were claimed now, without claiming it (an admin's preview):
+        the pick is deterministic given the history, so the day gets this one unless the history or settings change."""
+        found = await self._posts.find(community.id, day)
+        if found is not None:
+            return await self.bank.get(found.question_id)
+        history = await self._posts.history(community.id)
+        picked = _new_post(community, day, await self._pool(community), history, self._clock.now())
+        return await self.bank.get(picked.question_id)
+
+    async def _pool(self, community: Community) -> list[Question]:
+        """The questions the community's filter allows, with its own questions freshly read (another process may
+        have imported or removed some)."""
+        await self.bank.refresh(community.id)
+        return self.bank.require_available(community.id, community.tag_filter)
 
     async def post(self, post_id: int) -> DailyPost:
         """A post for answering it: its question and community never change, so it is kept in memory. Its reveal

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.questions.tags import closest
 from core.questions.taxonomy import Taxonomy
+from core.text import closest
 
 LETTERS = ("A", "B", "C", "D", "E")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")

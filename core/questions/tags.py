@@ -5,15 +5,13 @@ Within one category the tags widen the choice (step1 OR step2ck); across categor
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.errors import UserError
 from core.questions.taxonomy import Taxonomy
-from core.text import quote
+from core.text import closest, quote
 
 if TYPE_CHECKING:  # the question model suggests tags too, so it imports this module
     from core.questions.model import Question
@@ -59,11 +57,6 @@ def parse_tag_filter(text: str, taxonomy: Taxonomy) -> TagFilter:
             raise UserError(f"`{quote(token)}` is not a tag I know.{hint} Tags are steps (`step1`, `step2ck`), systems (`cardiovascular`) or disciplines (`pharmacology`); `all` clears the filter.")
         chosen.add(slug)
     return TagFilter(frozenset(chosen))
-
-
-def closest(word: str, vocabulary: Iterable[str], n: int = 3) -> list[str]:
-    """The slugs most like a mistyped one, for a 'did you mean' hint wherever a slug is typed (filters, files)."""
-    return difflib.get_close_matches(word, list(vocabulary), n=n, cutoff=0.5)
 
 
 def suggest_tags(prefix: str, taxonomy: Taxonomy, limit: int = 25) -> list[str]:
