@@ -182,14 +182,12 @@ async def test_a_slow_record_is_acknowledged_in_time_with_a_warning_and_still_ha
 
 async def test_a_delivery_that_cannot_be_recorded_is_not_acknowledged(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
     await rig.ask("/qotd")
-    async with rig.services.db.transaction() as conn:  # every later write on this connection fails
-        await conn.execute(text("PRAGMA query_only = ON"))
+    refuse = "CREATE TRIGGER refuse BEFORE INSERT ON deliveries BEGIN SELECT RAISE(ABORT, 'disk is full'); END"
+    await rig.services.db.execute(text(refuse))  # every new delivery now fails to be recorded
     try:
         refused = await rig.slack.send_slash_command(rig.url, secret=SECRET, command="/qotd-stats")
-    finally:  # straight to the writer's driver connection: a transaction's BEGIN IMMEDIATE is itself refused now
-        async with rig.services.db._writer.connect() as conn:
-            raw = await conn.get_raw_connection()
-            await raw.driver_connection.execute("PRAGMA query_only = OFF")
+    finally:
+        await rig.services.db.execute(text("DROP TRIGGER refuse"))
     await asyncio.sleep(0.1)
 
     assert refused.status == 503  # Slack shows the member it failed; Socket Mode would deliver it again
