@@ -7,8 +7,8 @@ leaves that duty to the others once its lease runs out; their retry sends the sa
 with the message already there instead of a second one. The stand-in holds its answers to the posts for a moment,
 as a slow network back to the bot does, so the kill lands while some accepted posts are still unanswered.
 
-This is the reduced size that runs in the default suite; `python -m bench.fanout` runs 1,000 communities and prints
-posts/s and duplicates. Below the processes, the pieces each is made of: the heartbeat that keeps a living process's
+The default suite runs the issue's full size, 1,000 communities; `python -m bench.fanout` runs the same fan-out and
+prints posts/s and duplicates. Below the processes, the pieces each is made of: the heartbeat that keeps a living process's
 lease, and what each platform's notifier does with an occurrence key on a retry.
 """
 
@@ -39,7 +39,7 @@ from testkit.discord_fleet import bot_env, fleet, guilds, holder_pid, posted, pr
 from testkit.standins.discord_standin import GENERAL_CHANNEL_ID, DiscordStandIn
 from testkit.standins.slack_standin import DEFAULT_CHANNEL_ID, SlackStandIn
 
-COMMUNITIES = 200
+COMMUNITIES = 1000
 PROCESSES = 3
 LEAD = 6.0  # seconds from starting the processes to 09:00 on their shared timeline: all are up by then
 HELD = 0.5  # seconds each post's answer takes on its way back to the bot
