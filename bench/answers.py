@@ -1,21 +1,35 @@
-"""Answers through the full command path vs. raw aiosqlite, in one run on the same disk.
+"""Answers through the full command path vs. the raw driver, on SQLite and on PostgreSQL, in one run.
 
-    python -m bench.answers [--n 5000] [--concurrency 500]
+    python -m bench.answers [--n 5000] [--concurrency 500] [--database sqlite|postgresql|both] [--url URL]
 
-The full path is what a button press does: Dispatcher.press → QotdService.answer → SQLite (a real file, WAL).
-The raw baseline is aiosqlite with one INSERT and one COMMIT per row, which is what the full path would cost
-without group commit. Figures vary on shared machines; compare the ratio within one run.
+The full path is what a button press does: Dispatcher.press → QotdService.answer → group commit → the database. The
+raw baseline of each database is its own driver with one INSERT and one COMMIT per row (aiosqlite on a WAL file on
+the same disk; asyncpg on the same server), which is what the full path would cost without group commit.
+
+PostgreSQL is the server at --url, else DATABASE_URL, else a throwaway one started from this machine's PostgreSQL
+programs (testkit/postgres.py) and stopped at the end. Each run works in a scratch database it creates on that server
+and drops afterwards, so nothing is written to the database the URL names. Without any server, only SQLite runs, and
+the run says so. Figures vary on shared machines; compare the ratio within one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import shutil
+import sys
 import tempfile
 import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiosqlite
+import asyncpg
+from sqlalchemy import URL, make_url
 
 from commands.context import Context
 from commands.dispatch import Dispatcher
@@ -23,67 +37,203 @@ from commands.registry import load_catalog
 from core.bootstrap import build
 from core.community.members import Member
 from core.settings import Settings
+from core.storage.database import StorageError, database_url
+from testkit import postgres
 from testkit.standins.latency import LatencyStats
 
+RAW_TABLE = ("CREATE TABLE raw_answers (post_id INTEGER, member_id TEXT, choice TEXT, correct INTEGER, "
+             "answered_at TEXT, PRIMARY KEY (post_id, member_id))")
+AT = "2026-11-24T10:00:00"
 
-async def raw_rate(path: Path, n: int) -> float:
+
+@dataclass(frozen=True)
+class Figures:
+    database: str  # what was measured, as it may be printed (never a password)
+    raw_driver: str
+    raw: float  # rows/s, one INSERT + COMMIT each
+    full: float  # answers/s through the full path
+    latency: LatencyStats
+    stored: int
+
+
+class Unreachable(Exception):
+    """The PostgreSQL server cannot be used: the one line to print."""
+
+
+async def raw_sqlite(path: Path, n: int) -> float:
     async with aiosqlite.connect(path) as conn:
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("CREATE TABLE answers (post_id INTEGER, member_id TEXT, choice TEXT, correct INTEGER, "
-                           "answered_at TEXT, PRIMARY KEY (post_id, member_id))")
+        await conn.execute(RAW_TABLE)
         await conn.commit()
         start = time.perf_counter()
         for i in range(n):
-            await conn.execute("INSERT INTO answers VALUES (?, ?, ?, ?, ?)", (1, f"raw:{i}", "A", 1, "2026-11-24T10:00:00"))
+            await conn.execute("INSERT INTO raw_answers VALUES (?, ?, ?, ?, ?)", (1, f"raw:{i}", "A", 1, AT))
             await conn.commit()
         return n / (time.perf_counter() - start)
 
 
-async def full_path_rate(path: Path, n: int, concurrency: int) -> tuple[float, list[float], int]:
-    services = await build(Settings(db_path=str(path)))
+async def raw_postgres(url: URL, n: int) -> float:
+    """asyncpg outside a transaction: each INSERT is its own commit."""
+    conn = await asyncpg.connect(_dsn(url), timeout=10)
+    try:
+        await conn.execute(RAW_TABLE)
+        insert = await conn.prepare("INSERT INTO raw_answers VALUES ($1, $2, $3, $4, $5)")
+        start = time.perf_counter()
+        for i in range(n):
+            await insert.fetch(1, f"raw:{i}", "A", 1, AT)
+        return n / (time.perf_counter() - start)
+    finally:
+        await conn.close()
+
+
+async def full_path(target: str, n: int, concurrency: int) -> tuple[float, LatencyStats, int]:
+    services = await build(Settings(db_path=target))
     dispatcher = Dispatcher(load_catalog())
     try:
         community = await services.communities.get("console:bench")
         post, _ = await services.qotd.today(community)
         gate = asyncio.Semaphore(concurrency)
         latencies: list[float] = []
-        counted = 0
 
         async def press(i: int) -> None:
-            nonlocal counted
             ctx = Context(services, Member(f"console:user{i}", f"user{i}"), community.id, "bench")
             async with gate:
                 began = time.perf_counter()
-                reply = await dispatcher.press(ctx, f"rounds:qotd.answer:{post.id}:{'ABCDE'[i % 5]}")
+                await dispatcher.press(ctx, f"rounds:qotd.answer:{post.id}:{'ABCDE'[i % 5]}")
                 latencies.append(time.perf_counter() - began)
-            counted += "already" not in reply.text and "wrong" not in reply.text.lower()
 
         start = time.perf_counter()
         await asyncio.gather(*(press(i) for i in range(n)))
         elapsed = time.perf_counter() - start
-        stored = (await services.db.fetchone("SELECT COUNT(*) FROM answers"))[0]
-        return n / elapsed, latencies, stored
+        stored = (await services.qotd.distribution(post.id)).total
+        return n / elapsed, LatencyStats.from_samples(latencies), stored
     finally:
         await services.close()
 
 
-async def main() -> None:
+async def sqlite_figures(n: int, concurrency: int) -> Figures:
+    with tempfile.TemporaryDirectory(dir=Path.cwd()) as folder:
+        raw = await raw_sqlite(Path(folder) / "raw.db", n)
+        full, latency, stored = await full_path(str(Path(folder) / "full.db"), n, concurrency)
+    return Figures(f"SQLite (a WAL file in {Path.cwd()}, synchronous=NORMAL)", "raw aiosqlite", raw, full, latency, stored)
+
+
+async def postgres_figures(server: URL, scratch: URL, origin: str, n: int, concurrency: int) -> Figures:
+    settings = await _server_settings(scratch)
+    raw = await raw_postgres(scratch, n)
+    full, latency, stored = await full_path(scratch.render_as_string(hide_password=False), n, concurrency)
+    shown = server._replace(database=None).render_as_string(hide_password=True)
+    return Figures(f"PostgreSQL at {shown} ({origin}; {settings})", "raw asyncpg", raw, full, latency, stored)
+
+
+@asynccontextmanager
+async def scratch_database(server: URL) -> AsyncIterator[URL]:
+    """A database of its own on the server for this run, dropped at the end whatever happened."""
+    name = f"rounds_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        maintenance = await asyncio.to_thread(postgres.Maintenance, server.render_as_string(hide_password=False))
+    except (OSError, TimeoutError, asyncpg.PostgresError) as error:
+        raise Unreachable(f"the PostgreSQL server at {server.render_as_string(hide_password=True)} cannot be used: "
+                          f"{str(error).strip() or type(error).__name__}") from None
+    try:
+        await asyncio.to_thread(maintenance.create, name)
+        yield server.set(database=name)
+    finally:
+        await asyncio.to_thread(maintenance.drop, name)
+        await asyncio.to_thread(maintenance.close)
+
+
+async def _server_settings(url: URL) -> str:
+    """The settings that decide a commit's cost, printed beside the figures (a throwaway server runs fsync=off)."""
+    conn = await asyncpg.connect(_dsn(url), timeout=10)
+    try:
+        version, fsync, synchronous = [await conn.fetchval(f"SHOW {name}")
+                                       for name in ("server_version", "fsync", "synchronous_commit")]
+    finally:
+        await conn.close()
+    return f"server {version.split()[0]}, fsync={fsync}, synchronous_commit={synchronous}"
+
+
+def _dsn(url: URL) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def given_server(url: str | None) -> URL | None:
+    """The server named by --url, else by DATABASE_URL when that is a PostgreSQL URL; None: none was given."""
+    given = url or os.environ.get("DATABASE_URL", "").strip()
+    if not given:
+        return None
+    try:
+        parsed = database_url(given)
+    except StorageError:
+        parsed = None
+    if parsed is None or parsed.get_backend_name() != "postgresql":
+        if url:
+            raise StorageError("--url must be a PostgreSQL URL: postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
+        return None
+    return parsed.set(drivername="postgresql")
+
+
+def print_figures(figures: Figures, n: int) -> None:
+    print(figures.database)
+    print(f"  {figures.raw_driver + ', 1 INSERT + COMMIT:':<36}{figures.raw:,.0f} rows/s")
+    print(f"  {'full path (dispatch→service→db):':<36}{figures.full:,.0f} answers/s   ({figures.stored} rows stored)")
+    print(f"  {'ratio full/raw:':<36}{figures.full / figures.raw:.2f}x")
+    print(f"  {'full-path press latency:':<36}{figures.latency.describe()}")
+    if figures.stored != n:
+        raise SystemExit(f"expected {n} stored answers, found {figures.stored}")
+
+
+async def run(args: argparse.Namespace) -> int:
+    server = given_server(args.url)
+    origin = "the server given"
+    throwaway: Path | None = None
+    note = ""
+    try:
+        async with AsyncExitStack() as stack:
+            if server is None and args.database != "sqlite":
+                try:
+                    postgres.bin_dir()
+                    throwaway = Path(tempfile.mkdtemp(prefix="rounds-bench-pg-"))
+                    server = make_url(postgres.start(throwaway).url("postgres"))
+                    origin = "a throwaway server"
+                except (postgres.Unavailable, RuntimeError) as error:
+                    note = f"PostgreSQL not measured: {error}. Give --url or DATABASE_URL to measure it."
+            if server is None and args.database == "postgresql":
+                print(note, file=sys.stderr)
+                return 2
+            measured = server if server is not None and args.database in ("postgresql", "both") else None
+            scratch = await stack.enter_async_context(scratch_database(measured)) if measured is not None else None
+            print(f"answers per path: {args.n} ({args.concurrency} members at once)")
+            if note:
+                print(f"note: {note}")
+            if args.database in ("sqlite", "both"):
+                print_figures(await sqlite_figures(args.n, args.concurrency), args.n)
+            if measured is not None and scratch is not None:
+                print_figures(await postgres_figures(measured, scratch, origin, args.n, args.concurrency), args.n)
+    finally:
+        if throwaway is not None:
+            if (throwaway / "port").exists():
+                postgres.attach(throwaway).stop()
+            shutil.rmtree(throwaway, ignore_errors=True)
+    return 0
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=5000, help="answers to record on each path")
     parser.add_argument("--concurrency", type=int, default=500, help="simulated members pressing at once")
+    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both",
+                        help="which databases to measure (default: both when a PostgreSQL server is available)")
+    parser.add_argument("--url", help="a PostgreSQL server to measure (default: DATABASE_URL, else a throwaway one)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(dir=Path.cwd()) as folder:
-        raw = await raw_rate(Path(folder) / "raw.db", args.n)
-        full, latencies, stored = await full_path_rate(Path(folder) / "full.db", args.n, args.concurrency)
-    print(f"answers per path:                  {args.n} ({args.concurrency} members at once)")
-    print(f"raw aiosqlite, 1 INSERT + COMMIT:  {raw:,.0f} rows/s")
-    print(f"full path (dispatch→service→db):   {full:,.0f} answers/s   ({stored} rows stored)")
-    print(f"ratio full/raw:                    {full / raw:.2f}x")
-    print(f"full-path press latency:           {LatencyStats.from_samples(latencies).describe()}")
-    if stored != args.n:
-        raise SystemExit(f"expected {args.n} stored answers, found {stored}")
+    try:
+        raise SystemExit(asyncio.run(run(args)))
+    except (StorageError, Unreachable) as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -3,7 +3,8 @@
     python -m bench.startup [--communities 70000] [--minute 10000]
 
 1. Seeds a database with N communities that have a channel and a planned daily post (the posts are planned through
-   `DutyStore.plan`, as settings changes plan them; the community rows themselves are written in bulk by this script).
+   `DutyStore.plan`, as settings changes plan them; the community rows themselves are written in bulk by this script,
+   one executemany INSERT through the database layer).
 2. Starts a fresh process on it that serves those communities' platform: `build` + `start_duties` (the catch-up
    sweep, then the alarm armed for the next due instant), and prints the time to ready and its resident memory.
 3. On a database of M such communities, plans their M posts (again) for one minute, then claims all of them as the runner does at that minute (leases taken in
@@ -18,13 +19,14 @@ import argparse
 import asyncio
 import json
 import resource
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import insert, update
 
 from commands.notifier import CollectingNotifier
 from commands.runtime import bind_duties, start_duties
@@ -34,6 +36,7 @@ from core.community.model import Community
 from core.engine.duties import Plan
 from core.qotd.daily import ANNOUNCE
 from core.settings import Settings
+from core.storage.schema import communities, duties
 
 PLATFORM = "discord"
 BEFORE_NINE = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)  # nothing is due yet at start-up
@@ -49,12 +52,10 @@ async def seed(path: Path, n: int) -> float:
     """N communities with a channel, each with today's 09:00 post planned; returns seconds taken."""
     start = time.perf_counter()
     services = await build(Settings(db_path=str(path)), clock=FrozenClock(BEFORE_NINE))
-    await services.close()  # migrated: the bulk rows below fit the current schema
-    with sqlite3.connect(path) as conn:
-        conn.executemany("INSERT INTO communities (id, name, channel_id, created_at) VALUES (?, ?, ?, ?)",
-                         [(community_id(i), f"server {i}", str(500_000 + i), BEFORE_NINE.isoformat()) for i in range(n)])
-    services = await build(Settings(db_path=str(path)), clock=FrozenClock(BEFORE_NINE))
     try:
+        await services.db.execute(insert(communities), [
+            {"id": community_id(i), "name": f"server {i}", "channel_id": str(500_000 + i),
+             "created_at": BEFORE_NINE.isoformat()} for i in range(n)])
         plans = [Plan(ANNOUNCE, f"{community_id(i)}|{DAY}", community_id(i), Community(community_id(i)).scheduled_at(DAY),
                       {"date": DAY.isoformat()}) for i in range(n)]
         for offset in range(0, n, 5000):
@@ -92,7 +93,7 @@ async def busy_minute(path: Path, m: int) -> dict[str, float]:
         while batch := await services.duties.claim("bench", kinds, platforms, timedelta(minutes=10), 500):
             claimed += len(batch)
         claim_s = time.perf_counter() - began
-        await services.db.execute("UPDATE duties SET claimed_by = NULL, claimed_until = NULL")  # give them back
+        await services.db.execute(update(duties).values(claimed_by=None, claimed_until=None))  # give them back
         services.runner.serve(*bind_duties(services, [notifier]))
         began = time.perf_counter()
         ran = await services.runner.run_due()

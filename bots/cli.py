@@ -1,4 +1,4 @@
-"""`rounds`: the one entry point — console, discord, slack, and content tools."""
+"""`rounds`: the one entry point — console, discord, slack, content and database tools."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     console.set_defaults(run=_console)
 
     _content_parser(sub)
+    _db_parser(sub)
 
     discord = sub.add_parser("discord", help="run the Discord bot (env DISCORD_TOKEN)")
     discord.set_defaults(run=lambda args: _platform("bots.discord.main", args))
@@ -71,6 +72,47 @@ def _content_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     remove.add_argument("ids", nargs="+", metavar="ID", help="question ids as `content list` shows them")
     remove.add_argument("--community", required=True, help=community)
     remove.set_defaults(run=_content_remove)
+
+
+def _db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parent = sub.add_parser("db", help="migrate the database, move a community, forget a member")
+    parent.set_defaults(help_of=parent)
+    db = parent.add_subparsers(metavar="ACTION")
+    db.add_parser("migrate", help="apply the migrations (DATABASE_URL, else ROUNDS_DB)").set_defaults(run=_db_migrate)
+    export = db.add_parser("export", help="write everything stored for one community as JSON to stdout")
+    export.add_argument("--community", required=True, help="a community id: discord:<server id>, slack:<team id> "
+                        "or console:NAME")
+    export.set_defaults(run=_db_export)
+    load = db.add_parser("import", help="load a community export into this database (all or nothing)")
+    load.add_argument("file", type=Path)
+    load.set_defaults(run=_db_import)
+    forget = db.add_parser("forget-member", help="erase what Rounds keeps about a member (their posts keep the counts)")
+    forget.add_argument("member", metavar="ID", help="a member id: discord:<user id>, slack:<user id>, console:NAME")
+    forget.set_defaults(run=_db_forget)
+
+
+def _db_migrate(args: argparse.Namespace) -> int:
+    from bots.db_tools import migrate
+
+    return asyncio.run(migrate())
+
+
+def _db_export(args: argparse.Namespace) -> int:
+    from bots.db_tools import export
+
+    return asyncio.run(export(args.community))
+
+
+def _db_import(args: argparse.Namespace) -> int:
+    from bots.db_tools import load
+
+    return asyncio.run(load(args.file))
+
+
+def _db_forget(args: argparse.Namespace) -> int:
+    from bots.db_tools import forget
+
+    return asyncio.run(forget(args.member))
 
 
 def _version() -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol, TextIO
 
@@ -41,7 +42,9 @@ class ConsoleNotifier:
         self.waiting = False  # the prompt is on screen: whatever prints now puts it back underneath
         self._held: list[Callable[[], None]] | None = None
 
-    async def post(self, channel_id: str, reply: Reply) -> None:
+    async def post(self, channel_id: str, reply: Reply, *, key: str | None = None,
+                   since: datetime | None = None) -> None:
+        """One process prints to one screen: a retry cannot find an earlier print, and needs no key."""
         self._show(f"📣 posted in #{channel_id}", reply, lambda who: who.saw_post(channel_id, reply))
 
     async def direct(self, member_id: str, reply: Reply) -> None:

@@ -5,12 +5,20 @@ channel (`POST /users/@me/channels`, cached by discord.py afterwards), then send
 and retries by itself. A refusal no retry can mend (the bot lost access to the channel, the channel is gone, the
 member closed their DMs) becomes `Undeliverable`, so the duty gives up at once; anything else is raised as it is, and
 the caller retries with backoff.
+
+A duty's post carries a nonce made from its occurrence key, sent with `enforce_nonce` (discord.py does both when
+given a nonce): Discord then answers a second message with the same nonce from the same bot, within a few minutes,
+with the first message instead of a new one. That is what keeps a retry after a killed process (its lease runs out
+in half a minute) from posting twice. A retry after a backoff of more than a few minutes is not covered: Discord
+keeps nonces no longer, and a fetched message does not show its nonce.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import discord
 
@@ -19,6 +27,7 @@ from commands.replies import Reply
 from core.engine.errors import Undeliverable
 
 PLATFORM = "discord"
+NONCE_LENGTH = 25  # the most Discord takes
 
 #: Discord's JSON error codes that mean "never": asking again gets the same answer.
 PERMANENT = {
@@ -37,10 +46,14 @@ class DiscordNotifier:
     def __init__(self, client: discord.Client | None = None) -> None:
         self.client = client  # set once the client exists: services are built before it
 
-    async def post(self, channel_id: str, reply: Reply) -> None:
+    async def post(self, channel_id: str, reply: Reply, *, key: str | None = None,
+                   since: datetime | None = None) -> None:
         channel = self._client().get_partial_messageable(int(channel_id))
         with refusals_for_good(f"channel {channel_id}"):
-            await channel.send(**render(reply).kwargs())
+            kwargs = render(reply).kwargs()
+            if key:
+                kwargs["nonce"] = nonce_of(key)
+            await channel.send(**kwargs)
 
     async def direct(self, member_id: str, reply: Reply) -> None:
         user_id = user_id_of(member_id)
@@ -52,6 +65,11 @@ class DiscordNotifier:
         if self.client is None:
             raise RuntimeError("the Discord notifier has no client yet")
         return self.client
+
+
+def nonce_of(key: str) -> str:
+    """A nonce Discord takes (at most 25 characters) that only this occurrence key makes."""
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()[:NONCE_LENGTH]
 
 
 def user_id_of(member_id: str) -> int:

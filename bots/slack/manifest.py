@@ -17,8 +17,10 @@ APP_DESCRIPTION = "Question of the day and study tools for IMG study groups on t
 ACCENT = "#2f80ed"
 PLACEHOLDER_URL = "https://rounds.example.org/slack/events"
 # What the bot does: slash commands, post and reply (also in public channels it was not invited to), look up whether
-# someone is a workspace admin, and read a user group's members for a community's admin role.
-BOT_SCOPES = ("chat:write", "chat:write.public", "commands", "usergroups:read", "users:read")
+# someone is a workspace admin, read a user group's members for a community's admin role, and read a channel's recent
+# history when a post is retried after a process died mid-post, so it is never posted twice.
+BOT_SCOPES = ("channels:history", "chat:write", "chat:write.public", "commands", "groups:history", "usergroups:read",
+              "users:read")
 MAX_COMMAND = 32
 MAX_DESCRIPTION = 2000
 MAX_USAGE_HINT = 1000

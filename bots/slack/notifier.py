@@ -6,13 +6,21 @@ The client's retry handlers wait out a 429 (`Retry-After`) and retry. A refusal 
 the channel, it was archived, the member cannot be messaged) becomes `Undeliverable`, so the duty gives up at once;
 any other failure is raised as it is and the caller retries with backoff (a retry after a failed upload sends the
 text again: delivery is at least once).
+
+A duty's post carries its occurrence key as message metadata (`rounds_duty`). Slack has no idempotency key of its
+own, so a retry (an earlier attempt was claimed and may have been accepted by Slack before its process died) first
+reads the channel's history back to the earliest that attempt can have posted, and a message carrying the key there
+means it was delivered. This needs the `channels:history` and `groups:history` scopes; a history Slack will not
+show is logged and the message posted (twice rather than never).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
 
 from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -25,6 +33,9 @@ from core.engine.errors import Undeliverable
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
+EVENT_TYPE = "rounds_duty"  # the metadata event type of a duty's message
+HISTORY_PAGE = 200  # messages a conversations.history call returns (Slack suggests no more than 200)
+HISTORY_PAGES = 10  # a retry looks through at most this many pages before it posts anyway
 
 #: Slack's error codes that mean "never": asking again gets the same answer.
 PERMANENT = frozenset({
@@ -39,10 +50,14 @@ class SlackNotifier:
     def __init__(self, client: AsyncWebClient | None = None) -> None:
         self.client = client
 
-    async def post(self, channel_id: str, reply: Reply) -> None:
+    async def post(self, channel_id: str, reply: Reply, *, key: str | None = None,
+                   since: datetime | None = None) -> None:
         client = self._client()
         with refusals_for_good(f"channel {channel_id}"):
-            await send(client, channel_id, render(reply))
+            if key is not None and since is not None and await already_posted(client, channel_id, key, since):
+                log.info("a message for %s is already in %s: not posted again", key, channel_id)
+                return
+            await send(client, channel_id, render(reply), metadata=duty_metadata(key) if key else None)
 
     async def direct(self, member_id: str, reply: Reply) -> None:
         client = self._client()
@@ -56,11 +71,42 @@ class SlackNotifier:
         return self.client
 
 
-async def send(client: AsyncWebClient, channel: str, message: SlackMessage) -> None:
+async def send(client: AsyncWebClient, channel: str, message: SlackMessage,
+               metadata: Mapping[str, Any] | None = None) -> None:
     """The message, then its image, into one conversation."""
-    await client.chat_postMessage(channel=channel, **message.post())
+    await client.chat_postMessage(channel=channel, metadata=dict(metadata) if metadata else None, **message.post())
     if message.image is not None:
         await upload(client, channel, message.image)
+
+
+def duty_metadata(key: str) -> dict[str, Any]:
+    return {"event_type": EVENT_TYPE, "event_payload": {"key": key}}
+
+
+async def already_posted(client: AsyncWebClient, channel: str, key: str, since: datetime) -> bool:
+    """Whether a message carrying this duty key is in the channel's history since `since`. A history Slack refuses
+    to show (a missing scope, an error) counts as not found: the caller posts."""
+    cursor: str | None = None
+    try:
+        for _ in range(HISTORY_PAGES):
+            page = await client.conversations_history(channel=channel, oldest=f"{since.timestamp():.6f}",
+                                                      limit=HISTORY_PAGE, include_all_metadata=True, cursor=cursor)
+            if any(_carries(message, key) for message in page.get("messages") or []):
+                return True
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page.get("has_more") or cursor is None:
+                return False
+    except (SlackClientError, ClientError, TimeoutError) as error:
+        log.warning("cannot read the history of %s to see whether %s was posted (%s): posting it", channel, key,
+                    reason(error))
+        return False
+    log.warning("the history of %s is too long to see whether %s was posted: posting it", channel, key)
+    return False
+
+
+def _carries(message: Mapping[str, Any], key: str) -> bool:
+    metadata = message.get("metadata") or {}
+    return bool(metadata.get("event_type") == EVENT_TYPE and (metadata.get("event_payload") or {}).get("key") == key)
 
 
 async def upload(client: AsyncWebClient, channel: str, image: Image) -> None:

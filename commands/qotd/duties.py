@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Protocol, TypeVar
 
 from commands.context import DutyContext
+from commands.notifier import post_once
 from commands.qotd.views import question_reply, reveal_reply
 from commands.registry import duty
 from commands.replies import Reply
@@ -30,20 +31,20 @@ log = logging.getLogger(__name__)
 @duty(ANNOUNCE)
 async def announce(ctx: DutyContext, due: Duty) -> str | None:
     daily, taxonomy = ctx.services.daily, ctx.services.taxonomy
-    return await _deliver(ctx, await daily.due_announce(due),
+    return await _deliver(ctx, due, await daily.due_announce(due),
                           lambda f: pinged(f, question_reply(f.post, f.question, taxonomy)), daily.announced)
 
 
 @duty(REVEAL)
 async def reveal(ctx: DutyContext, due: Duty) -> str | None:
     daily, taxonomy = ctx.services.daily, ctx.services.taxonomy
-    return await _deliver(ctx, await daily.due_reveal(due),
+    return await _deliver(ctx, due, await daily.due_reveal(due),
                           lambda f: reveal_reply(f.post, f.question, f.distribution, taxonomy), daily.revealed)
 
 
 @duty(SKIP_NOTICE)
 async def skip_notice(ctx: DutyContext, due: Duty) -> str | None:
-    return await _deliver(ctx, await ctx.services.daily.due_notice(due), skipped_reply, _nothing_to_record)
+    return await _deliver(ctx, due, await ctx.services.daily.due_notice(due), skipped_reply, _nothing_to_record)
 
 
 def pinged(due: DuePost, reply: Reply) -> Reply:
@@ -59,12 +60,13 @@ def skipped_reply(due: DueNotice) -> Reply:
                       f"**{at:%H:%M}** ({community.timezone}).")
 
 
-async def _deliver(ctx: DutyContext, found: Due | None, view: Callable[[Due], Reply],
+async def _deliver(ctx: DutyContext, due: Duty, found: Due | None, view: Callable[[Due], Reply],
                    record: Callable[[Due], Awaitable[None]]) -> str | None:
-    """Post what is due into the community's channel, then record it: recorded only once the platform accepted."""
+    """Post what is due into the community's channel, then record it: recorded only once the platform accepted.
+    A retry after an attempt that may have posted (a process killed in between) does not post a second time."""
     if found is None:
         return "skipped"
-    await ctx.notifier.post(found.channel_id, view(found))
+    await post_once(ctx.notifier, found.channel_id, view(found), due)
     try:
         await record(found)
     except Exception:  # the platform has it: retrying the duty would post it again

@@ -12,10 +12,13 @@ from dataclasses import replace
 from datetime import time, timedelta
 from typing import Any
 
+from sqlalchemy import exists, select, update
+
 from core.clock import Clock, iso
 from core.community.model import Community
 from core.questions.tags import TagFilter
-from core.storage.database import Database, Row
+from core.storage.database import Database, Row, rows
+from core.storage.schema import communities, duties
 
 TTL = timedelta(seconds=5)
 Listener = Callable[[Community], Awaitable[None]]
@@ -41,19 +44,25 @@ class CommunityStore:
         cached = self._cache.get(community_id)
         if cached is not None and not fresh and now - cached[1] < self._ttl:
             return cached[0]
-        row = await self._db.fetchone("SELECT * FROM communities WHERE id = ?", (community_id,))
+        row = await self._db.fetchone(select(communities).where(communities.c.id == community_id))
         if row is None:
-            await self._db.execute(
-                "INSERT INTO communities (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                (community_id, name[:100], iso(now)))
-            row = await self._db.fetchone("SELECT * FROM communities WHERE id = ?", (community_id,))
-        if row is None:
-            raise RuntimeError(f"community {community_id} vanished as it was created")
+            row = await self._create(community_id, name, iso(now))
         return self._remember(_community(row))
+
+    async def _create(self, community_id: str, name: str, now: str) -> Row:
+        """Insert the community unless another process just did (the read above cannot know): whichever row won is
+        read back in the same transaction, which sees the other's commit once the insert has waited for it."""
+        create = (self._db.insert(communities).values(id=community_id, name=name[:100], created_at=now)
+                  .on_conflict_do_nothing(index_elements=[communities.c.id]).returning(*communities.c))
+        async with self._db.transaction() as conn:
+            found = await rows(conn, create) or await rows(conn, select(communities).where(communities.c.id == community_id))
+        if not found:
+            raise RuntimeError(f"community {community_id} vanished as it was created")
+        return found[0]
 
     async def exists(self, community_id: str) -> bool:
         """Whether the bot has ever acted in this community (`get` creates it): a tool can warn about a mistyped id."""
-        return await self._db.fetchone("SELECT 1 FROM communities WHERE id = ?", (community_id,)) is not None
+        return await self._db.fetchone(select(communities.c.id).where(communities.c.id == community_id)) is not None
 
     def _remember(self, community: Community) -> Community:
         self._cache[community.id] = (community, self._clock.now())
@@ -65,12 +74,12 @@ class CommunityStore:
         if unknown:
             raise ValueError(f"unknown community settings: {unknown}")
         values = {key: _column_value(getattr(replace(community, **changes), key)) for key in changes}  # type: ignore[arg-type]
-        assignments = ", ".join(f"{key} = ?" for key in values)
+        statement = (update(communities).where(communities.c.id == community.id).values(**values)
+                     .returning(*communities.c))
         async with self._db.transaction() as conn:
-            rows = await conn.execute_fetchall(
-                f"UPDATE communities SET {assignments} WHERE id = ? RETURNING *", (*values.values(), community.id))
+            stored = await rows(conn, statement)
         # The row as stored, not the caller's snapshot plus changes: two admins changing settings at once both stick.
-        updated = self._remember(_community(list(rows)[0]))
+        updated = self._remember(_community(stored[0]))
         for listener in self._listeners:
             await listener(updated)
         return updated
@@ -78,10 +87,9 @@ class CommunityStore:
     async def unplanned(self, kind: str, platforms: frozenset[str]) -> list[Community]:
         """Communities with a channel but no pending duty of `kind`: the ones a recurring duty lost track of (a
         database from before duties existed, or a plan that was given up)."""
-        rows = await self._db.fetchall(
-            """SELECT c.* FROM communities c WHERE c.channel_id IS NOT NULL AND NOT EXISTS (
-                   SELECT 1 FROM duties d WHERE d.kind = ? AND d.scope = c.id AND d.done_at IS NULL)""", (kind,))
-        return [c for c in map(_community, rows) if c.platform in platforms]
+        planned = exists().where(duties.c.kind == kind, duties.c.scope == communities.c.id, duties.c.done_at.is_(None))
+        found = await self._db.fetchall(select(communities).where(communities.c.channel_id.is_not(None), ~planned))
+        return [c for c in map(_community, found) if c.platform in platforms]
 
 
 def _community(row: Row) -> Community:

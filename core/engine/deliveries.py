@@ -22,12 +22,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_, delete, func, or_, select, update
+
 from core.clock import Clock, iso, parse_iso
-from core.storage.database import Database, GroupCommit
+from core.storage.database import Database, GroupCommit, rows
+from core.storage.schema import deliveries as inbox
 
 KEEP = timedelta(days=1)
 MAX_KEY = 200
-MAX_BATCH = 400  # at most five bound parameters a row: well under SQLite's 32,766
+MAX_BATCH = 400  # at most five bound parameters a row: well under SQLite's 32,766 and PostgreSQL's 32,767
 MAX_ATTEMPTS = 3  # a delivery that took the process down this often is not tried again
 LEASE = timedelta(seconds=10)  # work on one delivery takes milliseconds, seconds in a storm
 DONE, GIVEN_UP = "done", "given up"
@@ -91,36 +94,31 @@ class Deliveries:
         again now under a new lease, counting one more attempt; give up those older than `window` and those tried
         `max_attempts` times. One transaction, so two processes starting together never take the same one."""
         now = self._clock.now()
+        mine = [inbox.c.done_at.is_(None), inbox.c.received_at <= iso(before)]
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE deliveries SET done_at = ?, outcome = ?, body = NULL WHERE done_at IS NULL AND received_at <= ? "
-                "AND (received_at < ? OR (attempts >= ? AND lease_until <= ?))",
-                (iso(now), GIVEN_UP, iso(before), iso(now - window), max_attempts, iso(now)))
-            given_up = cursor.rowcount
-            rows = await conn.execute_fetchall(
-                "UPDATE deliveries SET attempts = attempts + 1, lease_until = ? "
-                "WHERE done_at IS NULL AND received_at <= ? AND lease_until <= ? "
-                "RETURNING key, kind, body, received_at, attempts", (iso(now + self._lease), iso(before), iso(now)))
-            waiting = await conn.execute_fetchall(
-                "SELECT MIN(lease_until) FROM deliveries WHERE done_at IS NULL AND received_at <= ?", (iso(before),))
-        due = [Unfinished(r[0], r[1] or "", r[2] or "", parse_iso(r[3]), r[4]) for r in rows]
-        next_at = next((parse_iso(r[0]) for r in waiting if r[0] is not None), None)
+            given_up = (await conn.execute(update(inbox).where(
+                *mine, or_(inbox.c.received_at < iso(now - window),
+                           and_(inbox.c.attempts >= max_attempts, inbox.c.lease_until <= iso(now))))
+                .values(done_at=iso(now), outcome=GIVEN_UP, body=None))).rowcount
+            taken = await rows(conn, update(inbox).where(*mine, inbox.c.lease_until <= iso(now))
+                               .values(attempts=inbox.c.attempts + 1, lease_until=iso(now + self._lease))
+                               .returning(inbox.c.key, inbox.c.kind, inbox.c.body, inbox.c.received_at, inbox.c.attempts))
+            waiting = await rows(conn, select(func.min(inbox.c.lease_until).label("at")).where(*mine))
+        due = [Unfinished(r["key"], r["kind"] or "", r["body"] or "", parse_iso(r["received_at"]), r["attempts"]) for r in taken]
+        next_at = next((parse_iso(r["at"]) for r in waiting if r["at"] is not None), None)
         return Replay(sorted(due, key=lambda u: (u.received_at, u.key)), given_up, next_at)
 
     async def prune(self, keep: timedelta = KEEP) -> int:
         """Forget deliveries older than `keep`; returns how many were dropped."""
-        return await self._db.execute("DELETE FROM deliveries WHERE received_at < ?", (iso(self._clock.now() - keep),))
+        return await self._db.execute(delete(inbox).where(inbox.c.received_at < iso(self._clock.now() - keep)))
 
     # ------------------------------------------------------------------ the group-committed writes
 
     async def _write_claims(self, keys: list[str]) -> list[bool]:
         at = iso(self._clock.now())
-        unique = list(dict.fromkeys(keys))
-        async with self._db.transaction() as conn:
-            rows = await conn.execute_fetchall(
-                f"INSERT INTO deliveries (key, received_at, done_at, outcome) VALUES {', '.join(['(?, ?, ?, ?)'] * len(unique))} "
-                "ON CONFLICT (key) DO NOTHING RETURNING key", [v for key in unique for v in (key, at, at, DONE)])
-        return _first_wins(keys, {row[0] for row in rows})
+        fresh = await self._insert_new([{"key": key, "received_at": at, "done_at": at, "outcome": DONE}
+                                        for key in dict.fromkeys(keys)])
+        return _first_wins(keys, fresh)
 
     async def _write_records(self, entries: list[Entry]) -> list[bool]:
         now = self._clock.now()
@@ -128,19 +126,19 @@ class Deliveries:
         first: dict[str, Entry] = {}
         for entry in entries:  # a key twice in one batch: its first body is the one kept
             first.setdefault(entry.key, entry)
-        unique = list(first.values())
+        fresh = await self._insert_new([{"key": e.key, "received_at": at, "kind": e.kind, "body": e.body,
+                                         "lease_until": lease_until} for e in first.values()])
+        return _first_wins([entry.key for entry in entries], fresh)
+
+    async def _insert_new(self, values: list[dict[str, str]]) -> set[str]:
+        """One multi-row INSERT for the batch; RETURNING names the keys that were not there yet."""
+        statement = self._db.insert(inbox).on_conflict_do_nothing(index_elements=[inbox.c.key]).returning(inbox.c.key)
         async with self._db.transaction() as conn:
-            rows = await conn.execute_fetchall(
-                "INSERT INTO deliveries (key, received_at, kind, body, lease_until) VALUES "
-                f"{', '.join(['(?, ?, ?, ?, ?)'] * len(unique))} ON CONFLICT (key) DO NOTHING RETURNING key",
-                [v for entry in unique for v in (entry.key, at, entry.kind, entry.body, lease_until)])
-        return _first_wins([entry.key for entry in entries], {row[0] for row in rows})
+            return {row["key"] for row in await rows(conn, statement, values)}
 
     async def _write_finishes(self, keys: list[str]) -> list[None]:
-        unique = list(dict.fromkeys(keys))
-        await self._db.execute(
-            f"UPDATE deliveries SET done_at = ?, outcome = ?, body = NULL WHERE key IN ({', '.join('?' * len(unique))}) "
-            "AND done_at IS NULL", (iso(self._clock.now()), DONE, *unique))
+        await self._db.execute(update(inbox).where(inbox.c.key.in_(list(dict.fromkeys(keys))), inbox.c.done_at.is_(None))
+                               .values(done_at=iso(self._clock.now()), outcome=DONE, body=None))
         return [None] * len(keys)
 
 

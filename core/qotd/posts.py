@@ -10,11 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
+
+from sqlalchemy import Join, Select, and_, case, func, select, tuple_, update
+from sqlalchemy.sql.dml import Insert, ReturningInsert
 
 from core.clock import iso, parse_iso
 from core.community.members import MAX_NAME, Member
-from core.storage.database import Database, Row
+from core.storage.database import Database, Row, rows
+from core.storage.schema import answers, members, questions
+from core.storage.schema import daily_posts as posts
 
 PostPicker = Callable[[list[tuple[str, int]]], "NewPost"]  # history (question id, cycle) → the day's new post
 CHANGE_WINDOW = timedelta(seconds=10)  # how long after the first press a member may still change their answer
@@ -87,100 +92,90 @@ class PostStore:
         self._db = db
 
     async def find(self, community_id: str, day: date) -> DailyPost | None:
-        row = await self._db.fetchone("SELECT * FROM daily_posts WHERE community_id = ? AND local_date = ?",
-                                      (community_id, day.isoformat()))
+        row = await self._db.fetchone(_the_day(community_id, day))
         return None if row is None else _post(row)
 
     async def claim_day(self, community_id: str, day: date, pick: PostPicker) -> DailyPost:
-        """The day's post, chosen by `pick` from the community's history inside one transaction; a racing claim
-        (another task or process) finds the row and uses it."""
+        """The day's post, chosen by `pick` from the community's history inside one transaction. Another task or
+        process may claim the same day meanwhile: the INSERT does nothing then (on PostgreSQL it waits for the other
+        claim to commit), and the row that won is read back, so everyone gets the one post."""
         async with self._db.transaction() as conn:
-            found = list(await conn.execute_fetchall(
-                "SELECT * FROM daily_posts WHERE community_id = ? AND local_date = ?", (community_id, day.isoformat())))
+            found = await rows(conn, _the_day(community_id, day))
             if found:
                 return _post(found[0])
-            history = await conn.execute_fetchall(
-                "SELECT question_id, cycle FROM daily_posts WHERE community_id = ? ORDER BY local_date", (community_id,))
+            history = await rows(conn, _history(community_id))
             new = pick([(r["question_id"], r["cycle"]) for r in history])
-            rows = await conn.execute_fetchall(
-                """INSERT INTO daily_posts (community_id, local_date, question_id, cycle, scheduled_at, reveal_at, immediate)
-                   VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *""",
-                (community_id, day.isoformat(), new.question_id, new.cycle, iso(new.scheduled_at), iso(new.reveal_at),
-                 int(new.immediate)))
-            return _post(list(rows)[0])
+            claimed = await rows(conn, self._db.insert(posts).values(
+                community_id=community_id, local_date=day.isoformat(), question_id=new.question_id, cycle=new.cycle,
+                scheduled_at=iso(new.scheduled_at), reveal_at=iso(new.reveal_at), immediate=int(new.immediate),
+            ).on_conflict_do_nothing(index_elements=[posts.c.community_id, posts.c.local_date]).returning(*posts.c))
+            if not claimed:
+                claimed = await rows(conn, _the_day(community_id, day))
+            return _post(claimed[0])
 
     async def history(self, community_id: str) -> list[tuple[str, int]]:
         """(question id, cycle) of every post of the community, oldest first: what the next day's pick reads."""
-        rows = await self._db.fetchall(
-            "SELECT question_id, cycle FROM daily_posts WHERE community_id = ? ORDER BY local_date", (community_id,))
-        return [(row["question_id"], row["cycle"]) for row in rows]
+        return [(row["question_id"], row["cycle"]) for row in await self._db.fetchall(_history(community_id))]
 
     async def get(self, post_id: int) -> DailyPost | None:
-        row = await self._db.fetchone("SELECT * FROM daily_posts WHERE id = ?", (post_id,))
+        row = await self._db.fetchone(select(posts).where(posts.c.id == post_id))
         return None if row is None else _post(row)
 
     async def last_announced(self, community_id: str) -> date | None:
         """The latest local date whose post went out in the channel."""
-        row = await self._db.fetchone("SELECT MAX(local_date) AS day FROM daily_posts WHERE community_id = ? "
-                                      "AND announced_at IS NOT NULL", (community_id,))
+        row = await self._db.fetchone(select(func.max(posts.c.local_date).label("day"))
+                                      .where(posts.c.community_id == community_id, posts.c.announced_at.is_not(None)))
         return date.fromisoformat(row["day"]) if row is not None and row["day"] else None
 
     async def mark(self, post_id: int, what: str, at: datetime) -> None:
         """Record that the post was announced ('announced') or revealed ('revealed') in the channel."""
-        column = {"announced": "announced_at", "revealed": "revealed_at"}[what]  # a fixed list: never input in SQL
-        await self._db.execute(f"UPDATE daily_posts SET {column} = ? WHERE id = ? AND {column} IS NULL", (iso(at), post_id))
+        column = {"announced": posts.c.announced_at, "revealed": posts.c.revealed_at}[what]
+        await self._db.execute(update(posts).where(posts.c.id == post_id, column.is_(None)).values({column: iso(at)}))
 
     async def mark_announced(self, post_id: int, at: datetime, reveal_no_sooner: datetime) -> datetime:
         """Record the post as out in the channel, moving a timed reveal later if the post went out late, so members
         always get the community's whole delay; returns the reveal time that stands."""
+        later = iso(reveal_no_sooner)
         async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE daily_posts SET announced_at = ?, reveal_at = CASE WHEN immediate THEN reveal_at "
-                "ELSE MAX(reveal_at, ?) END WHERE id = ? AND announced_at IS NULL", (iso(at), iso(reveal_no_sooner), post_id))
-            rows = list(await conn.execute_fetchall("SELECT reveal_at FROM daily_posts WHERE id = ?", (post_id,)))
-        return parse_iso(rows[0]["reveal_at"])
+            moved = await rows(conn, update(posts).where(posts.c.id == post_id, posts.c.announced_at.is_(None)).values(
+                announced_at=iso(at),
+                reveal_at=case((posts.c.immediate != 0, posts.c.reveal_at), (posts.c.reveal_at > later, posts.c.reveal_at),
+                               else_=later),
+            ).returning(posts.c.reveal_at))
+            if not moved:  # announced before: its reveal time stands as it is
+                moved = await rows(conn, select(posts.c.reveal_at).where(posts.c.id == post_id))
+        return parse_iso(moved[0]["reveal_at"])
 
     async def write_answers(self, batch: list[AnswerWrite]) -> list[Recorded]:
         """One transaction for a whole batch, so a thousand presses share a handful of commits. Each member's presses
         in the batch make one row: inserted (their first answer) or, while its window is open, updating the stored
         choice; RETURNING names the rows written, so fresh, changed and refused presses are told apart without a
-        query per press. Reveal times and counts are read in the same transaction, never trusted from a cache."""
+        query per press. Reveal times and counts are read in the same transaction, never trusted from a cache.
+        Rows go in key order, so two processes writing overlapping batches lock them in the same order (no deadlock)."""
         presses: dict[tuple[int, str], list[int]] = {}
         for index, item in enumerate(batch):
             presses.setdefault((item.post_id, item.member.id), []).append(index)
         post_ids = sorted({item.post_id for item in batch})
-        members = {item.member.id: item for item in batch}.values()
+        pressing = sorted({item.member.id: item for item in batch}.values(), key=lambda item: item.member.id)
         async with self._db.transaction() as conn:
-            await conn.executemany(
-                """INSERT INTO members (id, display_name, created_at) VALUES (?, ?, ?)
-                   ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name
-                   WHERE excluded.display_name != '' AND members.display_name != excluded.display_name""",
-                [(m.member.id, m.member.name[:MAX_NAME], m.at) for m in members],
-            )
-            marks = ", ".join("?" * len(post_ids))
-            reveals = {row[0]: (parse_iso(row[1]), bool(row[2])) for row in await conn.execute_fetchall(
-                f"SELECT id, reveal_at, immediate FROM daily_posts WHERE id IN ({marks})", post_ids)}
-            rows = [_answer_row(batch[indexes[0]], batch[indexes[-1]], *reveals[key[0]]) for key, indexes in presses.items()]
-            written = {(row[0], row[1]): (row[2], row[3]) for row in await conn.execute_fetchall(
-                f"""INSERT INTO answers (post_id, member_id, choice, correct, answered_at, change_until)
-                    VALUES {", ".join(["(?, ?, ?, ?, ?, ?)"] * len(rows))}
-                    ON CONFLICT (post_id, member_id) DO UPDATE
-                    SET choice = excluded.choice, correct = excluded.correct, changed_at = excluded.answered_at
-                    WHERE answers.change_until > excluded.answered_at AND answers.choice != excluded.choice
-                    RETURNING post_id, member_id, change_until, changed_at""", [v for row in rows for v in row])}
+            await conn.execute(self._member_upsert(), [
+                {"id": m.member.id, "display_name": m.member.name[:MAX_NAME], "created_at": m.at} for m in pressing])
+            reveals = {row["id"]: (parse_iso(row["reveal_at"]), bool(row["immediate"])) for row in await rows(
+                conn, select(posts.c.id, posts.c.reveal_at, posts.c.immediate).where(posts.c.id.in_(post_ids)))}
+            values = [_answer_row(batch[presses[key][0]], batch[presses[key][-1]], *reveals[key[0]]) for key in sorted(presses)]
+            written = {(row["post_id"], row["member_id"]): (row["change_until"], row["changed_at"])
+                       for row in await rows(conn, self._answer_upsert(), values)}
             refused = [key for key in presses if key not in written]
             standing: dict[tuple[int, str], tuple[str, str | None]] = {}
             if refused:
-                pairs = ", ".join(["(?, ?)"] * len(refused))
-                standing = {(row[0], row[1]): (row[2], row[3]) for row in await conn.execute_fetchall(
-                    f"SELECT post_id, member_id, choice, change_until FROM answers "
-                    f"WHERE (post_id, member_id) IN (VALUES {pairs})", [v for key in refused for v in key])}
-            counts = await conn.execute_fetchall(
-                f"SELECT post_id, choice, COUNT(*) FROM answers WHERE post_id IN ({marks}) GROUP BY post_id, choice",
-                post_ids)
+                standing = {(row["post_id"], row["member_id"]): (row["choice"], row["change_until"]) for row in await rows(
+                    conn, select(answers.c.post_id, answers.c.member_id, answers.c.choice, answers.c.change_until)
+                    .where(tuple_(answers.c.post_id, answers.c.member_id).in_(refused)))}
+            counts = await rows(conn, select(answers.c.post_id, answers.c.choice, func.count().label("n"))
+                                .where(answers.c.post_id.in_(post_ids)).group_by(answers.c.post_id, answers.c.choice))
         by_post: dict[int, dict[str, int]] = {pid: {} for pid in post_ids}
-        for post_id, letter, count in counts:
-            by_post[post_id][letter] = count
+        for row in counts:
+            by_post[row["post_id"]][row["choice"]] = row["n"]
         results: list[Recorded | None] = [None] * len(batch)
         for key, indexes in presses.items():
             for place, index in enumerate(indexes):
@@ -195,44 +190,76 @@ class PostStore:
                                           _open_until(until, item.at))
         return [r for r in results if r is not None]
 
+    def _member_upsert(self) -> Insert:
+        """A member's first press creates them; a new display name (never an empty one) replaces the old."""
+        new = self._db.insert(members)
+        return new.on_conflict_do_update(
+            index_elements=[members.c.id], set_={"display_name": new.excluded.display_name},
+            where=and_(new.excluded.display_name != "", members.c.display_name != new.excluded.display_name))
+
+    def _answer_upsert(self) -> ReturningInsert[Any]:
+        """A member's answer: inserted, or changed while its window is open; RETURNING names only the rows written."""
+        new = self._db.insert(answers)
+        return new.on_conflict_do_update(
+            index_elements=[answers.c.post_id, answers.c.member_id],
+            set_={"choice": new.excluded.choice, "correct": new.excluded.correct, "changed_at": new.excluded.answered_at},
+            where=and_(answers.c.change_until > new.excluded.answered_at, answers.c.choice != new.excluded.choice),
+        ).returning(answers.c.post_id, answers.c.member_id, answers.c.change_until, answers.c.changed_at)
+
     async def counts(self, post_id: int) -> dict[str, int]:
-        rows = await self._db.fetchall("SELECT choice, COUNT(*) AS n FROM answers WHERE post_id = ? GROUP BY choice", (post_id,))
-        return {row["choice"]: row["n"] for row in rows}
+        rows_ = await self._db.fetchall(select(answers.c.choice, func.count().label("n"))
+                                        .where(answers.c.post_id == post_id).group_by(answers.c.choice))
+        return {row["choice"]: row["n"] for row in rows_}
 
     async def seen_by(self, post_id: int, member_id: str) -> tuple[DailyPost, str | None] | None:
         """The post as stored now (its reveal time may have moved) and the member's answer to it, in one read."""
-        row = await self._db.fetchone("""SELECT p.*, a.choice AS mine FROM daily_posts p
-                                         LEFT JOIN answers a ON a.post_id = p.id AND a.member_id = ? WHERE p.id = ?""",
-                                      (member_id, post_id))
+        row = await self._db.fetchone(select(posts, answers.c.choice.label("mine"))
+                                      .select_from(_with_answer_of(member_id)).where(posts.c.id == post_id))
         return None if row is None else (_post(row), row["mine"])
 
     async def attempts(self, member_id: str, community_id: str, through: date) -> list[Attempt]:
         """Every post of the community up to a local date, oldest first, with how this member did on it."""
-        rows = await self._db.fetchall(
-            """SELECT p.*, a.choice AS choice, a.correct AS correct, a.change_until AS change_until FROM daily_posts p
-               LEFT JOIN answers a ON a.post_id = p.id AND a.member_id = ?
-               WHERE p.community_id = ? AND p.local_date <= ? ORDER BY p.local_date""",
-            (member_id, community_id, through.isoformat()))
+        found = await self._db.fetchall(
+            select(posts, answers.c.choice, answers.c.correct, answers.c.change_until)
+            .select_from(_with_answer_of(member_id))
+            .where(posts.c.community_id == community_id, posts.c.local_date <= through.isoformat())
+            .order_by(posts.c.local_date))
         return [Attempt(_post(row), row["choice"], bool(row["correct"]),
-                        parse_iso(row["change_until"]) if row["change_until"] else None) for row in rows]
+                        parse_iso(row["change_until"]) if row["change_until"] else None) for row in found]
 
     async def graded(self, member_id: str, community_id: str) -> list[Graded]:
         """Each answer the member gave in the community, with the question's tags and whether it came in time."""
-        rows = await self._db.fetchall(
-            """SELECT a.correct, a.answered_at, p.scheduled_at, p.reveal_at, p.immediate, q.system, q.disciplines
-               FROM answers a JOIN daily_posts p ON p.id = a.post_id JOIN questions q ON q.id = p.question_id
-               WHERE a.member_id = ? AND p.community_id = ?""", (member_id, community_id))
+        found = await self._db.fetchall(
+            select(answers.c.correct, answers.c.answered_at, posts.c.scheduled_at, posts.c.reveal_at, posts.c.immediate,
+                   questions.c.system, questions.c.disciplines)
+            .select_from(answers.join(posts, posts.c.id == answers.c.post_id)
+                         .join(questions, questions.c.id == posts.c.question_id))
+            .where(answers.c.member_id == member_id, posts.c.community_id == community_id))
         return [Graded(bool(row["correct"]), row["system"], tuple(row["disciplines"].split()),
-                       parse_iso(row["answered_at"]) < _answer_window_end(row)) for row in rows]
+                       parse_iso(row["answered_at"]) < _answer_window_end(row)) for row in found]
 
 
-def _answer_row(first: AnswerWrite, last: AnswerWrite, reveal_at: datetime, immediate: bool) -> tuple[object, ...]:
+def _the_day(community_id: str, day: date) -> Select[Any]:
+    return select(posts).where(posts.c.community_id == community_id, posts.c.local_date == day.isoformat())
+
+
+def _history(community_id: str) -> Select[Any]:
+    return select(posts.c.question_id, posts.c.cycle).where(posts.c.community_id == community_id).order_by(posts.c.local_date)
+
+
+def _with_answer_of(member_id: str) -> Join:
+    """Posts, each with this member's answer to it if any."""
+    return posts.outerjoin(answers, and_(answers.c.post_id == posts.c.id, answers.c.member_id == member_id))
+
+
+def _answer_row(first: AnswerWrite, last: AnswerWrite, reveal_at: datetime, immediate: bool) -> dict[str, object]:
     """A member's presses of one batch as one row: the last choice stands, the first press dates it. The change
     window closes at the reveal at the latest, and is shut from the start once the explanation is out (a post
     revealed on answering, a past question): a change is for a mis-tap, never for an answer just read."""
     at = parse_iso(first.at)
     until = at if immediate or at >= reveal_at else min(at + CHANGE_WINDOW, reveal_at)
-    return (last.post_id, last.member.id, last.choice, int(last.correct), first.at, iso(until))
+    return {"post_id": last.post_id, "member_id": last.member.id, "choice": last.choice, "correct": int(last.correct),
+            "answered_at": first.at, "change_until": iso(until)}
 
 
 def _open_until(until: str | None, at: str) -> datetime | None:

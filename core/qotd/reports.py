@@ -10,8 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from sqlalchemy import select, update
+
 from core.clock import iso, parse_iso
-from core.storage.database import Database
+from core.storage.database import Database, rows
+from core.storage.schema import question_reports, questions
+
+_OPEN = question_reports.c.resolved_at.is_(None)
 
 Origin = Literal["bundled", "community", "gone"]  # shipped with Rounds, imported by the community, no longer in the bank
 
@@ -46,29 +51,32 @@ class ReportStore:
 
     async def file(self, report: NewReport) -> bool:
         """Store the report; True when it replaced the member's open report on the same question."""
-        key = (report.community_id, report.question_id, report.member_id)
+        mine = (question_reports.c.community_id == report.community_id,
+                question_reports.c.question_id == report.question_id, question_reports.c.member_id == report.member_id)
+        upsert = self._db.insert(question_reports).values(
+            community_id=report.community_id, question_id=report.question_id, post_id=report.post_id,
+            member_id=report.member_id, note=report.note, reported_at=iso(report.at))
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[question_reports.c.community_id, question_reports.c.question_id, question_reports.c.member_id],
+            index_where=_OPEN,
+            set_={name: upsert.excluded[name] for name in ("note", "post_id", "reported_at")})
         async with self._db.transaction() as conn:
-            found = list(await conn.execute_fetchall(
-                "SELECT 1 FROM question_reports WHERE community_id = ? AND question_id = ? AND member_id = ? "
-                "AND resolved_at IS NULL", key))
-            await conn.execute(
-                """INSERT INTO question_reports (community_id, question_id, post_id, member_id, note, reported_at)
-                   VALUES (?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (community_id, question_id, member_id) WHERE resolved_at IS NULL
-                   DO UPDATE SET note = excluded.note, post_id = excluded.post_id, reported_at = excluded.reported_at""",
-                (*key[:2], report.post_id, report.member_id, report.note, iso(report.at)))
+            found = await rows(conn, select(question_reports.c.id).where(*mine, _OPEN))
+            await conn.execute(upsert)
         return bool(found)
 
     async def open(self, community_id: str) -> list[OpenReport]:
         """The community's open reports by question, the most recently reported question first."""
-        rows = await self._db.fetchall(
-            """SELECT r.question_id, r.note, r.reported_at, q.id IS NOT NULL AS known, q.community_id AS owner
-               FROM question_reports r LEFT JOIN questions q ON q.id = r.question_id
-               WHERE r.community_id = ? AND r.resolved_at IS NULL
-               ORDER BY r.reported_at DESC, r.id DESC""", (community_id,))
+        r, q = question_reports, questions
+        found = await self._db.fetchall(
+            select(r.c.question_id, r.c.note, r.c.reported_at, q.c.id.is_not(None).label("known"),
+                   q.c.community_id.label("owner"))
+            .select_from(r.outerjoin(q, q.c.id == r.c.question_id))
+            .where(r.c.community_id == community_id, _OPEN)
+            .order_by(r.c.reported_at.desc(), r.c.id.desc()))
         grouped: dict[str, list[str]] = {}
         first: dict[str, tuple[Origin, datetime]] = {}
-        for row in rows:
+        for row in found:
             grouped.setdefault(row["question_id"], []).append(row["note"])
             origin: Origin = "gone" if not row["known"] else "bundled" if row["owner"] is None else "community"
             first.setdefault(row["question_id"], (origin, parse_iso(row["reported_at"])))
@@ -76,6 +84,6 @@ class ReportStore:
 
     async def resolve(self, community_id: str, question_id: str, at: datetime) -> int:
         """Close the question's open reports; how many there were."""
-        return await self._db.execute(
-            "UPDATE question_reports SET resolved_at = ? WHERE community_id = ? AND question_id = ? AND resolved_at IS NULL",
-            (iso(at), community_id, question_id))
+        return await self._db.execute(update(question_reports).where(
+            question_reports.c.community_id == community_id, question_reports.c.question_id == question_id, _OPEN,
+        ).values(resolved_at=iso(at)))

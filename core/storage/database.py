@@ -1,62 +1,105 @@
-"""SQLite through aiosqlite: one writer connection whose transactions are serialised, one reader (WAL lets it read
-while the writer writes), and migrations applied at open.
+"""The database, SQLite or PostgreSQL, through SQLAlchemy Core's async engine (aiosqlite or asyncpg underneath).
 
-Every await on aiosqlite is a hop to its thread, which costs more than the disk on these machines, so reads use
-`execute_fetchall` (one hop) and many small writes are folded into one transaction by `GroupCommit`.
+Stores write each statement once, as SQLAlchemy Core; the engine renders it for the database it talks to. What
+differs between the two lives here and only here:
+- SQLite has one writer at a time. Its writes go through one connection whose transactions begin IMMEDIATE (so two
+  processes on one file queue instead of failing on a lock upgrade) and are serialised in this process; reads use
+  other connections, which WAL lets read while the writer writes.
+- PostgreSQL takes concurrent writers; its transactions run side by side on a pool of connections, and a migration
+  holds an advisory lock so that processes starting together upgrade once.
+Every transaction's COMMIT or ROLLBACK runs to its end even when the caller is cancelled meanwhile, so a connection is
+never left inside a transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
-import aiosqlite
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, Executable, event, exc, make_url, pool, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from core.storage.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
-Row = sqlite3.Row
+Row = RowMapping
 MAX_ROW_ID = 2**63 - 1  # the largest integer key either database stores
+CONNECT_TIMEOUT = 10  # seconds: a server that does not answer is an error, never a hang
+MIGRATION_LOCK = 0x526F756E6473  # "Rounds": the advisory lock key processes upgrade under
 T = TypeVar("T")
 R = TypeVar("R")
 
 
 class StorageError(Exception):
-    """The database cannot be used at all (not a database, no such folder, made by a newer Rounds): the message is
-    the one line a person needs, and every connection opened on the way has been closed again."""
+    """The database cannot be used at all (not a database, no such folder, no server there, made by a newer Rounds):
+    the message is the one line a person needs (never a password), and every connection opened on the way is closed."""
+
+
+def database_url(target: str) -> URL:
+    """`postgresql://…` (or `sqlite://…`) with the async driver filled in; anything else is a SQLite file path (or
+    ':memory:'). A URL that cannot be read, or names a database Rounds does not speak, is a StorageError here, before
+    anything connects; the message never repeats the text given, since it may hold a password."""
+    if "://" not in target:
+        return URL.create("sqlite+aiosqlite", database=target)
+    try:
+        url = make_url(target)
+    except (exc.ArgumentError, ValueError):
+        raise StorageError("DATABASE_URL is not a URL Rounds can read: write it as "
+                           "postgresql://USER:PASSWORD@HOST:PORT/DATABASE.") from None
+    driver = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
+    if url.drivername.split("+")[0] not in driver:
+        raise StorageError(f"DATABASE_URL names a {url.get_backend_name()} database; Rounds runs on PostgreSQL "
+                           "(postgresql://…) or, with DATABASE_URL unset, on the SQLite file ROUNDS_DB.")
+    return url.set(drivername=driver[url.drivername.split("+")[0]])
 
 
 class Database:
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
+    def __init__(self, target: str) -> None:
+        self.url = database_url(target)
+        self.dialect = self.url.get_backend_name()
+        self.path = self.url.database or "" if self.dialect == "sqlite" else self.shown
+        self._writer: AsyncEngine | None = None
+        self._reader: AsyncEngine | None = None
+        self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
+
+    @property
+    def shown(self) -> str:
+        """The URL as it may be printed or logged: the password hidden."""
+        return self.url.render_as_string(hide_password=True)
 
     async def open(self) -> Database:
-        """Connect and migrate; on any failure the worker threads are stopped (an open aiosqlite thread keeps the
-        process alive forever) and one StorageError says what is wrong."""
+        """Connect and migrate; on any failure every engine is disposed and one StorageError says what is wrong."""
         try:
-            self._probe()
-            self._writer = await self._connect()
-            await self._writer.execute("PRAGMA journal_mode=WAL")
-            await self._migrate(self._writer)
-            # An in-memory database is private to its connection, so it has to read through the writer.
-            self._reader = self._writer if self.path == ":memory:" else await self._connect()
-        except (sqlite3.Error, OSError, ValueError) as error:
+            if self.dialect == "sqlite":
+                self._probe()
+            self._writer, self._reader = self._engines()
+            await self._migrate()
+        except (TimeoutError, exc.SQLAlchemyError, sqlite3.Error, OSError, ValueError) as error:
             await self.close()
-            raise StorageError(f"{self.path} cannot be used as the Rounds database: {error}. Point ROUNDS_DB at a "
-                               "Rounds database file, or at a new file in a folder that exists.") from None
+            raise StorageError(self._failure(error)) from None
         except BaseException:
             await self.close()
             raise
         return self
+
+    def _failure(self, error: BaseException) -> str:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if isinstance(error, TimeoutError):
+            reason = f"the server did not answer within {CONNECT_TIMEOUT} s"
+        if self.dialect == "sqlite":
+            return (f"{self.path} cannot be used as the Rounds database: {reason}. Point ROUNDS_DB at a Rounds database "
+                    "file, or at a new file in a folder that exists.")
+        return (f"The database at {self.shown} cannot be used: {reason}. Check DATABASE_URL and that the server is "
+                "running and reachable.")
 
     def _probe(self) -> None:
         """Open the file once on this thread first: aiosqlite's worker thread, when its own connect fails, reports
@@ -67,96 +110,131 @@ class Database:
         finally:
             probe.close()
 
-    async def _connect(self) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        try:
-            conn.row_factory = sqlite3.Row
-            await conn.executescript("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;")
-        except BaseException:
-            await conn.close()
-            raise
-        return conn
+    def _engines(self) -> tuple[AsyncEngine, AsyncEngine]:
+        if self.dialect != "sqlite":
+            engine = create_async_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                                         connect_args={"timeout": CONNECT_TIMEOUT})
+            # Reads outside a transaction need no BEGIN and ROLLBACK around them: two hops fewer a read.
+            return engine, engine.execution_options(isolation_level="AUTOCOMMIT")
+        if self.path in ("", ":memory:"):  # private to its connection: everyone shares the one connection
+            engine = _sqlite_engine(self.url, pool.StaticPool, immediate=True)
+            return engine, engine
+        return (_sqlite_engine(self.url, pool.AsyncAdaptedQueuePool, immediate=True, pool_size=1, max_overflow=0),
+                _sqlite_engine(self.url, pool.AsyncAdaptedQueuePool, immediate=None, pool_size=4, max_overflow=4,
+                               pool_reset_on_return=None))
 
-    async def _migrate(self, conn: aiosqlite.Connection) -> None:
-        row = await (await conn.execute("PRAGMA user_version")).fetchone()
-        version = int(row[0]) if row is not None else 0
+    async def _migrate(self) -> None:
+        """Every pending migration and its version bump in one transaction, under the migration lock."""
+        async with self.transaction() as conn:
+            if self.dialect == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            await conn.run_sync(self._upgrade)
+
+    def _upgrade(self, conn: Connection) -> None:
+        version = _read_version(conn)
         if version > len(MIGRATIONS):
             raise ValueError(f"it was made by a newer Rounds (schema {version}; this one knows {len(MIGRATIONS)})")
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            # executescript commits first, so the script and its version bump are wrapped explicitly.
-            try:
-                await conn.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version={number}; COMMIT;")
-            except sqlite3.Error:
-                if conn.in_transaction:
-                    await conn.execute("ROLLBACK")
-                raise
+        operations = Operations(MigrationContext.configure(conn))
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+            migration(operations)
+            _write_version(conn, number)
             log.info("database %s migrated to version %d", self.path, number)
 
     async def close(self) -> None:
-        if self._reader is not None and self._reader is not self._writer:
-            await self._reader.close()
-        if self._writer is not None:
-            await self._writer.close()
+        for engine in {id(e): e for e in (self._reader, self._writer) if e is not None}.values():
+            await engine.dispose()
         self._reader = self._writer = None
 
-    @property
-    def writer(self) -> aiosqlite.Connection:
-        if self._writer is None:
-            raise RuntimeError("database is not open")
-        return self._writer
+    def insert(self, table: Any) -> postgresql.Insert | sqlite.Insert:
+        """An INSERT that can say ON CONFLICT …: the one construct SQLAlchemy spells per dialect."""
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """All or nothing: the body's statements commit together or not at all, and no other write interleaves.
-
-        A cancelled caller or a failed COMMIT must not leave the shared writer inside a transaction (every later
-        write would fail), so the rollback runs shielded whatever interrupted us, BEGIN included. A COMMIT already
-        sent to SQLite's thread runs to its end even when the caller is cancelled meanwhile: the caller learns of the
-        cancellation only once the database is in a known state (committed), never half-way."""
-        async with self._write_lock:
-            conn = self.writer
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """All or nothing: the body's statements commit together or not at all (on SQLite, no other write of this
+        process interleaves). A COMMIT already sent runs to its end even when the caller is cancelled meanwhile: the
+        caller learns of the cancellation only once the database is in a known state, never half-way."""
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        async with self._serialised(), self._writer.connect() as conn:
             try:
-                await _finish(conn.execute("BEGIN IMMEDIATE"))
+                await _finish(conn.begin())
                 yield conn
-                await _finish(conn.execute("COMMIT"))
+                await _finish(conn.commit())
             except BaseException:
-                await asyncio.shield(self._rollback(conn))
+                await asyncio.shield(_rollback(conn))
                 raise
 
-    @staticmethod
-    async def _rollback(conn: aiosqlite.Connection) -> None:
-        """Roll back whatever is open. The ROLLBACK queues behind any statement still running on SQLite's thread,
-        so it is sent whatever `in_transaction` says now; a transaction that already ended (its COMMIT ran) makes it
-        a harmless "no transaction is active"."""
-        with contextlib.suppress(sqlite3.OperationalError):
-            await conn.execute("ROLLBACK")
+    @asynccontextmanager
+    async def _serialised(self) -> AsyncIterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        async with self._write_lock:
+            yield
 
     async def ping(self) -> bool:
         """Whether the database answers a trivial query: what a health check asks."""
         try:
-            await self.fetchone("SELECT 1")
-        except (sqlite3.Error, RuntimeError, ValueError):
+            await self.fetchone(text("SELECT 1"))
+        except (exc.SQLAlchemyError, sqlite3.Error, OSError, RuntimeError, ValueError):
             return False
         return True
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def fetchall(self, statement: Executable, params: Mapping[str, Any] | None = None) -> list[Row]:
         if self._reader is None:
             raise RuntimeError("database is not open")
-        return list(await self._reader.execute_fetchall(sql, params))
+        async with self._reader.connect() as conn:
+            return list((await conn.execute(statement, params)).mappings().all())
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        rows = await self.fetchall(sql, params)
+    async def fetchone(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Row | None:
+        rows = await self.fetchall(statement, params)
         return rows[0] if rows else None
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """One statement in its own transaction; returns the number of rows it changed."""
+    async def execute(self, statement: Executable, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None) -> int:
+        """One statement (or one statement over many rows) in its own transaction; returns the rows it changed."""
         async with self.transaction() as conn:
-            cursor = await conn.execute(sql, params)
-            return cursor.rowcount
+            return (await conn.execute(statement, params)).rowcount
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        async with self.transaction() as conn:
-            await conn.executemany(sql, rows)
+
+async def rows(conn: AsyncConnection, statement: Executable, params: Any = None) -> list[Row]:
+    """What a statement returns inside a transaction, each row readable by column name."""
+    return list((await conn.execute(statement, params)).mappings().all())
+
+
+def _sqlite_engine(url: URL, poolclass: type[pool.Pool], *, immediate: bool | None, **options: Any) -> AsyncEngine:
+    """`immediate`: writes begin IMMEDIATE (True), DEFERRED (False), or never begin at all (None: a reader whose
+    every SELECT is its own snapshot, with no BEGIN and ROLLBACK hops around it)."""
+    engine = create_async_engine(url, poolclass=poolclass, **options)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # transactions begin when we say, as we say (below)
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    if immediate is not None:
+        @event.listens_for(engine.sync_engine, "begin")
+        def begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _read_version(conn: Connection) -> int:
+    if conn.dialect.name == "sqlite":
+        return int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+    conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS rounds_schema (version INTEGER NOT NULL)")
+    return int(conn.exec_driver_sql("SELECT MAX(version) FROM rounds_schema").scalar() or 0)
+
+
+def _write_version(conn: Connection, number: int) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA user_version={int(number)}")
+    else:
+        conn.execute(text("INSERT INTO rounds_schema (version) VALUES (:v)"), {"v": number})
 
 
 async def _finish(step: Awaitable[object]) -> None:
@@ -167,6 +245,15 @@ async def _finish(step: Awaitable[object]) -> None:
     except asyncio.CancelledError:
         await asyncio.wait({task})
         raise
+
+
+async def _rollback(conn: AsyncConnection) -> None:
+    """Roll back whatever is open; a transaction that already ended makes it a no-op, and a connection the driver
+    lost is invalidated so the pool never hands it out again."""
+    try:
+        await conn.rollback()
+    except (exc.SQLAlchemyError, sqlite3.Error, OSError):
+        await conn.invalidate()
 
 
 class GroupCommit(Generic[T, R]):

@@ -1,137 +1,181 @@
-"""Versioned schema migrations, applied in order at start-up; PRAGMA user_version records the last one applied.
+"""Versioned schema migrations, the same on SQLite and PostgreSQL: each is a function of Alembic's operations, which
+render the DDL in the dialect of the database being upgraded. The version is kept by the database (`user_version`
+on SQLite, as before; the `rounds_schema` table on PostgreSQL) and every migration commits with its version bump.
 
-Instants are UTC ISO-8601 text. Platform ids are namespaced ('discord:…', 'slack:…', 'console:…') so one database
-serves every platform.
+Instants are UTC ISO-8601 text; flags are 0/1 integers. Platform ids are namespaced ('discord:…', 'slack:…',
+'console:…') so one database serves every platform.
 """
 
-MIGRATIONS: list[str] = [
-    # 1: communities, members, the question bank, daily posts and answers
-    """
-    CREATE TABLE communities (
-        id                   TEXT PRIMARY KEY,
-        name                 TEXT NOT NULL DEFAULT '',
-        channel_id           TEXT,
-        post_time            TEXT NOT NULL DEFAULT '09:00',
-        timezone             TEXT NOT NULL DEFAULT 'UTC',
-        reveal_delay_minutes INTEGER NOT NULL DEFAULT 720 CHECK (reveal_delay_minutes >= 0),
-        tag_filter           TEXT NOT NULL DEFAULT '',
-        admin_role           TEXT,
-        created_at           TEXT NOT NULL
-    );
-    CREATE TABLE members (
-        id           TEXT PRIMARY KEY,
-        display_name TEXT NOT NULL DEFAULT '',
-        timezone     TEXT,
-        created_at   TEXT NOT NULL
-    );
-    CREATE TABLE questions (
-        id           TEXT PRIMARY KEY,
-        community_id TEXT,
-        step         TEXT NOT NULL,
-        system       TEXT NOT NULL,
-        disciplines  TEXT NOT NULL,
-        competency   TEXT NOT NULL,
-        body         TEXT NOT NULL,
-        imported_at  TEXT NOT NULL
-    );
-    CREATE INDEX questions_by_community ON questions (community_id);
-    CREATE TABLE daily_posts (
-        id           INTEGER PRIMARY KEY,
-        community_id TEXT NOT NULL REFERENCES communities (id),
-        local_date   TEXT NOT NULL,
-        question_id  TEXT NOT NULL REFERENCES questions (id),
-        cycle        INTEGER NOT NULL DEFAULT 0,
-        scheduled_at TEXT NOT NULL,
-        reveal_at    TEXT NOT NULL,
-        immediate    INTEGER NOT NULL DEFAULT 0,
-        announced_at TEXT,
-        revealed_at  TEXT,
-        UNIQUE (community_id, local_date)
-    );
-    CREATE TABLE answers (
-        post_id     INTEGER NOT NULL REFERENCES daily_posts (id),
-        member_id   TEXT NOT NULL,
-        choice      TEXT NOT NULL CHECK (choice IN ('A', 'B', 'C', 'D', 'E')),
-        correct     INTEGER NOT NULL,
-        answered_at TEXT NOT NULL,
-        PRIMARY KEY (post_id, member_id)
-    );
-    CREATE INDEX answers_by_member ON answers (member_id);
-    """,
-    # 2: inbound deliveries claimed once (a platform's retry of an event or interaction must never count twice)
-    """
-    CREATE TABLE deliveries (
-        key         TEXT PRIMARY KEY,
-        received_at TEXT NOT NULL
-    ) WITHOUT ROWID;
-    CREATE INDEX deliveries_by_time ON deliveries (received_at);
-    """,
-    # 3: duties: every timed effect (a daily post, a reveal, a reminder) is a row with a due instant and a lease
-    """
-    CREATE TABLE duties (
-        id            INTEGER PRIMARY KEY,
-        kind          TEXT NOT NULL,
-        key           TEXT NOT NULL,
-        scope         TEXT NOT NULL,
-        platform      TEXT NOT NULL,
-        due_at        TEXT NOT NULL,
-        payload       TEXT NOT NULL DEFAULT '{}',
-        claimed_by    TEXT,
-        claimed_until TEXT,
-        attempts      INTEGER NOT NULL DEFAULT 0,
-        last_error    TEXT,
-        outcome       TEXT,
-        done_at       TEXT,
-        UNIQUE (kind, key)
-    );
-    CREATE INDEX duties_due ON duties (due_at) WHERE done_at IS NULL;
-    CREATE INDEX duties_by_scope ON duties (scope, kind);
-    CREATE INDEX duties_done ON duties (done_at) WHERE done_at IS NOT NULL;
-    """,
-    # 4: the inbox: a delivery is recorded with what it takes to run it (its kind and body) before the platform gets
-    #    its ack, and marked done once handled, so deliveries a crash interrupted can be run again at start-up. The
-    #    lease says until when the process that took it is presumed at work on it. Claims recorded before this
-    #    version were handled as they came: they are done.
-    """
-    ALTER TABLE deliveries ADD COLUMN kind TEXT;
-    ALTER TABLE deliveries ADD COLUMN body TEXT;
-    ALTER TABLE deliveries ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE deliveries ADD COLUMN lease_until TEXT;
-    ALTER TABLE deliveries ADD COLUMN outcome TEXT;
-    ALTER TABLE deliveries ADD COLUMN done_at TEXT;
-    UPDATE deliveries SET done_at = received_at, outcome = 'done';
-    CREATE INDEX deliveries_unfinished ON deliveries (received_at) WHERE done_at IS NULL;
-    """,
-    # 5: a first answer may be changed for a few seconds (a mis-tap undone): `change_until` is when that window
-    #    closes (answers from before have none: they stand), `changed_at` when the answer was last changed
-    """
-    ALTER TABLE answers ADD COLUMN change_until TEXT;
-    ALTER TABLE answers ADD COLUMN changed_at TEXT;
-    """,
-    # 6: members' reports of a problem with a question: at most one open report per member and question in a
-    #    community (reporting again updates it); resolving closes them all, so a later report opens a new one
-    """
-    CREATE TABLE question_reports (
-        id           INTEGER PRIMARY KEY,
-        community_id TEXT NOT NULL REFERENCES communities (id),
-        question_id  TEXT NOT NULL,
-        post_id      INTEGER NOT NULL REFERENCES daily_posts (id),
-        member_id    TEXT NOT NULL,
-        note         TEXT NOT NULL,
-        reported_at  TEXT NOT NULL,
-        resolved_at  TEXT
-    );
-    CREATE UNIQUE INDEX question_reports_open ON question_reports (community_id, question_id, member_id)
-        WHERE resolved_at IS NULL;
-    CREATE INDEX question_reports_by_community ON question_reports (community_id, reported_at) WHERE resolved_at IS NULL;
-    """,
-    # 7: a role to ping when the daily question posts (none: the post pings nobody)
-    """
-    ALTER TABLE communities ADD COLUMN ping_role TEXT;
-    """,
-    # 8: a community's question removed after a daily post showed it is retired, not deleted: the post and its
-    #    answers keep pointing at it, and it is never picked again
-    """
-    ALTER TABLE questions ADD COLUMN retired_at TEXT;
-    """,
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from alembic.operations import Operations
+
+from core.storage.schema import RowId
+
+Migration = Callable[[Operations], None]
+
+
+
+def communities_members_questions_posts_answers(op: Operations) -> None:
+    """1: communities, members, the question bank, daily posts and answers."""
+    op.create_table(
+        "communities",
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("name", sa.Text, nullable=False, server_default=""),
+        sa.Column("channel_id", sa.Text),
+        sa.Column("post_time", sa.Text, nullable=False, server_default="09:00"),
+        sa.Column("timezone", sa.Text, nullable=False, server_default="UTC"),
+        sa.Column("reveal_delay_minutes", sa.Integer, nullable=False, server_default="720"),
+        sa.Column("tag_filter", sa.Text, nullable=False, server_default=""),
+        sa.Column("admin_role", sa.Text),
+        sa.Column("created_at", sa.Text, nullable=False),
+        sa.CheckConstraint("reveal_delay_minutes >= 0"),
+    )
+    op.create_table(
+        "members",
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("display_name", sa.Text, nullable=False, server_default=""),
+        sa.Column("timezone", sa.Text),
+        sa.Column("created_at", sa.Text, nullable=False),
+    )
+    op.create_table(
+        "questions",
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("community_id", sa.Text),
+        sa.Column("step", sa.Text, nullable=False),
+        sa.Column("system", sa.Text, nullable=False),
+        sa.Column("disciplines", sa.Text, nullable=False),
+        sa.Column("competency", sa.Text, nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("imported_at", sa.Text, nullable=False),
+    )
+    op.create_index("questions_by_community", "questions", ["community_id"])
+    op.create_table(
+        "daily_posts",
+        sa.Column("id", RowId, primary_key=True, autoincrement=True),
+        sa.Column("community_id", sa.Text, sa.ForeignKey("communities.id"), nullable=False),
+        sa.Column("local_date", sa.Text, nullable=False),
+        sa.Column("question_id", sa.Text, sa.ForeignKey("questions.id"), nullable=False),
+        sa.Column("cycle", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("scheduled_at", sa.Text, nullable=False),
+        sa.Column("reveal_at", sa.Text, nullable=False),
+        sa.Column("immediate", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("announced_at", sa.Text),
+        sa.Column("revealed_at", sa.Text),
+        sa.UniqueConstraint("community_id", "local_date"),
+    )
+    op.create_table(
+        "answers",
+        sa.Column("post_id", RowId, sa.ForeignKey("daily_posts.id"), primary_key=True),
+        sa.Column("member_id", sa.Text, primary_key=True),
+        sa.Column("choice", sa.Text, nullable=False),
+        sa.Column("correct", sa.Integer, nullable=False),
+        sa.Column("answered_at", sa.Text, nullable=False),
+        sa.CheckConstraint("choice IN ('A', 'B', 'C', 'D', 'E')"),
+    )
+    op.create_index("answers_by_member", "answers", ["member_id"])
+
+
+def deliveries(op: Operations) -> None:
+    """2: inbound deliveries claimed once (a platform's retry of an event or interaction must never count twice)."""
+    op.create_table(
+        "deliveries",
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("received_at", sa.Text, nullable=False),
+        sqlite_with_rowid=False,
+    )
+    op.create_index("deliveries_by_time", "deliveries", ["received_at"])
+
+
+def duties(op: Operations) -> None:
+    """3: duties: every timed effect (a daily post, a reveal, a reminder) is a row with a due instant and a lease."""
+    op.create_table(
+        "duties",
+        sa.Column("id", RowId, primary_key=True, autoincrement=True),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("key", sa.Text, nullable=False),
+        sa.Column("scope", sa.Text, nullable=False),
+        sa.Column("platform", sa.Text, nullable=False),
+        sa.Column("due_at", sa.Text, nullable=False),
+        sa.Column("payload", sa.Text, nullable=False, server_default="{}"),
+        sa.Column("claimed_by", sa.Text),
+        sa.Column("claimed_until", sa.Text),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("last_error", sa.Text),
+        sa.Column("outcome", sa.Text),
+        sa.Column("done_at", sa.Text),
+        sa.UniqueConstraint("kind", "key"),
+    )
+    pending, done = sa.text("done_at IS NULL"), sa.text("done_at IS NOT NULL")
+    op.create_index("duties_due", "duties", ["due_at"], sqlite_where=pending, postgresql_where=pending)
+    op.create_index("duties_by_scope", "duties", ["scope", "kind"])
+    op.create_index("duties_done", "duties", ["done_at"], sqlite_where=done, postgresql_where=done)
+
+
+def deliveries_inbox(op: Operations) -> None:
+    """4: the inbox: a delivery is recorded with what it takes to run it (its kind and body) before the platform gets
+    its ack, and marked done once handled, so deliveries a crash interrupted can be run again at start-up. The lease
+    says until when the process that took it is presumed at work on it. Claims recorded before this version were
+    handled as they came: they are done."""
+    for column in (sa.Column("kind", sa.Text), sa.Column("body", sa.Text),
+                   sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+                   sa.Column("lease_until", sa.Text), sa.Column("outcome", sa.Text), sa.Column("done_at", sa.Text)):
+        op.add_column("deliveries", column)
+    op.execute("UPDATE deliveries SET done_at = received_at, outcome = 'done'")
+    unfinished = sa.text("done_at IS NULL")
+    op.create_index("deliveries_unfinished", "deliveries", ["received_at"], sqlite_where=unfinished,
+                    postgresql_where=unfinished)
+
+
+def answer_change_window(op: Operations) -> None:
+    """5: a first answer may be changed for a few seconds (a mis-tap undone): `change_until` is when that window
+    closes (answers from before have none: they stand), `changed_at` when the answer was last changed."""
+    op.add_column("answers", sa.Column("change_until", sa.Text))
+    op.add_column("answers", sa.Column("changed_at", sa.Text))
+
+
+def question_reports(op: Operations) -> None:
+    """6: members' reports of a problem with a question: at most one open report per member and question in a
+    community (reporting again updates it); resolving closes them all, so a later report opens a new one."""
+    op.create_table(
+        "question_reports",
+        sa.Column("id", RowId, primary_key=True, autoincrement=True),
+        sa.Column("community_id", sa.Text, sa.ForeignKey("communities.id"), nullable=False),
+        sa.Column("question_id", sa.Text, nullable=False),
+        sa.Column("post_id", RowId, sa.ForeignKey("daily_posts.id"), nullable=False),
+        sa.Column("member_id", sa.Text, nullable=False),
+        sa.Column("note", sa.Text, nullable=False),
+        sa.Column("reported_at", sa.Text, nullable=False),
+        sa.Column("resolved_at", sa.Text),
+    )
+    still_open = sa.text("resolved_at IS NULL")
+    op.create_index("question_reports_open", "question_reports", ["community_id", "question_id", "member_id"],
+                    unique=True, sqlite_where=still_open, postgresql_where=still_open)
+    op.create_index("question_reports_by_community", "question_reports", ["community_id", "reported_at"],
+                    sqlite_where=still_open, postgresql_where=still_open)
+
+
+def ping_role(op: Operations) -> None:
+    """7: a role to ping when the daily question posts (none: the post pings nobody)."""
+    op.add_column("communities", sa.Column("ping_role", sa.Text))
+
+
+def retired_questions(op: Operations) -> None:
+    """8: a community's question removed after a daily post showed it is retired, not deleted: the post and its
+    answers keep pointing at it, and it is never picked again."""
+    op.add_column("questions", sa.Column("retired_at", sa.Text))
+
+
+MIGRATIONS: list[Migration] = [
+    communities_members_questions_posts_answers,
+    deliveries,
+    duties,
+    deliveries_inbox,
+    answer_change_window,
+    question_reports,
+    ping_role,
+    retired_questions,
 ]

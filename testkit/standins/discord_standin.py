@@ -46,6 +46,12 @@ their bytes (``RecordedCall.files[n]["data"]`` and :meth:`DiscordStandIn.attachm
 what arrived with what was sent.  Permanent refusals are modelled where Discord gives them: a member with closed DMs
 (:meth:`DiscordStandIn.close_dms`) gets ``50007`` on the message, an unknown channel ``10003``, and
 :meth:`DiscordStandIn.refuse_channel` makes a channel answer ``50001`` / ``50013`` like one the bot lost access to.
+A message created with a ``nonce`` and ``enforce_nonce: true`` (what discord.py sends when given a nonce) is checked
+for uniqueness the way Discord documents it: if the same author created a message with that nonce in the past few
+minutes (:data:`NONCE_WINDOW`), that message is returned and no new one is created (counted in
+:attr:`DiscordStandIn.nonce_repeats`).  :meth:`DiscordStandIn.hold_answers` delays the answer to requests the
+stand-in has already carried out, as a slow network back to the bot does: what a process killed meanwhile never
+learns was delivered.
 """
 
 from __future__ import annotations
@@ -168,6 +174,10 @@ REFUSALS: dict[int, tuple[int, str]] = {
     50013: (403, "Missing Permissions"),
 }
 
+#: Seconds Discord remembers a message's nonce for ``enforce_nonce`` ("the past few minutes"; not specified further).
+NONCE_WINDOW = 300.0
+MAX_NONCE_LENGTH = 25
+
 # Message flags.
 FLAG_EPHEMERAL = 1 << 6
 FLAG_LOADING = 1 << 7
@@ -215,6 +225,11 @@ RouteHandler = Callable[["RecordedCall", dict[str, str]], HandlerResult | Awaita
 def _now_iso() -> str:
     """ISO-8601 UTC timestamp, the format Discord uses for ``timestamp`` / ``joined_at``."""
     return datetime.now(UTC).isoformat()
+
+
+def _fetched(message: Mapping[str, Any]) -> dict[str, Any]:
+    """A message as a GET returns it: the nonce is only in the answer to its creation."""
+    return {k: v for k, v in message.items() if k != "nonce"}
 
 
 def _truthy(value: str | None) -> bool:
@@ -616,6 +631,13 @@ class DiscordStandIn:
         #: The bytes of every attachment the bot uploaded, by attachment id.
         self.attachments: dict[str, bytes] = {}
         self._faults: list[_Fault] = []
+        self._holds: list[_Fault] = []
+        #: Requests carried out whose answer :meth:`hold_answers` is still holding back.
+        self.held: list[RecordedCall] = []
+        #: (author id, nonce) -> (message id, time.monotonic() of its creation), for ``enforce_nonce``.
+        self._nonces: dict[tuple[str, str], tuple[str, float]] = {}
+        #: Ids of messages returned again because a create repeated their nonce (no new message was made).
+        self.nonce_repeats: list[str] = []
         self._custom_routes: list[tuple[str, re.Pattern[str], str, RouteHandler]] = []
         self._routes = self._build_routes()
         self._ids = itertools.count(1)
@@ -901,6 +923,11 @@ class DiscordStandIn:
         """Hold the next ``times`` matching requests for ``seconds`` before handling them normally."""
         verb = method.upper() if method else None
         self._faults.append(_Fault(self._normalise_path(path_prefix), verb, None, None, {}, times, seconds))
+
+    def hold_answers(self, path_prefix: str, seconds: float, *, method: str | None = None, times: int = 1) -> None:
+        """Carry out the next ``times`` matching requests at once, but answer each only ``seconds`` later."""
+        verb = method.upper() if method else None
+        self._holds.append(_Fault(self._normalise_path(path_prefix), verb, None, None, {}, times, seconds))
 
     def rate_limit_next(
         self,
@@ -1512,6 +1539,8 @@ class DiscordStandIn:
         content = body.get("content")
         if content is not None and len(str(content)) > 2000:
             err("content", "Must be 2000 or fewer in length.")
+        if body.get("nonce") is not None and len(str(body["nonce"])) > MAX_NONCE_LENGTH:
+            err("nonce", f"Must be {MAX_NONCE_LENGTH} or fewer in length.")
         embeds = body.get("embeds") or []
         if len(embeds) > 10:
             err("embeds", "Must be 10 or fewer in length.")
@@ -1699,7 +1728,23 @@ class DiscordStandIn:
             response = self._json_response(500, call.response)
         self.calls.append(call)
         self._notify()
+        hold = self._take_hold(call.method, call.path)
+        if hold is not None:
+            self.held.append(call)
+            try:
+                await asyncio.sleep(hold)
+            finally:
+                self.held.remove(call)
         return response
+
+    def _take_hold(self, method: str, path: str) -> float | None:
+        for hold in self._holds:
+            if path.startswith(hold.path_prefix) and (hold.method is None or hold.method == method):
+                hold.times -= 1
+                if hold.times <= 0:
+                    self._holds.remove(hold)
+                return hold.delay
+        return None
 
     async def _route(self, call: RecordedCall, request: web.Request) -> web.Response:
         fault = self._take_fault(call.method, call.path)
@@ -2014,15 +2059,35 @@ class DiscordStandIn:
         errors = self._validate_message(body, creating=True, has_files=bool(call.files))
         if errors:
             return self._form_error(errors)
+        earlier = self._same_nonce(body)
+        if earlier is not None:
+            self.nonce_repeats.append(earlier["id"])
+            return 200, earlier
         message = self._store_message(str(channel.id), body, guild_id=guild.id if guild else None,
                                       attachments=self._attachments_from(call))
+        self._remember_nonce(message, body)
         return 200, message
+
+    def _same_nonce(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The bot's message created with this nonce in the past few minutes, when the body enforces the nonce."""
+        if body.get("nonce") is None or not body.get("enforce_nonce"):
+            return None
+        found = self._nonces.get((str(self.bot_user.id), str(body["nonce"])))
+        if found is None or time.monotonic() - found[1] > NONCE_WINDOW:
+            return None
+        return self.messages.get(found[0])
+
+    def _remember_nonce(self, message: dict[str, Any], body: Mapping[str, Any]) -> None:
+        if body.get("nonce") is None:
+            return
+        message["nonce"] = body["nonce"]  # the create answer (and MESSAGE_CREATE) carry it; a fetched message does not
+        self._nonces[(str(self.bot_user.id), str(body["nonce"]))] = (message["id"], time.monotonic())
 
     def _list_messages(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
         if self._find_channel(p["channel_id"])[0] is None:
             return 404, {"message": "Unknown Channel", "code": 10003}
         limit = int(call.query.get("limit", "50"))
-        return 200, list(reversed(self.channel_messages(p["channel_id"])))[:limit]
+        return 200, [_fetched(m) for m in reversed(self.channel_messages(p["channel_id"]))][:limit]
 
     def _channel_message(self, p: dict[str, str]) -> dict[str, Any] | None:
         message = self.messages.get(p["message_id"])
@@ -2030,7 +2095,7 @@ class DiscordStandIn:
 
     def _get_message(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
         message = self._channel_message(p)
-        return (200, message) if message else (404, {"message": "Unknown Message", "code": 10008})
+        return (200, _fetched(message)) if message else (404, {"message": "Unknown Message", "code": 10008})
 
     def _edit_channel_message(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
         message = self._channel_message(p)

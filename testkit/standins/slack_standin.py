@@ -13,6 +13,9 @@ The stand-in plays both sides of Slack:
   ``files.getUploadURLExternal`` hands out (``files_upload_v2``'s second step), and the Socket Mode websocket at
   ``/link``. Direct messages: ``conversations.open`` gives each member one ``D…`` IM; ``close_dms`` makes a member's
   IM refuse messages (``messages_tab_disabled``) and ``SlackChannel(is_member=False)`` a channel the bot left.
+  ``conversations.history`` reads back the messages posted into a conversation, newest first, between ``oldest``
+  and ``latest`` (exclusive unless ``inclusive``), ``limit`` at a time (default 100, at most 999) with cursor
+  paging, and each message's ``metadata`` only with ``include_all_metadata``, as Slack documents it.
 * **Slack's delivery** (what calls the app): signed HTTP requests (``send_slash_command`` / ``send_interactive``)
   and Socket Mode envelopes (``push_slash_command`` / ``push_interactive``), each timed until its ack so tests
   can compute median / p99 ack latency. What Slack never sends, for the app to refuse, goes by ``post_raw`` (raw
@@ -35,6 +38,8 @@ Everything runs on the test's event loop; nothing here is thread-safe and nothin
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hashlib
 import hmac
 import itertools
@@ -47,6 +52,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 from zoneinfo import ZoneInfo
@@ -123,6 +129,8 @@ MAX_HEADER_TEXT = 150
 MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
 MAX_SELECT_OPTIONS = 100
+HISTORY_LIMIT = 100  # conversations.history's default page
+MAX_HISTORY_LIMIT = 999
 
 # Fields Slack sends as JSON *inside* a form-encoded body; decoded so tests see the same shape either way.
 _JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
@@ -464,6 +472,20 @@ def _err(error: str, **extra: Any) -> dict[str, Any]:
     return {"ok": False, "error": error, **extra}
 
 
+def _flag(value: Any) -> bool:
+    """A boolean argument as slack_sdk sends it (1/0 in a query string) or as JSON."""
+    return value is True or str(value).lower() in ("1", "true")
+
+
+def _cursor_ts(cursor: str) -> Decimal | None:
+    """The timestamp a conversations.history cursor continues from, or None for a cursor Slack never gave."""
+    try:
+        text = base64.b64decode(cursor, validate=True).decode()
+        return Decimal(text.removeprefix("next_ts:")) if text.startswith("next_ts:") else None
+    except (binascii.Error, UnicodeDecodeError, InvalidOperation):
+        return None
+
+
 def _bearer(headers: Mapping[str, str]) -> str | None:
     value = headers.get("Authorization", "")
     if not value.startswith("Bearer "):
@@ -551,6 +573,7 @@ class SlackStandIn:
             "users.info": self._users_info,
             "conversations.info": self._conversations_info,
             "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
         }
@@ -1204,6 +1227,10 @@ class SlackStandIn:
         problems = validate_blocks(params.get("blocks"))
         if problems:
             return _err("invalid_blocks", errors=problems)
+        metadata = params.get("metadata")
+        if metadata is not None and not (isinstance(metadata, dict) and isinstance(metadata.get("event_type"), str)
+                                         and isinstance(metadata.get("event_payload"), dict)):
+            return _err("invalid_metadata_format")
         return None
 
     def _message(self, params: dict[str, Any], ts: str) -> dict[str, Any]:
@@ -1343,6 +1370,41 @@ class SlackStandIn:
         channel_id = self._ims.setdefault(user.id, "D" + user.id[1:])
         self.channels.setdefault(channel_id, SlackChannel(channel_id, user.id, is_im=True))
         return {"ok": True, "channel": {"id": channel_id}}
+
+    def _conversations_history(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        """A conversation's messages, newest first, one page at a time; replies in threads are not among them."""
+        channel_id = str(params.get("channel") or "")
+        channel = self.channels.get(channel_id)
+        if channel is None and self._im_recipient(channel_id) is None:
+            return _err("channel_not_found")
+        if channel is not None and not channel.is_member:
+            return _err("not_in_channel")
+        try:
+            oldest = Decimal(str(params.get("oldest") or "0"))
+            latest = Decimal(str(params["latest"])) if params.get("latest") else None
+            limit = min(max(int(params.get("limit") or HISTORY_LIMIT), 1), MAX_HISTORY_LIMIT)
+        except (InvalidOperation, ValueError):
+            return _err("invalid_arguments")
+        inclusive = _flag(params.get("inclusive"))
+        found = sorted((m for (c, _), m in self._messages.items()
+                        if c == channel_id and m.get("thread_ts", m["ts"]) == m["ts"]
+                        and (oldest <= Decimal(m["ts"]) if inclusive else oldest < Decimal(m["ts"]))
+                        and (latest is None or (Decimal(m["ts"]) <= latest if inclusive else Decimal(m["ts"]) < latest))),
+                       key=lambda m: Decimal(m["ts"]), reverse=True)
+        if params.get("cursor"):
+            before = _cursor_ts(str(params["cursor"]))
+            if before is None:
+                return _err("invalid_cursor")
+            found = [m for m in found if Decimal(m["ts"]) <= before]
+        page, rest = found[:limit], found[limit:]
+        metadata = _flag(params.get("include_all_metadata"))
+        body: dict[str, Any] = {
+            "ok": True, "messages": [m if metadata else {k: v for k, v in m.items() if k != "metadata"} for m in page],
+            "has_more": bool(rest), "pin_count": 0, "channel_actions_ts": None, "channel_actions_count": 0,
+        }
+        if rest:
+            body["response_metadata"] = {"next_cursor": base64.b64encode(f"next_ts:{rest[0]['ts']}".encode()).decode()}
+        return body
 
     def _files_get_upload_url(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         """Step 1 of files_upload_v2: an upload URL served by this stand-in, and the file's id."""

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from core.clock import FrozenClock
 from core.qotd.reporting import NOTE_LIMIT
+from core.storage.schema import question_reports
 from testkit.discord_harness import running_bot
 from testkit.standins.discord_standin import ADMIN_USER_ID, MEMBER_USER_ID, DiscordStandIn, RecordedCall
 from tests.adapters.test_discord_adapter import EPHEMERAL, buttons_of, command, press, standin
@@ -31,7 +34,8 @@ async def report_button(standin: DiscordStandIn) -> tuple[dict[str, Any], str]:
 
 
 async def reports_in(db: Any) -> list[tuple[str, str]]:
-    return [(r["member_id"], r["note"]) for r in await db.fetchall("SELECT member_id, note FROM question_reports")]
+    return [(r["member_id"], r["note"]) for r in await db.fetchall(
+        select(question_reports.c.member_id, question_reports.c.note))]
 
 
 async def test_the_report_button_opens_a_modal_whose_submission_stores_the_report(

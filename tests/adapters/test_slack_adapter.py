@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientSession
+from sqlalchemy import text
 
 from bots.slack.app import EVENTS_PATH, SlackAdapter, SlackConfig, create_adapter
 from bots.slack.main import run, serve_http
@@ -118,7 +119,7 @@ def buttons(call: RecordedCall) -> list[dict[str, Any]]:
 
 
 async def answer_count(rig: Rig) -> int:
-    row = await rig.services.db.fetchone("SELECT COUNT(*) AS n FROM answers")
+    row = await rig.services.db.fetchone(text("SELECT COUNT(*) AS n FROM answers"))
     return int(row["n"])
 
 
@@ -141,7 +142,7 @@ async def test_qotd_replies_ephemeral_block_kit_with_answer_buttons(rig: Rig) ->
     for letter, element in zip(LETTERS, buttons(response), strict=True):
         assert element["action_id"] == element["value"] == f"rounds:qotd.answer:{post.id}:{letter}"
     # the workspace is the community, named after its domain
-    rows = await rig.services.db.fetchall("SELECT id, name FROM communities")
+    rows = await rig.services.db.fetchall(text("SELECT id, name FROM communities"))
     assert [(r["id"], r["name"]) for r in rows] == [(COMMUNITY, "rounds-test")]
 
 
@@ -161,7 +162,7 @@ async def test_answer_button_counts_once_when_pressed_again(rig: Rig) -> None:
     verdict = "✅ correct" if (await rig.services.bank.get(post.question_id)).answer == "B" else "❌ not quite"
     assert f"You already answered this one: *B*, {verdict}. Only your first answer counts." in texts(later)
     assert await answer_count(rig) == 1
-    member = await rig.services.db.fetchone("SELECT member_id FROM answers")
+    member = await rig.services.db.fetchone(text("SELECT member_id FROM answers"))
     assert member["member_id"] == f"slack:{MEMBER_ID}"
     dist = await rig.services.qotd.distribution(int(b_button.split(":")[2]))
     assert dist.total == 1 and dist.counts.get("B") == 1
@@ -188,7 +189,7 @@ async def test_slack_retries_are_acked_but_never_handled_twice(rig: Rig) -> None
     assert len(rig.slack.responses(rig.slack.token_of(payload["response_url"]))) == 1
     assert len(rig.slack.responses(rig.slack.token_of(press["response_url"]))) == 1
     assert await answer_count(rig) == 1
-    claimed = await rig.services.db.fetchall("SELECT key FROM deliveries")
+    claimed = await rig.services.db.fetchall(text("SELECT key FROM deliveries"))
     assert sorted(r["key"] for r in claimed) == sorted(f"slack:{TEAM_ID}:{p['trigger_id']}" for p in (payload, press))
 
 
@@ -200,8 +201,8 @@ async def test_forged_and_stale_signatures_get_401_and_leave_no_trace(rig: Rig, 
 
     assert (forged.status, stale.status) == (401, 401)
     assert rig.slack.calls() == []  # no reply, no Web API call, not even auth.test
-    assert await rig.services.db.fetchall("SELECT * FROM deliveries") == []
-    assert await rig.services.db.fetchall("SELECT * FROM communities") == []
+    assert await rig.services.db.fetchall(text("SELECT * FROM deliveries")) == []
+    assert await rig.services.db.fetchall(text("SELECT * FROM communities")) == []
     logged = caplog.text
     for delivery in (forged, stale):  # bolt would log the body with its response_url: a credential
         assert rig.slack.token_of(delivery.sent["response_url"]) not in logged
@@ -439,7 +440,7 @@ async def test_socket_mode_envelopes_slack_would_never_send_are_acked_and_write_
                          await slack.push_interactive(press), await slack.push_interactive(no_user)]
             acks = [await slack.wait_for_ack(e) for e in envelopes]
             await asyncio.sleep(0.2)
-            stored = {t: (await adapter.services.db.fetchone(f"SELECT COUNT(*) AS n FROM {t}"))["n"]
+            stored = {t: (await adapter.services.db.fetchone(text(f"SELECT COUNT(*) AS n FROM {t}")))["n"]
                       for t in ("communities", "deliveries", "answers")}
         finally:
             await handler.close_async()

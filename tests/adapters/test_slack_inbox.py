@@ -17,13 +17,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bots.slack.app import EVENTS_PATH, SlackAdapter, create_adapter
 from core.clock import FrozenClock
 from core.engine.deliveries import LEASE, Deliveries
 from core.settings import Settings
 from core.storage.database import Database
-from core.storage.migrations import MIGRATIONS
+from testkit.old_migrations import RAW_MIGRATIONS_1_TO_4
 from testkit.standins.slack_standin import TEAM_ID, SlackStandIn, serve_web_app
 from tests.adapters.test_slack_adapter import (  # noqa: F401  (fixtures: the rig, and no proxy for 127.0.0.1)
     _ROOT,
@@ -54,7 +55,7 @@ async def another_process(slack: SlackStandIn, db_path: str, clock: FrozenClock)
 
 
 async def rows(rig: Rig) -> list[dict[str, object]]:
-    found = await rig.services.db.fetchall("SELECT key, kind, body, attempts, outcome, done_at FROM deliveries")
+    found = await rig.services.db.fetchall(text("SELECT key, kind, body, attempts, outcome, done_at FROM deliveries"))
     return [dict(r) for r in found]
 
 
@@ -169,7 +170,7 @@ async def test_a_slow_record_is_acknowledged_in_time_with_a_warning_and_still_ha
                 await holder
                 answered = await slack.wait_for_response(slack.token_of(press["response_url"]))
                 await asyncio.gather(*adapter._inflight)
-                count = await adapter.services.db.fetchone("SELECT COUNT(*) AS n FROM answers")
+                count = await adapter.services.db.fetchone(text("SELECT COUNT(*) AS n FROM answers"))
         finally:
             await adapter.close()
 
@@ -181,12 +182,12 @@ async def test_a_slow_record_is_acknowledged_in_time_with_a_warning_and_still_ha
 
 async def test_a_delivery_that_cannot_be_recorded_is_not_acknowledged(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
     await rig.ask("/qotd")
-    async with rig.services.db.transaction() as conn:  # every later write on this connection fails
-        await conn.execute("PRAGMA query_only = ON")
+    refuse = "CREATE TRIGGER refuse BEFORE INSERT ON deliveries BEGIN SELECT RAISE(ABORT, 'disk is full'); END"
+    await rig.services.db.execute(text(refuse))  # every new delivery now fails to be recorded
     try:
         refused = await rig.slack.send_slash_command(rig.url, secret=SECRET, command="/qotd-stats")
     finally:
-        await rig.services.db.writer.execute("PRAGMA query_only = OFF")
+        await rig.services.db.execute(text("DROP TRIGGER refuse"))
     await asyncio.sleep(0.1)
 
     assert refused.status == 503  # Slack shows the member it failed; Socket Mode would deliver it again
@@ -229,7 +230,7 @@ async def test_a_delivery_that_keeps_taking_the_process_down_is_given_up(tmp_pat
 async def test_claims_and_deliveries_from_before_the_inbox_are_never_run_again(tmp_path: Path, clock: FrozenClock) -> None:
     path = str(tmp_path / "old.db")
     with sqlite3.connect(path) as old:  # a database as the version before the inbox left it
-        for script in MIGRATIONS[:3]:
+        for script in RAW_MIGRATIONS_1_TO_4[:3]:
             old.executescript(script)
         old.execute("PRAGMA user_version = 3")
         old.execute("INSERT INTO deliveries (key, received_at) VALUES ('slack:T:old', ?)", (clock.now().isoformat(),))

@@ -7,7 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import select
+
 from core.qotd.reporting import NOTE_LIMIT
+from core.storage.schema import deliveries, question_reports
 from testkit.standins.slack_standin import ADMIN_ID, DEFAULT_CHANNEL_ID, MEMBER_ID
 from tests.adapters.test_slack_adapter import SECRET, Rig, _no_proxy_env, buttons, rig, texts
 
@@ -27,12 +30,14 @@ async def submit(rig: Rig, view: dict[str, Any], note: str) -> None:
     payload = rig.slack.view_submission_payload(view["callback_id"], values, private_metadata=view["private_metadata"])
     delivery = await rig.slack.send_interactive(rig.url, payload, secret=SECRET)
     assert delivery.status == 200 and delivery.body == ""  # the ack closes the modal
-    recorded = await rig.services.db.fetchone("SELECT kind FROM deliveries WHERE key LIKE ?", (f"%{payload['trigger_id']}",))
+    recorded = await rig.services.db.fetchone(
+        select(deliveries.c.kind).where(deliveries.c.key.endswith(payload["trigger_id"], autoescape=True)))
     assert recorded is not None  # in the inbox: the ack promised nothing a crash could take back
 
 
 async def reports_in(rig: Rig) -> list[tuple[str, str]]:
-    return [(r["member_id"], r["note"]) for r in await rig.services.db.fetchall("SELECT member_id, note FROM question_reports")]
+    return [(r["member_id"], r["note"]) for r in await rig.services.db.fetchall(
+        select(question_reports.c.member_id, question_reports.c.note))]
 
 
 async def test_the_report_button_opens_a_modal_whose_submission_stores_the_report(rig: Rig) -> None:

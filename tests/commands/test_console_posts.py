@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import text
 
 from bots.console.notifier import ConsoleNotifier
 from bots.console.render import render
@@ -34,7 +35,7 @@ class Screen:
         return session
 
     async def answers(self) -> int:
-        return int((await self.services.db.fetchone("SELECT COUNT(*) AS n FROM answers"))["n"])
+        return int((await self.services.db.fetchone(text("SELECT COUNT(*) AS n FROM answers")))["n"])
 
 
 @pytest.fixture

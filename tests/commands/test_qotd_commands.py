@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import text
+
 from core.questions.model import LETTERS
 
 
@@ -120,7 +122,7 @@ async def test_an_unknown_or_forged_button_is_harmless(console, dispatcher, serv
     assert "no longer in use" in reply.text
     reply = await dispatcher.press(alice.context, "something-else")
     assert "no longer in use" in reply.text
-    assert await services.db.fetchall("SELECT * FROM answers") == []
+    assert await services.db.fetchall(text("SELECT * FROM answers")) == []
 
 
 async def test_an_answer_after_the_reveal_counts_as_review_not_accuracy(console, services, clock):
@@ -148,12 +150,12 @@ async def test_a_huge_command_line_is_refused_quickly(console):
 async def test_malformed_button_ids_get_the_stale_button_answer(console, dispatcher, services):
     alice = console()
     await alice.send("/qotd")
-    before = await services.db.fetchall("SELECT COUNT(*) AS n FROM answers")
+    before = await services.db.fetchall(text("SELECT COUNT(*) AS n FROM answers"))
     for custom_id in ("rounds:qotd.answer:1", "rounds:qotd.answer:1:A:extra", "rounds:qotd.answer:²:A",
                       "rounds:qotd.answer:" + "9" * 20 + ":A", "rounds:qotd.answer:-1:A", "rounds:qotd.answer:\ud800:A"):
         reply = await dispatcher.press(alice.context, custom_id)
         assert reply.private and "no longer in use" in reply.text, custom_id
-    assert (await services.db.fetchone("SELECT COUNT(*) AS n FROM answers"))["n"] == before[0]["n"]
+    assert (await services.db.fetchone(text("SELECT COUNT(*) AS n FROM answers")))["n"] == before[0]["n"]
 
 
 async def test_lone_surrogates_and_controls_are_cleaned_before_they_reach_the_database(console, services):
@@ -163,5 +165,5 @@ async def test_lone_surrogates_and_controls_are_cleaned_before_they_reach_the_da
     shown = await session.send("/qotd")
     reply = await session.send(f"[{shown.buttons[0].label}]")
     assert "went wrong" not in reply.text
-    row = await services.db.fetchone("SELECT id, display_name FROM members")
+    row = await services.db.fetchone(text("SELECT id, display_name FROM members"))
     assert row["id"] == "console:eve\ufffd" and Member(row["id"]).display

@@ -6,10 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from bots.console.render import render
 from commands.forms import FORM_ACTION
 from core.qotd.reporting import NOTE_LIMIT
 from core.qotd.reports import NewReport, ReportStore
+from core.storage.schema import question_reports
 
 
 async def revealed_feedback(session):
@@ -21,8 +24,9 @@ async def revealed_feedback(session):
 
 
 async def open_reports(services) -> list[tuple[str, str, str]]:
+    r = question_reports.c
     rows = await services.db.fetchall(
-        "SELECT question_id, member_id, note FROM question_reports WHERE resolved_at IS NULL ORDER BY id")
+        select(r.question_id, r.member_id, r.note).where(r.resolved_at.is_(None)).order_by(r.id))
     return [(r["question_id"], r["member_id"], r["note"]) for r in rows]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from bots.console.session import ConsoleSession
 from core.bootstrap import build
 from core.questions.model import LETTERS
@@ -63,14 +65,14 @@ async def test_the_review_pages_through_wrong_and_skipped_days(console, services
     assert (await alice.send("/qotd-review")).text.startswith("**Review** · 1 of 3")
 
 
-async def test_a_review_button_works_in_a_new_process(console, services, clock, db_path):
+async def test_a_review_button_works_in_a_new_process(console, services, clock, database):
     """The custom id is all the state: a restarted process finds the page from it."""
     alice = console()
     for _ in range(2):
         await alice.send("/qotd")  # seen, skipped
         clock.advance(days=1)
     review = await alice.send("/qotd-review")
-    restarted = await build(Settings(db_path=db_path), clock=clock)
+    restarted = await build(Settings(db_path=database), clock=clock)
     try:
         again = ConsoleSession(restarted, alice.dispatcher, user="alice")
         again.remember(review)
@@ -174,7 +176,7 @@ async def test_a_mis_tap_can_be_changed_for_ten_seconds(console, services, clock
     changed = await alice.send("[C]")
     assert changed.text.startswith("Changed to **C** — only your final answer counts")
     assert "until **10:00:10**" in changed.text  # the window counts from the first press
-    assert [r["choice"] for r in await services.db.fetchall("SELECT choice FROM answers")] == ["C"]
+    assert [r["choice"] for r in await services.db.fetchall(text("SELECT choice FROM answers"))] == ["C"]
 
     clock.advance(seconds=6)  # 10:00:10: the window has closed
     late = await alice.send("[D]")
@@ -193,7 +195,7 @@ async def test_no_change_once_the_explanation_is_out(console, services):
     assert first.text.startswith("✅ Correct — **B." if right == "B" else "❌ Not quite — you chose **B**.")  # at once
     again = await admin.send("[C]")
     assert "Only your first answer counts" in again.text
-    assert (await services.db.fetchone("SELECT choice FROM answers"))["choice"] == "B"
+    assert (await services.db.fetchone(text("SELECT choice FROM answers")))["choice"] == "B"
 
 
 async def test_the_review_does_not_judge_an_answer_that_may_still_be_changed(console, services, clock) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from bots.console.render import render
 from bots.console.session import ConsoleSession
@@ -21,6 +22,7 @@ from commands.registry import load_catalog
 from core.bootstrap import build
 from core.questions.model import LETTERS
 from core.settings import Settings
+from core.storage.schema import answers, daily_posts, questions
 from tests.content.test_content_cli import GOOD, write_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +42,8 @@ def question(n: int, **changes: Any) -> dict[str, Any]:
 async def community_rows(db: Path) -> list[tuple[str, str | None]]:
     services = await build(Settings(db_path=str(db)))
     try:
-        rows = await services.db.fetchall("SELECT id, retired_at FROM questions WHERE community_id IS NOT NULL ORDER BY id")
+        rows = await services.db.fetchall(select(questions.c.id, questions.c.retired_at)
+                                          .where(questions.c.community_id.is_not(None)).order_by(questions.c.id))
         return [(r["id"], r["retired_at"]) for r in rows]
     finally:
         await services.close()
@@ -190,8 +193,8 @@ async def test_a_question_a_post_showed_is_retired_kept_for_history_and_never_pi
             clock.advance(days=1)
             assert f"Case number {other[-1]}." in render(await admin.send("/qotd"))
         answered = await services.db.fetchone(
-            "SELECT COUNT(*) AS n FROM answers a JOIN daily_posts p ON p.id = a.post_id WHERE p.question_id = ?",
-            (f"console:club/{posted}",))
+            select(func.count().label("n")).select_from(answers.join(daily_posts, daily_posts.c.id == answers.c.post_id))
+            .where(daily_posts.c.question_id == f"console:club/{posted}"))
         assert answered["n"] == 1  # the answer to the retired question is kept
     finally:
         await services.close()

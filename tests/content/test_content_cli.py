@@ -8,11 +8,14 @@ import json
 from datetime import UTC
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bots.cli import main
 from core.bootstrap import build
 from core.questions.model import CSV_COLUMNS
 from core.questions.tags import TagFilter
 from core.settings import Settings
+from core.storage.schema import questions
 
 GOOD = {
     "id": "club-001", "step": "step1", "system": "cardiovascular", "disciplines": ["physiology"],
@@ -85,7 +88,8 @@ def test_import_is_all_or_nothing(tmp_path, monkeypatch, capsys):
 async def assert_imported(db: str) -> None:
     services = await build(Settings(db_path=db))
     try:
-        rows = await services.db.fetchall("SELECT id FROM questions WHERE community_id = 'discord:42' ORDER BY id")
+        rows = await services.db.fetchall(
+            select(questions.c.id).where(questions.c.community_id == "discord:42").order_by(questions.c.id))
         assert [r["id"] for r in rows] == ["discord:42/club-001", "discord:42/club-002"]
         ours = {q.id for q in services.bank.available("discord:42", TagFilter())}
         theirs = {q.id for q in services.bank.available("discord:7", TagFilter())}

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import text
 
 from commands.notifier import CollectingNotifier
 from commands.runtime import bind_duties
@@ -55,7 +56,7 @@ class Hanging(CollectingNotifier):
         super().__init__()
         self.delivering = asyncio.Event()
 
-    async def post(self, channel_id, reply):
+    async def post(self, channel_id, reply, **once):
         self.delivering.set()
         await asyncio.sleep(30)
 
@@ -96,7 +97,7 @@ async def test_dst_days_post_exactly_once(services, clock, notifier, zone, day, 
             clock.set(attempt)
             await services.runner.run_due()
 
-    rows = await services.db.fetchall("SELECT local_date, announced_at FROM daily_posts ORDER BY local_date")
+    rows = await services.db.fetchall(text("SELECT local_date, announced_at FROM daily_posts ORDER BY local_date"))
     dates = [r["local_date"] for r in rows]
     assert day in dates
     questions = [t for t in titles(notifier) if t.startswith("Question of the day")]
@@ -135,7 +136,7 @@ async def test_restart_catch_up_posts_a_missed_post_the_same_day(db_path):
     clock.set(datetime(2026, 11, 25, 23, 30, tzinfo=UTC))  # down over the whole of 25 Nov Berlin time
     third = await serving(db_path, clock, notifier)
     await third.runner.run_due()
-    rows = await third.db.fetchall("SELECT local_date FROM daily_posts WHERE announced_at IS NOT NULL")
+    rows = await third.db.fetchall(text("SELECT local_date FROM daily_posts WHERE announced_at IS NOT NULL"))
     skipped = await third.duties.outcome(ANNOUNCE, "console:dst|2026-11-25")
     next_due = await third.runner.next_due()
     await third.close()
@@ -170,7 +171,7 @@ async def test_a_restart_during_the_post_gives_the_day_back(services, clock, not
     await configure(services, "UTC", time(9, 0))
     clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
     await stopped_mid_post(services)  # the process is stopped mid-post
-    row = await services.db.fetchone("SELECT announced_at FROM daily_posts")
+    row = await services.db.fetchone(text("SELECT announced_at FROM daily_posts"))
     assert row["announced_at"] is None
     services.runner.serve(*bind_duties(services, [notifier]))
     assert await services.runner.run_due() == 1  # the lease was given back: the post goes out now
@@ -194,7 +195,7 @@ async def test_stopping_during_a_reveal_leaves_it_to_run_again(services, clock, 
     assert await services.runner.run_due() == 1  # the question; its reveal is due at 21:00
     clock.set(datetime(2026, 11, 24, 21, 0, tzinfo=UTC))
     await stopped_mid_post(services)
-    assert (await services.db.fetchone("SELECT revealed_at FROM daily_posts"))["revealed_at"] is None
+    assert (await services.db.fetchone(text("SELECT revealed_at FROM daily_posts")))["revealed_at"] is None
     services.runner.serve(*bind_duties(services, [notifier]))
     assert await services.runner.run_due() == 1
     assert titles(notifier)[-1].startswith("Answer revealed") and len(notifier.posts) == 2

@@ -12,6 +12,8 @@ import textwrap
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+from sqlalchemy import text
+
 from commands.notifier import CollectingNotifier
 from commands.runtime import bind_duties, start_duties
 from core.bootstrap import build
@@ -39,7 +41,7 @@ class Failing(CollectingNotifier):
         self.error = error
         self.calls = 0
 
-    async def post(self, channel_id, reply):
+    async def post(self, channel_id, reply, **once):
         self.calls += 1
         raise self.error
 
@@ -104,7 +106,7 @@ KILLED_MID_POST = textwrap.dedent("""
     from core.settings import Settings
 
     class Stuck(CollectingNotifier):
-        async def post(self, channel_id, reply):
+        async def post(self, channel_id, reply, **once):
             print("delivering", flush=True)
             await asyncio.sleep(60)
 
@@ -132,13 +134,13 @@ async def test_a_process_killed_mid_post_leaves_the_day_to_another_process(db_pa
         child.wait(timeout=10)
         child.stdout.close()
 
-    clock = FrozenClock(datetime(2026, 11, 24, 9, 5, tzinfo=UTC))
+    clock = FrozenClock(datetime(2026, 11, 24, 9, 0, 10, tzinfo=UTC))
     notifier = CollectingNotifier()
     survivor = await build(Settings(db_path=db_path), clock=clock)
     try:
         survivor.runner.serve(*bind_duties(survivor, [notifier]))
         assert await survivor.runner.run_due() == 0  # the dead process's lease has not expired yet
-        clock.advance(minutes=10)
+        clock.advance(seconds=survivor.runner.lease.total_seconds())
         assert await survivor.runner.run_due() == 1
         outcome, attempts, _ = await survivor.duties.outcome(ANNOUNCE, "console:killed|2026-11-24")
     finally:
@@ -211,7 +213,7 @@ class Slow(CollectingNotifier):
         super().__init__()
         self.seconds = seconds
 
-    async def post(self, channel_id, reply):
+    async def post(self, channel_id, reply, **once):
         await asyncio.sleep(self.seconds)
         await super().post(channel_id, reply)
 
@@ -229,7 +231,7 @@ async def test_a_delivery_in_flight_at_shutdown_gets_its_grace_and_waiting_ones_
     await asyncio.sleep(0.1)  # the first delivery is under way
     await services.alarm.shutdown(grace=2.0)
     await asyncio.wait({running}, timeout=2)
-    leased = await services.db.fetchall("SELECT key FROM duties WHERE claimed_by IS NOT NULL")
+    leased = await services.db.fetchall(text("SELECT key FROM duties WHERE claimed_by IS NOT NULL"))
     await services.close()
     assert len(slow.posts) == 1  # the one in flight finished …
     assert leased == []  # … and the others are free to run at the next start, not after a 10-minute lease
@@ -276,8 +278,8 @@ async def test_a_community_that_cannot_be_planned_does_not_hold_up_the_others(se
     clock.set(NINE - timedelta(hours=1))
     for name in ("a", "b"):
         await daily_at_nine(services, f"console:{name}")
-    await services.db.execute("UPDATE communities SET timezone = 'Mars/Olympus' WHERE id = 'console:a'")
-    await services.db.execute("DELETE FROM duties")  # as on a database from before duties
+    await services.db.execute(text("UPDATE communities SET timezone = 'Mars/Olympus' WHERE id = 'console:a'"))
+    await services.db.execute(text("DELETE FROM duties"))  # as on a database from before duties
     await services.daily.plan_missing(frozenset({"console"}))
     assert len(await services.duties.pending(ANNOUNCE, "console:b")) == 1
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from core.questions.tags import TagFilter
 
 
@@ -50,5 +52,5 @@ async def test_a_morning_burst_claims_the_day_once(services):
     posts = await asyncio.gather(*(services.qotd.today(community) for _ in range(200)))
     assert claims == 1  # one task claimed; the other 199 waited on it
     assert len({post.id for post, _ in posts}) == 1
-    rows = await services.db.fetchall("SELECT COUNT(*) AS n FROM daily_posts WHERE community_id = 'console:burst'")
+    rows = await services.db.fetchall(text("SELECT COUNT(*) AS n FROM daily_posts WHERE community_id = 'console:burst'"))
     assert rows[0]["n"] == 1

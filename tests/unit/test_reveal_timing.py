@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import text
+
 from bots.console.session import ConsoleSession
 from core.bootstrap import build
 from core.clock import parse_iso
@@ -14,7 +16,7 @@ from core.settings import Settings
 
 
 async def reveal_due(services) -> datetime:
-    row = await services.db.fetchone("SELECT due_at FROM duties WHERE kind = ?", (REVEAL,))
+    row = await services.db.fetchone(text("SELECT due_at FROM duties WHERE kind = :kind"), {"kind": REVEAL})
     return parse_iso(row["due_at"])
 
 
@@ -40,11 +42,11 @@ async def test_setting_up_at_22_00_keeps_the_whole_delay(console, services, cloc
     assert notifier.posts[-1][1].cards[0].title.startswith("Answer revealed")
 
 
-async def test_a_late_announce_moves_the_reveal_for_every_process(console, services, clock, notifier, dispatcher, db_path):
+async def test_a_late_announce_moves_the_reveal_for_every_process(console, services, clock, notifier, dispatcher, database):
     """A member of another process asked at 21:00 (reveal then 09:00 tomorrow); the channel post went out at 22:30,
     so the reveal moves to 10:30 and that process, which holds the post in memory, sees the new time."""
     clock.set(datetime(2026, 11, 24, 21, 0, tzinfo=UTC))
-    other = await build(Settings(db_path=db_path), clock=clock)
+    other = await build(Settings(db_path=database), clock=clock)
     try:
         bob = ConsoleSession(other, dispatcher, user="bob")
         shown = await bob.send("/qotd")
@@ -71,7 +73,7 @@ async def test_immediately_is_unchanged_by_a_late_post(console, services, clock,
     await services.runner.run_due()
     admin.remember(notifier.posts[0][1])
     assert (await admin.send("[A]")).cards  # the explanation at once
-    assert await services.db.fetchone("SELECT due_at FROM duties WHERE kind = ?", (REVEAL,)) is None
+    assert await services.db.fetchone(text("SELECT due_at FROM duties WHERE kind = :kind"), {"kind": REVEAL}) is None
 
 
 def test_shares_add_up_to_100_by_largest_remainder():

@@ -1,5 +1,5 @@
-"""Two processes on one SQLite file (a console beside the Discord bot) behave as one bot: each sees the other's
-settings and questions."""
+"""Two processes on one database (a console beside the Discord bot on one SQLite file, or bot processes sharing one
+PostgreSQL) behave as one bot: each sees the other's settings and questions. Every test runs on both databases."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from core.settings import Settings
 UTC = UTC
 
 
-async def test_a_channel_stopped_in_one_process_is_not_posted_by_the_other(db_path):
+async def test_a_channel_stopped_in_one_process_is_not_posted_by_the_other(database):
     clock = FrozenClock(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
     notifier = CollectingNotifier("discord")
-    bot = await build(Settings(db_path=db_path), clock=clock)
-    admin_tool = await build(Settings(db_path=db_path), clock=clock)
+    bot = await build(Settings(db_path=database), clock=clock)
+    admin_tool = await build(Settings(db_path=database), clock=clock)
     try:
         bot.runner.serve(*bind_duties(bot, [notifier]))
         community = await bot.communities.get("discord:42")
@@ -41,11 +41,11 @@ async def test_a_channel_stopped_in_one_process_is_not_posted_by_the_other(db_pa
         await admin_tool.close()
 
 
-async def test_a_post_time_moved_in_one_process_is_kept_by_the_other(db_path):
+async def test_a_post_time_moved_in_one_process_is_kept_by_the_other(database):
     clock = FrozenClock(datetime(2026, 11, 24, 6, 0, tzinfo=UTC))
     notifier = CollectingNotifier("discord")
-    bot = await build(Settings(db_path=db_path), clock=clock)
-    admin_tool = await build(Settings(db_path=db_path), clock=clock)
+    bot = await build(Settings(db_path=database), clock=clock)
+    admin_tool = await build(Settings(db_path=database), clock=clock)
     try:
         bot.runner.serve(*bind_duties(bot, [notifier]))
         await bot.communities.update(await bot.communities.get("discord:7"), channel_id="100", post_time=time(9, 0))
@@ -64,10 +64,10 @@ def own_question(base: Question) -> Question:
     return replace(base, id="late-import-001", stem="An imported stem long enough to pass validation. " * 3)
 
 
-async def test_a_question_imported_and_chosen_by_another_process_is_served(db_path):
+async def test_a_question_imported_and_chosen_by_another_process_is_served(database):
     clock = FrozenClock(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
-    bot = await build(Settings(db_path=db_path), clock=clock)
-    other = await build(Settings(db_path=db_path), clock=clock)
+    bot = await build(Settings(db_path=database), clock=clock)
+    other = await build(Settings(db_path=database), clock=clock)
     try:
         community = await other.communities.get("console:late")
         some = other.bank.available(community.id, community.tag_filter)[0]

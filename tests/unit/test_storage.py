@@ -1,22 +1,24 @@
-"""Storage: migrations, group commit under concurrency, and all-or-nothing transactions."""
+"""Storage: migrations, group commit under concurrency, and all-or-nothing transactions, on both databases."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
+from sqlalchemy import func, insert, select, text
 
 from core.community.members import Member
 from core.storage.database import Database, GroupCommit
 from core.storage.migrations import MIGRATIONS
+from core.storage.schema import answers, communities, deliveries, members
 
 
 async def test_migrations_are_versioned_and_idempotent(tmp_path):
     path = str(tmp_path / "m.db")
     for _ in range(2):
         db = await Database(path).open()
-        (version,) = (await db.fetchone("PRAGMA user_version"))
-        mode = (await db.fetchone("PRAGMA journal_mode"))[0]
+        version = (await db.fetchone(text("PRAGMA user_version")))["user_version"]
+        mode = (await db.fetchone(text("PRAGMA journal_mode")))["journal_mode"]
         await db.close()
         assert version == len(MIGRATIONS) and mode == "wal"
 
@@ -24,9 +26,9 @@ async def test_migrations_are_versioned_and_idempotent(tmp_path):
 async def test_a_failing_transaction_writes_nothing(services):
     with pytest.raises(RuntimeError):
         async with services.db.transaction() as conn:
-            await conn.execute("INSERT INTO members (id, created_at) VALUES ('console:x', 'now')")
+            await conn.execute(insert(members), {"id": "console:x", "created_at": "now"})
             raise RuntimeError("half-way")
-    assert await services.db.fetchall("SELECT * FROM members") == []
+    assert await services.db.fetchall(select(members)) == []
 
 
 async def test_concurrent_double_clicks_count_once_each(services, clock):
@@ -44,14 +46,17 @@ async def test_concurrent_double_clicks_count_once_each(services, clock):
     changes = [r for r in results if r.changed]
     assert len(firsts) == len(changes) == 150
     assert all(r.choice == "A" for r in firsts) and all(r.choice == "B" for r in changes)
-    rows = await services.db.fetchall("SELECT choice, COUNT(*) AS n FROM answers GROUP BY choice")
+    rows = await services.db.fetchall(_choices)
     assert [(r["choice"], r["n"]) for r in rows] == [("B", 150)]
 
     clock.advance(seconds=10)
     late = await asyncio.gather(*(click(m, letter) for m in members for letter in ("C", "D")))
     assert all(r.already and r.choice == "B" and r.change_until is None for r in late)
-    rows = await services.db.fetchall("SELECT choice, COUNT(*) AS n FROM answers GROUP BY choice")
+    rows = await services.db.fetchall(_choices)
     assert [(r["choice"], r["n"]) for r in rows] == [("B", 150)]
+
+
+_choices = select(answers.c.choice, func.count().label("n")).group_by(answers.c.choice)
 
 
 async def test_group_commit_shares_commits_and_reports_failures():
@@ -77,7 +82,7 @@ async def test_a_cancelled_transaction_leaves_the_writer_usable(services):
 
     async def slow_write():
         async with services.db.transaction() as conn:
-            await conn.execute("INSERT INTO members (id, created_at) VALUES ('console:half', 'now')")
+            await conn.execute(insert(members), {"id": "console:half", "created_at": "now"})
             entered.set()
             await asyncio.sleep(10)
 
@@ -86,8 +91,8 @@ async def test_a_cancelled_transaction_leaves_the_writer_usable(services):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await services.db.execute("INSERT INTO members (id, created_at) VALUES ('console:next', 'now')") == 1
-    ids = [r["id"] for r in await services.db.fetchall("SELECT id FROM members")]
+    assert await services.db.execute(insert(members), {"id": "console:next", "created_at": "now"}) == 1
+    ids = [r["id"] for r in await services.db.fetchall(select(members.c.id))]
     assert ids == ["console:next"]  # the cancelled write is gone, the next one went in
 
 
@@ -98,7 +103,8 @@ async def test_concurrent_setting_changes_both_stick(services):
     await asyncio.gather(services.communities.update(community, timezone="Asia/Tokyo"),
                          services.communities.update(community, post_time=time(6, 0)))
     cached = await services.communities.get("console:race")
-    row = await services.db.fetchone("SELECT timezone, post_time FROM communities WHERE id = 'console:race'")
+    row = await services.db.fetchone(select(communities.c.timezone, communities.c.post_time)
+                                     .where(communities.c.id == "console:race"))
     assert (cached.timezone, cached.post_time.strftime("%H:%M")) == (row["timezone"], row["post_time"]) == ("Asia/Tokyo", "06:00")
 
 
@@ -122,13 +128,15 @@ async def test_waiters_are_not_left_hanging_when_the_committer_is_cancelled():
 
 async def test_a_transaction_cancelled_at_any_point_leaves_a_consistent_database(services, caplog):
     """Stopping the process while a duty records its outcome used to log 'cannot rollback - no transaction is
-    active' and could leave the writer unusable: cancel at every step of BEGIN … COMMIT in turn."""
+    active' and could leave the writer unusable: cancel at every step of BEGIN … COMMIT in turn. A connection left
+    inside a transaction would fail the next BEGIN IMMEDIATE on SQLite, and show as 'idle in transaction' on
+    PostgreSQL."""
     db = services.db
     committed = 0
     for step in range(40):
         async def write(i: int = step) -> None:
             async with db.transaction() as conn:
-                await conn.execute("INSERT INTO deliveries (key, received_at) VALUES (?, 'now')", (f"k{i}",))
+                await conn.execute(insert(deliveries), {"key": f"k{i}", "received_at": "now"})
 
         task = asyncio.create_task(write())
         for _ in range(step):
@@ -139,9 +147,19 @@ async def test_a_transaction_cancelled_at_any_point_leaves_a_consistent_database
             committed += 1
         except asyncio.CancelledError:
             pass
-        assert not db.writer.in_transaction
-        await db.execute("INSERT INTO deliveries (key, received_at) VALUES (?, 'now')", (f"after{step}",))
-    stored = {row["key"] for row in await db.fetchall("SELECT key FROM deliveries")}
+        assert await _left_in_a_transaction(db) == 0
+        await asyncio.wait_for(db.execute(insert(deliveries), {"key": f"after{step}", "received_at": "now"}), 10)
+    stored = {row["key"] for row in await db.fetchall(select(deliveries.c.key))}
     assert {f"after{i}" for i in range(40)} <= stored
     assert committed <= len(stored) - 40  # a cancelled COMMIT may still have committed; nothing is half-written
     assert not [r for r in caplog.records if "cannot rollback" in r.getMessage()]
+
+
+async def _left_in_a_transaction(db: Database) -> int:
+    """Connections of this database that a transaction was left open on (PostgreSQL can tell; on SQLite the next
+    write's BEGIN IMMEDIATE would fail instead)."""
+    if db.dialect != "postgresql":
+        return 0
+    row = await db.fetchone(text("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() "
+                                 "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"))
+    return int(row["n"])

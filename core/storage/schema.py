@@ -1,0 +1,115 @@
+"""The tables as they stand after the last migration, for the stores' statements (SQLAlchemy Core).
+
+One description serves both databases: SQLAlchemy renders each statement in the dialect of the engine it runs on.
+Instants are UTC ISO-8601 text and flags are 0/1 integers on both, so rows compare and sort the same everywhere.
+Platform ids are namespaced ('discord:…', 'slack:…', 'console:…') so one database serves every platform.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text
+
+metadata = MetaData()
+
+RowId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite's INTEGER PRIMARY KEY is its 64-bit rowid
+
+communities = Table(
+    "communities", metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("channel_id", Text),
+    Column("post_time", Text, nullable=False, server_default="09:00"),
+    Column("timezone", Text, nullable=False, server_default="UTC"),
+    Column("reveal_delay_minutes", Integer, nullable=False, server_default="720"),
+    Column("tag_filter", Text, nullable=False, server_default=""),
+    Column("admin_role", Text),
+    Column("created_at", Text, nullable=False),
+    Column("ping_role", Text),
+)
+
+members = Table(
+    "members", metadata,
+    Column("id", Text, primary_key=True),
+    Column("display_name", Text, nullable=False, server_default=""),
+    Column("timezone", Text),
+    Column("created_at", Text, nullable=False),
+)
+
+questions = Table(
+    "questions", metadata,
+    Column("id", Text, primary_key=True),
+    Column("community_id", Text),
+    Column("step", Text, nullable=False),
+    Column("system", Text, nullable=False),
+    Column("disciplines", Text, nullable=False),
+    Column("competency", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("imported_at", Text, nullable=False),
+    Column("retired_at", Text),
+)
+
+daily_posts = Table(
+    "daily_posts", metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("community_id", Text, nullable=False),
+    Column("local_date", Text, nullable=False),
+    Column("question_id", Text, nullable=False),
+    Column("cycle", Integer, nullable=False, server_default="0"),
+    Column("scheduled_at", Text, nullable=False),
+    Column("reveal_at", Text, nullable=False),
+    Column("immediate", Integer, nullable=False, server_default="0"),
+    Column("announced_at", Text),
+    Column("revealed_at", Text),
+)
+
+answers = Table(
+    "answers", metadata,
+    Column("post_id", RowId, primary_key=True),
+    Column("member_id", Text, primary_key=True),
+    Column("choice", Text, nullable=False),
+    Column("correct", Integer, nullable=False),
+    Column("answered_at", Text, nullable=False),
+    Column("change_until", Text),
+    Column("changed_at", Text),
+)
+
+question_reports = Table(
+    "question_reports", metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("community_id", Text, nullable=False),
+    Column("question_id", Text, nullable=False),
+    Column("post_id", RowId, nullable=False),
+    Column("member_id", Text, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("reported_at", Text, nullable=False),
+    Column("resolved_at", Text),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("key", Text, primary_key=True),
+    Column("received_at", Text, nullable=False),
+    Column("kind", Text),
+    Column("body", Text),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("lease_until", Text),
+    Column("outcome", Text),
+    Column("done_at", Text),
+)
+
+duties = Table(
+    "duties", metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("kind", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("platform", Text, nullable=False),
+    Column("due_at", Text, nullable=False),
+    Column("payload", Text, nullable=False, server_default="{}"),
+    Column("claimed_by", Text),
+    Column("claimed_until", Text),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("outcome", Text),
+    Column("done_at", Text),
+)
