@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.clock import Clock
+from core.community.people import PeopleStore
 from core.community.store import CommunityStore
 from core.engine.alarm import Alarm
 from core.engine.duties import DutyStore
@@ -44,6 +45,7 @@ class Services:
     runner: DutyRunner
     alarm: Alarm
     reports: ReportService
+    people: PeopleStore
 
     async def start_duties(self, handlers: Mapping[str, DutyHandler], platforms: frozenset[str], *,
                            catch_up: bool = True) -> None:
@@ -78,4 +80,6 @@ async def build(settings: Settings, *, clock: Clock | None = None, aps: AsyncIOS
     alarm = Alarm(runner, clock, aps)
     duties.on_planned(alarm.arm)
     reports = ReportService(ReportStore(db), qotd, clock)
-    return Services(settings, clock, db, taxonomy, bank, communities, qotd, daily, duties, runner, alarm, reports)
+    people = PeopleStore(db, clock)
+    return Services(settings, clock, db, taxonomy, bank, communities, qotd, daily, duties, runner, alarm, reports,
+                    people)

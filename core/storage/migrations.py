@@ -169,6 +169,66 @@ def retired_questions(op: Operations) -> None:
     op.add_column("questions", sa.Column("retired_at", sa.Text))
 
 
+def streaks(op: Operations) -> None:
+    """9: accountability streaks. Every activity keeps its instant, the zone in force then and the local day that
+    made (the day never moves when the member later changes zone). `streaks` holds each member's folded streak and
+    `tallies` their counts per period ('all', 'W2026-49', 'M2026-12'), so a leaderboard reads an index, never the
+    activity. A member's rollover hour; a community's weekly recap; one live leaderboard message per community."""
+    op.add_column("members", sa.Column("rollover_hour", sa.Integer, nullable=False, server_default="0"))
+    op.add_column("communities", sa.Column("recap_weekday", sa.Integer, nullable=False, server_default="6"))
+    op.add_column("communities", sa.Column("recap_time", sa.Text))  # None: no weekly recap
+    op.create_table(
+        "activity",
+        sa.Column("id", RowId, primary_key=True, autoincrement=True),
+        sa.Column("community_id", sa.Text, nullable=False),
+        sa.Column("member_id", sa.Text, nullable=False),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("at", sa.Text, nullable=False),
+        sa.Column("zone", sa.Text, nullable=False),
+        sa.Column("local_day", sa.Text, nullable=False),
+        sa.Column("questions", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("minutes", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("note", sa.Text, nullable=False, server_default=""),
+    )
+    op.create_index("activity_by_member", "activity", ["community_id", "member_id", "local_day"])
+    op.create_index("activity_by_day", "activity", ["community_id", "local_day"])
+    op.create_table(
+        "streaks",
+        sa.Column("community_id", sa.Text, primary_key=True),
+        sa.Column("member_id", sa.Text, primary_key=True),
+        sa.Column("current", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("longest", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("freezes", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("last_day", sa.Text),
+        sa.Column("frozen", sa.Text, nullable=False, server_default=""),
+        sa.Column("expires_at", sa.Text),
+        sa.Column("nudge", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("updated_at", sa.Text, nullable=False),
+    )
+    op.create_index("streaks_board", "streaks", ["community_id", "current", "expires_at"])
+    op.create_table(
+        "tallies",
+        sa.Column("community_id", sa.Text, primary_key=True),
+        sa.Column("period", sa.Text, primary_key=True),
+        sa.Column("member_id", sa.Text, primary_key=True),
+        sa.Column("active", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("checkins", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("answered", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("correct", sa.Integer, nullable=False, server_default="0"),
+    )
+    op.create_index("tallies_checkins", "tallies", ["community_id", "period", "checkins"])
+    op.create_index("tallies_correct", "tallies", ["community_id", "period", "correct"])
+    op.create_table(
+        "live_boards",
+        sa.Column("community_id", sa.Text, primary_key=True),
+        sa.Column("channel_id", sa.Text, nullable=False),
+        sa.Column("message_id", sa.Text),
+        sa.Column("period", sa.Text, nullable=False),
+        sa.Column("metric", sa.Text, nullable=False),
+        sa.Column("refreshed_at", sa.Text),
+    )
+
+
 MIGRATIONS: list[Migration] = [
     communities_members_questions_posts_answers,
     deliveries,
@@ -178,4 +238,5 @@ MIGRATIONS: list[Migration] = [
     question_reports,
     ping_role,
     retired_questions,
+    streaks,
 ]

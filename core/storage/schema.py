@@ -25,6 +25,8 @@ communities = Table(
     Column("admin_role", Text),
     Column("created_at", Text, nullable=False),
     Column("ping_role", Text),
+    Column("recap_weekday", Integer, nullable=False, server_default="6"),  # Monday 0 … Sunday 6
+    Column("recap_time", Text),
 )
 
 members = Table(
@@ -33,6 +35,7 @@ members = Table(
     Column("display_name", Text, nullable=False, server_default=""),
     Column("timezone", Text),
     Column("created_at", Text, nullable=False),
+    Column("rollover_hour", Integer, nullable=False, server_default="0"),
 )
 
 questions = Table(
@@ -112,4 +115,53 @@ duties = Table(
     Column("last_error", Text),
     Column("outcome", Text),
     Column("done_at", Text),
+)
+
+activity = Table(
+    "activity", metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("community_id", Text, nullable=False),
+    Column("member_id", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    Column("zone", Text, nullable=False),
+    Column("local_day", Text, nullable=False),
+    Column("questions", Integer, nullable=False, server_default="0"),
+    Column("minutes", Integer, nullable=False, server_default="0"),
+    Column("note", Text, nullable=False, server_default=""),
+)
+
+streaks = Table(
+    "streaks", metadata,
+    Column("community_id", Text, primary_key=True),
+    Column("member_id", Text, primary_key=True),
+    Column("current", Integer, nullable=False, server_default="0"),
+    Column("longest", Integer, nullable=False, server_default="0"),
+    Column("freezes", Integer, nullable=False, server_default="0"),
+    Column("last_day", Text),
+    Column("frozen", Text, nullable=False, server_default=""),
+    Column("expires_at", Text),
+    Column("nudge", Integer, nullable=False, server_default="0"),
+    Column("updated_at", Text, nullable=False),
+)
+
+tallies = Table(
+    "tallies", metadata,
+    Column("community_id", Text, primary_key=True),
+    Column("period", Text, primary_key=True),
+    Column("member_id", Text, primary_key=True),
+    Column("active", Integer, nullable=False, server_default="0"),
+    Column("checkins", Integer, nullable=False, server_default="0"),
+    Column("answered", Integer, nullable=False, server_default="0"),
+    Column("correct", Integer, nullable=False, server_default="0"),
+)
+
+live_boards = Table(
+    "live_boards", metadata,
+    Column("community_id", Text, primary_key=True),
+    Column("channel_id", Text, nullable=False),
+    Column("message_id", Text),
+    Column("period", Text, nullable=False),
+    Column("metric", Text, nullable=False),
+    Column("refreshed_at", Text),
 )
