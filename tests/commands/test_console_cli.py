@@ -40,4 +40,4 @@ def test_a_clock_start_that_is_not_an_instant_is_one_line_and_exit_2(tmp_path):
     done = run_console(tmp_path, "/qotd\n", ROUNDS_CLOCK_START="tuesday morning")
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip().splitlines() == [
-        "ROUNDS_CLOCK_START must be an ISO instant with its offset, like 2026-11-24T10:00:00Z, not 'tuesday morning'"]
+        "ROUNDS_CLOCK_START needs an ISO-8601 instant with a zone, like 2026-03-08T06:30:00Z; got 'tuesday morning'"]
