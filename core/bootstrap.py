@@ -29,6 +29,8 @@ from core.questions.store import QuestionStore
 from core.questions.taxonomy import Taxonomy, load_taxonomy
 from core.settings import Settings
 from core.storage.database import Database
+from core.streaks.service import StreakService
+from core.streaks.store import StreakStore
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Services:
     alarm: Alarm
     reports: ReportService
     people: PeopleStore
+    streaks: StreakService
 
     async def start_duties(self, handlers: Mapping[str, DutyHandler], platforms: frozenset[str], *,
                            catch_up: bool = True) -> None:
@@ -81,5 +84,7 @@ async def build(settings: Settings, *, clock: Clock | None = None, aps: AsyncIOS
     duties.on_planned(alarm.arm)
     reports = ReportService(ReportStore(db), qotd, clock)
     people = PeopleStore(db, clock)
+    streaks = StreakService(StreakStore(db, clock), people, communities, clock)
+    qotd.on_answer(streaks.answered)
     return Services(settings, clock, db, taxonomy, bank, communities, qotd, daily, duties, runner, alarm, reports,
-                    people)
+                    people, streaks)

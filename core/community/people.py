@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.sql.dml import Insert
 
 from core.clock import Clock, iso
@@ -46,6 +46,14 @@ class PeopleStore:
 
     async def set_rollover(self, member: Member, hour: int) -> None:
         await self._db.execute(self._upsert(member, rollover_hour=hour))
+
+    async def remember(self, member: Member) -> None:
+        """A member seen acting: their row exists, with the display name they have now (never an empty one)."""
+        new = self._db.insert(members).values(id=member.id, display_name=member.name[:MAX_NAME],
+                                              created_at=iso(self._clock.now()))
+        await self._db.execute(new.on_conflict_do_update(
+            index_elements=[members.c.id], set_={"display_name": new.excluded.display_name},
+            where=and_(new.excluded.display_name != "", members.c.display_name != new.excluded.display_name)))
 
     async def names(self, member_ids: list[str]) -> dict[str, str]:
         """Display names as last seen; a member never seen is shown by their platform id."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -116,6 +117,9 @@ class Seen:
     distribution: Distribution | None  # None: not revealed yet (to this member)
 
 
+AnswerListener = Callable[[str, Member, int], Awaitable[None]]  # (community, member, post id)
+
+
 class QotdService:
     def __init__(self, posts: PostStore, clock: Clock, bank: QuestionBank) -> None:
         self._posts = posts
@@ -126,6 +130,11 @@ class QotdService:
         self._loading: dict[int, asyncio.Future[DailyPost | None]] = {}
         self._claiming: dict[tuple[str, date], asyncio.Future[DailyPost]] = {}
         self._answers: GroupCommit[AnswerWrite, Recorded] = GroupCommit(self._posts.write_answers)
+        self._answered: list[AnswerListener] = []
+
+    def on_answer(self, listener: AnswerListener) -> None:
+        """Told of every answer that stands (a streak counts it), before the member is told it was recorded."""
+        self._answered.append(listener)
 
     # -- which question -------------------------------------------------------------------------------------------
     async def today(self, community: Community) -> tuple[DailyPost, Question]:
@@ -194,6 +203,9 @@ class QotdService:
         question = await self.bank.get(post.question_id)
         now = self._clock.now()
         recorded = await self._answers.submit(AnswerWrite(post.id, member, choice, choice == question.answer, iso(now)))
+        if recorded.outcome != "changed":  # a repeat press also heals an answer whose activity a crash lost
+            for listener in self._answered:
+                await listener(community_id, member, post.id)
         post = replace(post, reveal_at=recorded.reveal_at)
         revealed = post.revealed(now)
         return AnswerResult(post, question, recorded.choice, recorded.choice == question.answer,

@@ -189,8 +189,12 @@ def streaks(op: Operations) -> None:
         sa.Column("questions", sa.Integer, nullable=False, server_default="0"),
         sa.Column("minutes", sa.Integer, nullable=False, server_default="0"),
         sa.Column("note", sa.Text, nullable=False, server_default=""),
+        sa.Column("ref", sa.Text),  # what the activity was about, once ('post:12'); None: each one counts
     )
     op.create_index("activity_by_member", "activity", ["community_id", "member_id", "local_day"])
+    has_ref = sa.text("ref IS NOT NULL")
+    op.create_index("activity_once", "activity", ["community_id", "member_id", "source", "ref"], unique=True,
+                    sqlite_where=has_ref, postgresql_where=has_ref)
     op.create_index("activity_by_day", "activity", ["community_id", "local_day"])
     op.create_table(
         "streaks",
@@ -210,14 +214,13 @@ def streaks(op: Operations) -> None:
         "tallies",
         sa.Column("community_id", sa.Text, primary_key=True),
         sa.Column("period", sa.Text, primary_key=True),
+        sa.Column("source", sa.Text, primary_key=True),
         sa.Column("member_id", sa.Text, primary_key=True),
-        sa.Column("active", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("checkins", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("answered", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("correct", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("days", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("count", sa.Integer, nullable=False, server_default="0"),
     )
-    op.create_index("tallies_checkins", "tallies", ["community_id", "period", "checkins"])
-    op.create_index("tallies_correct", "tallies", ["community_id", "period", "correct"])
+    op.create_index("tallies_by_days", "tallies", ["community_id", "period", "source", "days"])
+    op.create_index("tallies_by_count", "tallies", ["community_id", "period", "source", "count"])
     op.create_table(
         "live_boards",
         sa.Column("community_id", sa.Text, primary_key=True),

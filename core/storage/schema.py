@@ -129,6 +129,7 @@ activity = Table(
     Column("questions", Integer, nullable=False, server_default="0"),
     Column("minutes", Integer, nullable=False, server_default="0"),
     Column("note", Text, nullable=False, server_default=""),
+    Column("ref", Text),
 )
 
 streaks = Table(
@@ -148,12 +149,11 @@ streaks = Table(
 tallies = Table(
     "tallies", metadata,
     Column("community_id", Text, primary_key=True),
-    Column("period", Text, primary_key=True),
+    Column("period", Text, primary_key=True),  # 'all', 'W2026-49' (ISO week), 'M2026-12'
+    Column("source", Text, primary_key=True),  # an activity source, or 'day' for any activity
     Column("member_id", Text, primary_key=True),
-    Column("active", Integer, nullable=False, server_default="0"),
-    Column("checkins", Integer, nullable=False, server_default="0"),
-    Column("answered", Integer, nullable=False, server_default="0"),
-    Column("correct", Integer, nullable=False, server_default="0"),
+    Column("days", Integer, nullable=False, server_default="0"),  # local days with this source
+    Column("count", Integer, nullable=False, server_default="0"),  # activities
 )
 
 live_boards = Table(

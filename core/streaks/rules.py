@@ -70,10 +70,15 @@ def advance(streak: Streak, day: date) -> Streak:
 
 
 def decide(days: Iterable[date], today: date) -> Standing:
-    streak = Streak()
+    return settle(fold(days), today)
+
+
+def fold(days: Iterable[date], streak: Streak | None = None) -> Streak:
+    """Every active day folded in, in order; from `streak` when given (days after its last one)."""
+    streak = streak or Streak()
     for day in sorted(set(days)):
         streak = advance(streak, day)
-    return settle(streak, today)
+    return streak
 
 
 def settle(streak: Streak, today: date) -> Standing:

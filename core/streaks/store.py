@@ -1,0 +1,312 @@
+"""Activity, streaks and tallies in the database: the one place their SQL lives.
+
+An activity is stored with its instant, the zone in force then and the local day that made, so a later zone change
+never moves it. Recording folds the new days into the member's stored streak (the one rule, `rules.advance`) and
+adds to their tallies for the periods the day belongs to, in the same transaction: a leaderboard then reads an index
+of `streaks` or `tallies`, never the activity. An activity with a `ref` counts once (a question answered is one
+activity however many times it is pressed).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from sqlalchemy import ColumnElement, Select, Update, and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.clock import Clock, iso
+from core.storage.database import Database, Row, rows
+from core.storage.schema import activity, answers, daily_posts, streaks, tallies
+from core.streaks.days import day_end, local_day
+from core.streaks.rules import Streak, advance, fold
+
+#: Where activity comes from, and how Rounds names it: a new source is one line here.
+SOURCES: dict[str, str] = {
+    "checkin": "check-in",
+    "qotd": "question of the day",
+}
+ANY = "day"  # the tally of days with any activity at all
+Metric = Literal["streak", "checkins", "qotd"]
+METRIC_SOURCE: dict[str, str] = {"checkins": "checkin", "qotd": "qotd"}
+
+
+@dataclass(frozen=True)
+class Activity:
+    community_id: str
+    member_id: str
+    source: str
+    at: datetime
+    zone: str  # in force at `at`
+    rollover: int = 0
+    questions: int = 0
+    minutes: int = 0
+    note: str = ""
+    ref: str | None = None
+
+    @property
+    def day(self) -> date:
+        return local_day(self.at, self.zone, self.rollover)
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A member's stored streak, and whether they asked to be nudged."""
+
+    streak: Streak = Streak()
+    nudge: bool = False
+
+
+@dataclass(frozen=True)
+class Totals:
+    days: int = 0
+    count: int = 0
+
+
+def periods(day: date) -> tuple[str, str, str]:
+    """The tallies a day adds to: all time, its ISO week, its month."""
+    week = day.isocalendar()
+    return ("all", f"W{week.year}-{week.week:02d}", f"M{day.year}-{day.month:02d}")
+
+
+class StreakStore:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    # -- writing ----------------------------------------------------------------------------------------------------
+    async def record(self, entries: Sequence[Activity]) -> dict[tuple[str, str], Streak]:
+        """Store a batch of activity and fold it in; returns the streaks it changed, by (community, member). An
+        entry whose `ref` was recorded before is dropped, and counts nothing."""
+        async with self._db.transaction() as conn:
+            known = await self._days_known(conn, entries)
+            kept = await self._insert(conn, entries)
+            if not kept:
+                return {}
+            await self._add_tallies(conn, kept, known)
+            return await self._fold(conn, kept, known)
+
+    async def _insert(self, conn: AsyncConnection, entries: Sequence[Activity]) -> list[Activity]:
+        values = [{"community_id": e.community_id, "member_id": e.member_id, "source": e.source, "at": iso(e.at),
+                   "zone": e.zone, "local_day": e.day.isoformat(), "questions": e.questions, "minutes": e.minutes,
+                   "note": e.note, "ref": e.ref} for e in entries]
+        if not values:
+            return []
+        new = self._db.insert(activity).on_conflict_do_nothing(
+            index_elements=[activity.c.community_id, activity.c.member_id, activity.c.source, activity.c.ref],
+            index_where=activity.c.ref.is_not(None))
+        ids = [row["id"] for row in await rows(conn, new.values(values).returning(activity.c.id))]
+        if len(ids) == len(entries):
+            return list(entries)
+        stored = {row["ref"] for row in await rows(conn, select(activity.c.ref).where(activity.c.id.in_(ids)))}
+        return [e for e in entries if e.ref is None or e.ref in stored]
+
+    async def _days_known(self, conn: AsyncConnection, entries: Sequence[Activity]) -> set[tuple[str, str, str, str]]:
+        """(community, member, day, source) active before this batch, with `ANY` for any source: a second
+        activity adds to a day, never a second day."""
+        wanted = sorted({(e.community_id, e.member_id, e.day.isoformat()) for e in entries})
+        if not wanted:
+            return set()
+        found = await rows(conn, select(activity.c.community_id, activity.c.member_id, activity.c.local_day,
+                                        activity.c.source).distinct()
+                           .where(tuple_(activity.c.community_id, activity.c.member_id, activity.c.local_day)
+                                  .in_(wanted)))
+        known = {(r["community_id"], r["member_id"], r["local_day"], r["source"]) for r in found}
+        return known | {(c, m, d, ANY) for c, m, d, _ in known}
+
+    async def _add_tallies(self, conn: AsyncConnection, entries: list[Activity],
+                           known: set[tuple[str, str, str, str]]) -> None:
+        days: Counter[tuple[str, str, str, str]] = Counter()
+        counts: Counter[tuple[str, str, str, str]] = Counter()
+        fresh: set[tuple[str, str, str, str]] = set()
+        for e in entries:
+            day = e.day.isoformat()
+            for source in (e.source, ANY):
+                mark = (e.community_id, e.member_id, day, source)
+                first = mark not in known and mark not in fresh
+                fresh.add(mark)
+                for period in periods(e.day):
+                    key = (e.community_id, period, source, e.member_id)
+                    days[key] += first
+                    counts[key] += 1
+        new = self._db.insert(tallies)
+        upsert = new.on_conflict_do_update(
+            index_elements=[tallies.c.community_id, tallies.c.period, tallies.c.source, tallies.c.member_id],
+            set_={"days": tallies.c.days + new.excluded.days, "count": tallies.c.count + new.excluded.count})
+        await conn.execute(upsert, [{"community_id": c, "period": p, "source": s, "member_id": m,
+                                     "days": days[key], "count": counts[key]}
+                                    for key in sorted(counts) for c, p, s, m in [key]])
+
+    async def _fold(self, conn: AsyncConnection, entries: list[Activity],
+                    known: set[tuple[str, str, str, str]]) -> dict[tuple[str, str], Streak]:
+        """Fold each member's new days into their stored streak, under a row lock (PostgreSQL) taken in one order."""
+        by_member: dict[tuple[str, str], list[Activity]] = {}
+        for e in entries:
+            if (e.community_id, e.member_id, e.day.isoformat(), ANY) not in known:
+                by_member.setdefault((e.community_id, e.member_id), []).append(e)
+        if not by_member:
+            return {}
+        now = iso(self._clock.now())
+        await conn.execute(self._db.insert(streaks).on_conflict_do_nothing(),
+                           [{"community_id": c, "member_id": m, "updated_at": now} for c, m in sorted(by_member)])
+        stored = await rows(conn, select(streaks).where(tuple_(streaks.c.community_id, streaks.c.member_id)
+                                                        .in_(sorted(by_member)))
+                            .order_by(streaks.c.community_id, streaks.c.member_id).with_for_update())
+        changed: dict[tuple[str, str], Streak] = {}
+        for row in stored:
+            key = (row["community_id"], row["member_id"])
+            changed[key] = await self._advanced(conn, _streak_of(row), by_member[key])
+        await conn.execute(self._streak_update(), [_streak_values(key, streak, by_member[key][-1], now)
+                                                   for key, streak in changed.items()])
+        return changed
+
+    async def _advanced(self, conn: AsyncConnection, streak: Streak, new: list[Activity]) -> Streak:
+        """The new days folded in; a day before the last counted one (a zone change west) refolds every day."""
+        days = sorted({e.day for e in new})
+        if streak.last_day is None or days[0] > streak.last_day:
+            for day in days:
+                streak = advance(streak, day)
+            return streak
+        first = new[0]
+        every = await rows(conn, select(activity.c.local_day).distinct()
+                           .where(activity.c.community_id == first.community_id,
+                                  activity.c.member_id == first.member_id))
+        return fold(date.fromisoformat(r["local_day"]) for r in every)
+
+    @staticmethod
+    def _streak_update() -> Update:
+        return (update(streaks)
+                .where(streaks.c.community_id == bindparam("c"), streaks.c.member_id == bindparam("m"))
+                .values(current=bindparam("current"), longest=bindparam("longest"), freezes=bindparam("freezes"),
+                        last_day=bindparam("last_day"), frozen=bindparam("frozen"),
+                        expires_at=bindparam("expires_at"), updated_at=bindparam("now")))
+
+    async def set_nudge(self, community_id: str, member_id: str, on: bool) -> None:
+        new = self._db.insert(streaks).values(community_id=community_id, member_id=member_id, nudge=int(on),
+                                              updated_at=iso(self._clock.now()))
+        await self._db.execute(new.on_conflict_do_update(
+            index_elements=[streaks.c.community_id, streaks.c.member_id], set_={"nudge": int(on)}))
+
+    # -- reading ----------------------------------------------------------------------------------------------------
+    async def kept(self, community_id: str, member_id: str) -> Kept:
+        row = await self._db.fetchone(select(streaks).where(streaks.c.community_id == community_id,
+                                                            streaks.c.member_id == member_id))
+        return Kept() if row is None else Kept(_streak_of(row), bool(row["nudge"]))
+
+    async def nudged(self) -> list[tuple[str, str]]:
+        """Every (community, member) who asked for the end-of-day nudge."""
+        found = await self._db.fetchall(select(streaks.c.community_id, streaks.c.member_id)
+                                        .where(streaks.c.nudge == 1)
+                                        .order_by(streaks.c.community_id, streaks.c.member_id))
+        return [(r["community_id"], r["member_id"]) for r in found]
+
+    async def day_counts(self, community_id: str, member_id: str, since: date) -> dict[date, int]:
+        found = await self._db.fetchall(
+            select(activity.c.local_day, func.count().label("n"))
+            .where(activity.c.community_id == community_id, activity.c.member_id == member_id,
+                   activity.c.local_day >= since.isoformat())
+            .group_by(activity.c.local_day))
+        return {date.fromisoformat(r["local_day"]): r["n"] for r in found}
+
+    async def totals(self, community_id: str, member_id: str, period: str) -> dict[str, Totals]:
+        found = await self._db.fetchall(select(tallies.c.source, tallies.c.days, tallies.c.count)
+                                        .where(tallies.c.community_id == community_id, tallies.c.period == period,
+                                               tallies.c.member_id == member_id))
+        return {r["source"]: Totals(r["days"], r["count"]) for r in found}
+
+    async def sums(self, community_id: str, period: str) -> dict[str, tuple[int, int, int]]:
+        """Per source over a period: (members, days, activities), for the recap."""
+        found = await self._db.fetchall(
+            select(tallies.c.source, func.count().label("members"), func.sum(tallies.c.days).label("days"),
+                   func.sum(tallies.c.count).label("count"))
+            .where(tallies.c.community_id == community_id, tallies.c.period == period)
+            .group_by(tallies.c.source))
+        return {r["source"]: (r["members"], int(r["days"] or 0), int(r["count"] or 0)) for r in found}
+
+    async def milestones(self, community_id: str, period: str, floor: int) -> list[tuple[str, int, int]]:
+        """(member, current streak, active days in `period`) for live streaks of at least `floor` days."""
+        week = tallies.alias("week")
+        found = await self._db.fetchall(
+            select(streaks.c.member_id, streaks.c.current, week.c.days)
+            .join(week, and_(week.c.community_id == streaks.c.community_id, week.c.member_id == streaks.c.member_id,
+                             week.c.period == period, week.c.source == ANY))
+            .where(streaks.c.community_id == community_id, streaks.c.current >= floor,
+                   streaks.c.expires_at > iso(self._clock.now()))
+            .order_by(streaks.c.current.desc(), streaks.c.member_id))
+        return [(r["member_id"], r["current"], r["days"]) for r in found]
+
+    async def answer_counts(self, community_id: str, days: tuple[date, date]) -> tuple[int, int]:
+        """(answers, correct ones) to the community's questions of these days, for a recap's accuracy."""
+        row = await self._db.fetchone(
+            select(func.count().label("n"), func.coalesce(func.sum(answers.c.correct), 0).label("correct"))
+            .select_from(answers.join(daily_posts, answers.c.post_id == daily_posts.c.id))
+            .where(daily_posts.c.community_id == community_id,
+                   daily_posts.c.local_date.between(days[0].isoformat(), days[1].isoformat())))
+        return (int(row["n"]), int(row["correct"])) if row is not None else (0, 0)
+
+    # -- ranking ----------------------------------------------------------------------------------------------------
+    async def page(self, ranking: Ranking, limit: int, offset: int) -> list[tuple[str, int]]:
+        found = await self._db.fetchall(ranking.select().order_by(ranking.value.desc(), ranking.member.asc())
+                                        .limit(limit).offset(offset))
+        return [(r["member_id"], r["value"]) for r in found]
+
+    async def size(self, ranking: Ranking) -> int:
+        row = await self._db.fetchone(select(func.count().label("n")).select_from(ranking.select().subquery()))
+        return int(row["n"]) if row is not None else 0
+
+    async def rank_of(self, ranking: Ranking, value: int) -> int:
+        """Competition ranking: one more than the members with a greater value (ties share a rank)."""
+        row = await self._db.fetchone(select(func.count().label("n")).select_from(
+            ranking.select(ranking.value > value).subquery()))
+        return 1 + (int(row["n"]) if row is not None else 0)
+
+    async def value_of(self, ranking: Ranking, member_id: str) -> int | None:
+        row = await self._db.fetchone(ranking.select(ranking.member == member_id))
+        return None if row is None else row["value"]
+
+    async def just_above(self, ranking: Ranking, member_id: str, value: int) -> tuple[str, int] | None:
+        ahead = or_(ranking.value > value, and_(ranking.value == value, ranking.member < member_id))
+        row = await self._db.fetchone(ranking.select(ahead).order_by(ranking.value.asc(), ranking.member.desc())
+                                      .limit(1))
+        return None if row is None else (row["member_id"], row["value"])
+
+    def ranking(self, community_id: str, metric: Metric, period: str) -> Ranking:
+        """Who counts on a board, by what: a live streak (all time), or a source's tally in a period."""
+        if metric == "streak":
+            return Ranking(streaks.c.member_id, streaks.c.current,
+                           (streaks.c.community_id == community_id, streaks.c.current > 0,
+                            streaks.c.expires_at > iso(self._clock.now())))
+        source = METRIC_SOURCE[metric]
+        value = tallies.c.days if metric == "checkins" else tallies.c.count
+        return Ranking(tallies.c.member_id, value,
+                       (tallies.c.community_id == community_id, tallies.c.period == period,
+                        tallies.c.source == source, value > 0))
+
+
+@dataclass(frozen=True)
+class Ranking:
+    member: ColumnElement[str]
+    value: ColumnElement[int]
+    where: tuple[ColumnElement[bool], ...]
+
+    def select(self, *more: ColumnElement[bool]) -> Select[str, int]:
+        return select(self.member.label("member_id"), self.value.label("value")).where(*self.where, *more)
+
+
+def _streak_of(row: Row) -> Streak:
+    return Streak(row["current"], row["longest"], row["freezes"],
+                  date.fromisoformat(row["last_day"]) if row["last_day"] else None,
+                  tuple(date.fromisoformat(d) for d in row["frozen"].split(",") if d))
+
+
+def _streak_values(key: tuple[str, str], streak: Streak, latest: Activity, now: str) -> dict[str, object]:
+    """The row for a streak; it expires when the member's last keepable day ends, in the zone they act in now."""
+    alive = streak.alive_through
+    expires = day_end(alive, latest.zone, latest.rollover) if alive is not None else None
+    return {"c": key[0], "m": key[1], "current": streak.current, "longest": streak.longest,
+            "freezes": streak.freezes, "last_day": streak.last_day.isoformat() if streak.last_day else None,
+            "frozen": ",".join(d.isoformat() for d in streak.frozen), "expires_at": iso(expires) if expires else None,
+            "now": now}
