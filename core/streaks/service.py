@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from core.clock import Clock
 from core.community.members import Member
@@ -41,6 +42,10 @@ class Where:
 
     def today(self, clock: Clock) -> date:
         return local_day(clock.now(), self.zone, self.rollover)
+
+    @property
+    def zone_info(self) -> ZoneInfo:
+        return ZoneInfo(self.zone)
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,9 @@ class StreakService:
         today = (await self.where(community_id, member_id)).today(self._clock)
         since = today - timedelta(days=today.weekday() + 7 * (HEATMAP_WEEKS - 1))
         return await self.store.day_counts(community_id, member_id, since), today
+
+    async def is_known(self, community_id: str, member_id: str) -> bool:
+        return await self.store.is_known(community_id, member_id)
 
     async def set_nudge(self, community_id: str, member: Member, on: bool) -> None:
         await self._people.remember(member)

@@ -196,6 +196,12 @@ class StreakStore:
                                                             streaks.c.member_id == member_id))
         return Kept() if row is None else Kept(_streak_of(row), bool(row["nudge"]))
 
+    async def is_known(self, community_id: str, member_id: str) -> bool:
+        """Has this member any activity (or a streak row) in the community?"""
+        row = await self._db.fetchone(select(streaks.c.member_id).where(streaks.c.community_id == community_id,
+                                                                        streaks.c.member_id == member_id))
+        return row is not None
+
     async def nudged(self) -> list[tuple[str, str]]:
         """Every (community, member) who asked for the end-of-day nudge."""
         found = await self._db.fetchall(select(streaks.c.community_id, streaks.c.member_id)
