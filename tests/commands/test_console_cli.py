@@ -24,7 +24,7 @@ def test_console_is_scriptable(tmp_path):
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Question of the day · Tue 24 Nov 2026" in out and "[A] [B] [C] [D] [E]" in out
-    assert "You chose C." in out and "Changed to D" in out and "revealed at 22:00 on Tue 24 Nov (UTC)" in out
+    assert "You chose C." in out and "Changed to D" in out and "revealed at Tue 24 Nov, 22:00 UTC" in out
     assert "Answered:\n  1" in out.replace("│ ", "")
 
 
