@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.commands.test_cli_entry import ROOT
 from core.storage.migrations import MIGRATIONS
+from tests.commands.test_cli_entry import ROOT
 
 
 def rounds(*args: str, db: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
