@@ -17,7 +17,8 @@ from datetime import date, timedelta
 
 FREEZE_EVERY = 7
 FREEZE_CAP = 2
-KEPT_FROZEN = 8  # the most recent frozen days remembered, for "a freeze covered Tuesday"
+KEPT_FROZEN = 8  # the most recent frozen days remembered up to the last active day, for "a freeze covered Tuesday"
+# (a settled streak also names the days before today its freezes cover, at most FREEZE_CAP more)
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,12 @@ class Streak:
 
     @property
     def alive_through(self) -> date | None:
-        """The last day on which activity still continues this streak (the held freezes cover the days before)."""
-        return None if self.last_day is None or self.current == 0 else self.last_day + timedelta(days=self.freezes + 1)
+        """The last day on which activity still continues this streak (the held freezes cover the days before).
+        Counted from the last active day with every freeze held then, so a streak `settle` has already spent
+        freezes on (the days missed before today) gives the same day as before it was settled."""
+        if self.last_day is None or self.current == 0:
+            return None
+        return self.last_day + timedelta(days=_unsettled(self).freezes + 1)
 
 
 @dataclass(frozen=True)
@@ -63,10 +68,11 @@ def advance(streak: Streak, day: date) -> Streak:
     last = streak.last_day
     if last is not None and day <= last:
         return streak
-    settled = _cover(streak, day)
+    settled = _cover(_unsettled(streak), day)
     current = settled.current + 1
     freezes = min(FREEZE_CAP, settled.freezes + 1) if current % FREEZE_EVERY == 0 else settled.freezes
-    return replace(settled, current=current, longest=max(settled.longest, current), freezes=freezes, last_day=day)
+    return replace(settled, current=current, longest=max(settled.longest, current), freezes=freezes, last_day=day,
+                   frozen=settled.frozen[-KEPT_FROZEN:])
 
 
 def decide(days: Iterable[date], today: date) -> Standing:
@@ -82,12 +88,24 @@ def fold(days: Iterable[date], streak: Streak | None = None) -> Streak:
 
 
 def settle(streak: Streak, today: date) -> Standing:
-    """The streak as it stands on `today`: the days missed before it are covered by freezes, or it is over."""
-    return Standing(_cover(streak, today), today)
+    """The streak as it stands on `today`: the days missed before it are covered by freezes, or it is over. A
+    settled streak may be settled again, or advanced, as if it never had been (a store may keep either)."""
+    return Standing(_cover(_unsettled(streak), today), today)
+
+
+def _unsettled(streak: Streak) -> Streak:
+    """The streak as folded at its last active day: a `settle` spends freezes on days after that day (before its
+    today), and those are held again here, so spending them again from the last day never counts a day twice."""
+    last = streak.last_day
+    if last is None or not streak.frozen or streak.frozen[-1] <= last:
+        return streak
+    spent = sum(1 for day in streak.frozen if day > last)
+    return replace(streak, freezes=streak.freezes + spent, frozen=tuple(day for day in streak.frozen if day <= last))
 
 
 def _cover(streak: Streak, day: date) -> Streak:
-    """Spend freezes on the days missed between the last active day and `day` (not counting `day`)."""
+    """Spend freezes on the days missed between the last active day and `day` (not counting `day`). `streak` is
+    unsettled: no freeze spent after its last day."""
     last = streak.last_day
     if last is None or streak.current == 0:
         return streak
@@ -97,4 +115,4 @@ def _cover(streak: Streak, day: date) -> Streak:
     if missed > streak.freezes:
         return replace(streak, current=0, freezes=0, frozen=())
     gap = tuple(last + timedelta(days=n) for n in range(1, missed + 1))
-    return replace(streak, freezes=streak.freezes - missed, frozen=(*streak.frozen, *gap)[-KEPT_FROZEN:])
+    return replace(streak, freezes=streak.freezes - missed, frozen=(*streak.frozen, *gap))
