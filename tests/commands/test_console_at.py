@@ -49,7 +49,7 @@ def test_the_console_runs_at_the_instant_given_with_an_offset(tmp_path) -> None:
     done = console(tmp_path, "/qotd\n[C]\n", "--at", "2026-03-08T01:30:00-05:00")
     assert done.returncode == 0, done.stderr
     assert "Question of the day · Sun 08 Mar 2026" in done.stdout
-    assert re.search(r"Tap another letter until 06:3\d:\d\d to change it", done.stdout), done.stdout
+    assert re.search(r"Tap another letter until 06:3\d:\d\d UTC to change it", done.stdout), done.stdout
     assert "revealed at 21:00 on Sun 08 Mar (UTC)" in done.stdout
     assert "Nov 2026" not in done.stdout  # not the environment's timeline
 
