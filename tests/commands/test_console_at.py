@@ -50,7 +50,7 @@ def test_the_console_runs_at_the_instant_given_with_an_offset(tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Question of the day · Sun 08 Mar 2026" in done.stdout
     assert re.search(r"Tap another letter until 06:3\d:\d\d UTC to change it", done.stdout), done.stdout
-    assert "revealed at 21:00 on Sun 08 Mar (UTC)" in done.stdout
+    assert "revealed at Sun 8 Mar, 21:00 UTC" in done.stdout
     assert "Nov 2026" not in done.stdout  # not the environment's timeline
 
 
