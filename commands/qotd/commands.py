@@ -23,7 +23,7 @@ async def show_question(ctx: Context) -> Reply:
 async def answer(ctx: Context, post: int, letter: str) -> Reply:
     community = await ctx.community()
     result = await ctx.services.qotd.answer(post, ctx.member, letter, community.id)
-    return feedback_reply(result, await ctx.zone(), ctx.services.taxonomy)
+    return feedback_reply(result, result.zone or community.timezone, ctx.services.taxonomy)
 
 
 @command("qotd-stats", "Your question-of-the-day record: answered, accuracy, by system and discipline")

@@ -1,15 +1,21 @@
 """What a member sets for themselves, wherever they act (a zone, the hour their day ends): the one place its SQL
-lives. Until a member sets a zone, the community's zone is theirs."""
+lives. Until a member sets a zone, the community's zone is theirs.
+
+Every press reads a member's zone (to stamp the day an answer counts for, to show times), so settings are cached for
+the communities' `TTL` of the injected clock: a change made by another process is seen that soon, one made here at
+once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select
 from sqlalchemy.sql.dml import Insert
 
 from core.clock import Clock, iso
 from core.community.members import MAX_NAME, Member
+from core.community.store import TTL
 from core.storage.database import Database
 from core.storage.schema import members
 
@@ -24,13 +30,21 @@ class MemberSettings:
 
 
 class PeopleStore:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, ttl: timedelta = TTL) -> None:
         self._db = db
         self._clock = clock
+        self._ttl = ttl
+        self._cache: dict[str, tuple[MemberSettings, datetime]] = {}  # member id -> (settings, read at)
 
     async def settings(self, member_id: str) -> MemberSettings:
+        now = self._clock.now()
+        cached = self._cache.get(member_id)
+        if cached is not None and now - cached[1] < self._ttl:
+            return cached[0]
         row = await self._db.fetchone(select(members.c.timezone, members.c.rollover_hour).where(members.c.id == member_id))
-        return MemberSettings() if row is None else MemberSettings(row["timezone"], row["rollover_hour"])
+        found = MemberSettings() if row is None else MemberSettings(row["timezone"], row["rollover_hour"])
+        self._cache[member_id] = (found, now)
+        return found
 
     async def settings_of(self, member_ids: list[str]) -> dict[str, MemberSettings]:
         """Several members' settings in one read (a recap, a board); members never seen get the defaults."""
@@ -43,9 +57,11 @@ class PeopleStore:
 
     async def set_zone(self, member: Member, zone: str) -> None:
         await self._db.execute(self._upsert(member, timezone=zone))
+        self._cache.pop(member.id, None)
 
     async def set_rollover(self, member: Member, hour: int) -> None:
         await self._db.execute(self._upsert(member, rollover_hour=hour))
+        self._cache.pop(member.id, None)
 
     async def remember(self, member: Member) -> None:
         """A member seen acting: their row exists, with the display name they have now (never an empty one)."""

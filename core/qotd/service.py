@@ -21,6 +21,7 @@ from core.qotd.posts import AnswerWrite, Attempt, DailyPost, NewPost, PostStore,
 from core.questions.bank import QuestionBank
 from core.questions.model import LETTERS, Question
 from core.storage.database import GroupCommit
+from core.streaks.store import Activity
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class AnswerResult:
     distribution: Distribution | None
     changed: bool = False  # this press changed the member's answer (within its change window)
     change_until: datetime | None = None  # the answer may still be changed until then; None: it stands
+    zone: str | None = None  # the member's own zone (None: the community's), as the answer's commit read it
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ class Seen:
     distribution: Distribution | None  # None: not revealed yet (to this member)
 
 
-AnswerListener = Callable[[str, Member, int], Awaitable[None]]  # (community, member, post id)
+ActivityOf = Callable[[str, Member, int], Awaitable[Activity]]  # (community, member, post id) → what it counts as
 
 
 class QotdService:
@@ -130,11 +132,12 @@ class QotdService:
         self._loading: dict[int, asyncio.Future[DailyPost | None]] = {}
         self._claiming: dict[tuple[str, date], asyncio.Future[DailyPost]] = {}
         self._answers: GroupCommit[AnswerWrite, Recorded] = GroupCommit(self._posts.write_answers)
-        self._answered: list[AnswerListener] = []
+        self._counts: ActivityOf | None = None
 
-    def on_answer(self, listener: AnswerListener) -> None:
-        """Told of every answer that stands (a streak counts it), before the member is told it was recorded."""
-        self._answered.append(listener)
+    def count_answers(self, activity_of: ActivityOf) -> None:
+        """Answers count as activity (a streak day): `activity_of` says what each answer counts as, and it is
+        stored with the answer, in the same commit."""
+        self._counts = activity_of
 
     # -- which question -------------------------------------------------------------------------------------------
     async def today(self, community: Community) -> tuple[DailyPost, Question]:
@@ -202,16 +205,15 @@ class QotdService:
             raise UserError("That question belongs to another community. Type `/qotd` for yours.")
         question = await self.bank.get(post.question_id)
         now = self._clock.now()
-        recorded = await self._answers.submit(AnswerWrite(post.id, member, choice, choice == question.answer, iso(now)))
-        if recorded.outcome != "changed":  # a repeat press also heals an answer whose activity a crash lost
-            for listener in self._answered:
-                await listener(community_id, member, post.id)
+        activity = await self._counts(community_id, member, post.id) if self._counts is not None else None
+        recorded = await self._answers.submit(AnswerWrite(post.id, member, choice, choice == question.answer, iso(now),
+                                                          activity))
         post = replace(post, reveal_at=recorded.reveal_at)
         revealed = post.revealed(now)
         return AnswerResult(post, question, recorded.choice, recorded.choice == question.answer,
                             recorded.outcome == "already", revealed,
                             Distribution(dict(recorded.counts)) if revealed else None,
-                            recorded.outcome == "changed", recorded.change_until)
+                            recorded.outcome == "changed", recorded.change_until, recorded.zone)
 
     async def seen(self, community: Community, member_id: str) -> Seen:
         """Today's question for one member, its reveal time read from the store: after the reveal (or, revealed on

@@ -121,11 +121,12 @@ class StreakService:
                                            where.rollover, questions, minutes, note))
         return await self.summary(community_id, member.id)
 
-    async def answered(self, community_id: str, member: Member, post_id: int) -> None:
-        """A question of the day answered counts once for the day it was answered in."""
-        where = await self.where(community_id, member.id)
-        await self._writes.submit(Activity(community_id, member.id, "qotd", self._clock.now(), where.zone,
-                                           where.rollover, questions=1, ref=f"post:{post_id}"))
+    async def answer_activity(self, community_id: str, member: Member, post_id: int) -> Activity:
+        """What answering a question of the day counts as: once per post, for the day it was answered in. The
+        answer's own commit stores it, putting in the member's own zone and rollover hour as it reads them; the
+        community's zone (cached) stands in until then, so a press costs no read of its own."""
+        zone = (await self._communities.get(community_id)).timezone
+        return Activity(community_id, member.id, "qotd", self._clock.now(), zone, 0, questions=1, ref=f"post:{post_id}")
 
     async def summary(self, community_id: str, member_id: str) -> Summary:
         where = await self.where(community_id, member_id)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, Update, and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.clock import Clock, iso
@@ -29,7 +29,8 @@ SOURCES: dict[str, str] = {
     "checkin": "check-in",
     "qotd": "question of the day",
 }
-ANY = "day"  # the tally of days with any activity at all
+ANY = "day"
+FOLDED = ("current", "longest", "freezes", "last_day", "frozen", "expires_at", "updated_at")  # the tally of days with any activity at all
 Metric = Literal["streak", "checkins", "qotd"]
 METRIC_SOURCE: dict[str, str] = {"checkins": "checkin", "qotd": "qotd"}
 
@@ -82,12 +83,18 @@ class StreakStore:
         """Store a batch of activity and fold it in; returns the streaks it changed, by (community, member). An
         entry whose `ref` was recorded before is dropped, and counts nothing."""
         async with self._db.transaction() as conn:
-            known = await self._days_known(conn, entries)
-            kept = await self._insert(conn, entries)
-            if not kept:
-                return {}
-            await self._add_tallies(conn, kept, known)
-            return await self._fold(conn, kept, known)
+            return await self.record_in(conn, entries)
+
+    async def record_in(self, conn: AsyncConnection, entries: Sequence[Activity]) -> dict[tuple[str, str], Streak]:
+        """`record` inside a transaction of the caller's (the answers' own, so both commit together)."""
+        if not entries:
+            return {}
+        known = await self._days_known(conn, entries)
+        kept = await self._insert(conn, entries)
+        if not kept:
+            return {}
+        await self._add_tallies(conn, kept, known)
+        return await self._fold(conn, kept, known)
 
     async def _insert(self, conn: AsyncConnection, entries: Sequence[Activity]) -> list[Activity]:
         values = [{"community_id": e.community_id, "member_id": e.member_id, "source": e.source, "at": iso(e.at),
@@ -98,7 +105,7 @@ class StreakStore:
         new = self._db.insert(activity).on_conflict_do_nothing(
             index_elements=[activity.c.community_id, activity.c.member_id, activity.c.source, activity.c.ref],
             index_where=activity.c.ref.is_not(None))
-        ids = [row["id"] for row in await rows(conn, new.values(values).returning(activity.c.id))]
+        ids = [row["id"] for row in await rows(conn, new.returning(activity.c.id), values)]  # insertmanyvalues
         if len(ids) == len(entries):
             return list(entries)
         stored = {row["ref"] for row in await rows(conn, select(activity.c.ref).where(activity.c.id.in_(ids)))}
@@ -128,7 +135,7 @@ class StreakStore:
                 mark = (e.community_id, e.member_id, day, source)
                 first = mark not in known and mark not in fresh
                 fresh.add(mark)
-                for period in periods(e.day):
+                for period in periods(e.day) if source != ANY else periods(e.day)[1:2]:  # any activity: by week
                     key = (e.community_id, period, source, e.member_id)
                     days[key] += first
                     counts[key] += 1
@@ -136,13 +143,15 @@ class StreakStore:
         upsert = new.on_conflict_do_update(
             index_elements=[tallies.c.community_id, tallies.c.period, tallies.c.source, tallies.c.member_id],
             set_={"days": tallies.c.days + new.excluded.days, "count": tallies.c.count + new.excluded.count})
-        await conn.execute(upsert, [{"community_id": c, "period": p, "source": s, "member_id": m,
-                                     "days": days[key], "count": counts[key]}
-                                    for key in sorted(counts) for c, p, s, m in [key]])
+        values = [{"community_id": c, "period": p, "source": s, "member_id": m, "days": days[key], "count": counts[key]}
+                  for key in sorted(counts) for c, p, s, m in [key]]
+        await conn.execute(upsert, values)  # executemany: one compiled statement, the driver loops
 
     async def _fold(self, conn: AsyncConnection, entries: list[Activity],
                     known: set[tuple[str, str, str, str]]) -> dict[tuple[str, str], Streak]:
-        """Fold each member's new days into their stored streak, under a row lock (PostgreSQL) taken in one order."""
+        """Fold each member's new days into their stored streak, under a row lock (PostgreSQL) taken in one order.
+        Two processes folding a member's very first activity at once would both start from nothing; their days
+        would have to differ for that to lose one, which a member acting once cannot make."""
         by_member: dict[tuple[str, str], list[Activity]] = {}
         for e in entries:
             if (e.community_id, e.member_id, e.day.isoformat(), ANY) not in known:
@@ -150,17 +159,17 @@ class StreakStore:
         if not by_member:
             return {}
         now = iso(self._clock.now())
-        await conn.execute(self._db.insert(streaks).on_conflict_do_nothing(),
-                           [{"community_id": c, "member_id": m, "updated_at": now} for c, m in sorted(by_member)])
         stored = await rows(conn, select(streaks).where(tuple_(streaks.c.community_id, streaks.c.member_id)
                                                         .in_(sorted(by_member)))
                             .order_by(streaks.c.community_id, streaks.c.member_id).with_for_update())
+        held = {(row["community_id"], row["member_id"]): _streak_of(row) for row in stored}
         changed: dict[tuple[str, str], Streak] = {}
-        for row in stored:
-            key = (row["community_id"], row["member_id"])
-            changed[key] = await self._advanced(conn, _streak_of(row), by_member[key])
-        await conn.execute(self._streak_update(), [_streak_values(key, streak, by_member[key][-1], now)
-                                                   for key, streak in changed.items()])
+        for key in sorted(by_member):  # a member's first activity has no row to lock yet: the upsert below makes it
+            changed[key] = await self._advanced(conn, held.get(key, Streak()), by_member[key])
+        new = self._db.insert(streaks)
+        await conn.execute(new.on_conflict_do_update(index_elements=[streaks.c.community_id, streaks.c.member_id],
+                                                     set_={name: new.excluded[name] for name in FOLDED}),
+                           [_streak_values(key, streak, by_member[key][-1], now) for key, streak in changed.items()])
         return changed
 
     async def _advanced(self, conn: AsyncConnection, streak: Streak, new: list[Activity]) -> Streak:
@@ -175,14 +184,6 @@ class StreakStore:
                            .where(activity.c.community_id == first.community_id,
                                   activity.c.member_id == first.member_id))
         return fold(date.fromisoformat(r["local_day"]) for r in every)
-
-    @staticmethod
-    def _streak_update() -> Update:
-        return (update(streaks)
-                .where(streaks.c.community_id == bindparam("c"), streaks.c.member_id == bindparam("m"))
-                .values(current=bindparam("current"), longest=bindparam("longest"), freezes=bindparam("freezes"),
-                        last_day=bindparam("last_day"), frozen=bindparam("frozen"),
-                        expires_at=bindparam("expires_at"), updated_at=bindparam("now")))
 
     async def set_nudge(self, community_id: str, member_id: str, on: bool) -> None:
         new = self._db.insert(streaks).values(community_id=community_id, member_id=member_id, nudge=int(on),
@@ -312,7 +313,7 @@ def _streak_values(key: tuple[str, str], streak: Streak, latest: Activity, now: 
     """The row for a streak; it expires when the member's last keepable day ends, in the zone they act in now."""
     alive = streak.alive_through
     expires = day_end(alive, latest.zone, latest.rollover) if alive is not None else None
-    return {"c": key[0], "m": key[1], "current": streak.current, "longest": streak.longest,
+    return {"community_id": key[0], "member_id": key[1], "current": streak.current, "longest": streak.longest,
             "freezes": streak.freezes, "last_day": streak.last_day.isoformat() if streak.last_day else None,
             "frozen": ",".join(d.isoformat() for d in streak.frozen), "expires_at": iso(expires) if expires else None,
-            "now": now}
+            "updated_at": now}
