@@ -29,6 +29,9 @@ from core.questions.store import QuestionStore
 from core.questions.taxonomy import Taxonomy, load_taxonomy
 from core.settings import Settings
 from core.storage.database import Database
+from core.streaks.live import LiveBoards
+from core.streaks.nudges import NudgeSchedule
+from core.streaks.recaps import RecapSchedule
 from core.streaks.service import StreakService
 from core.streaks.store import StreakStore
 
@@ -49,6 +52,9 @@ class Services:
     reports: ReportService
     people: PeopleStore
     streaks: StreakService
+    recaps: RecapSchedule
+    nudges: NudgeSchedule
+    boards: LiveBoards
 
     async def start_duties(self, handlers: Mapping[str, DutyHandler], platforms: frozenset[str], *,
                            catch_up: bool = True) -> None:
@@ -56,6 +62,8 @@ class Services:
         when `catch_up` is False), then at each due instant. Must be called inside the adapter's event loop."""
         self.runner.serve(handlers, platforms)
         self.alarm.every_sweep(lambda: self.daily.plan_missing(platforms))
+        self.alarm.every_sweep(lambda: self.recaps.plan_missing(platforms))
+        self.alarm.every_sweep(lambda: self.nudges.plan_missing(platforms))
         self.alarm.every_sweep(self._forget_old_duties)
         await self.alarm.start(catch_up=catch_up)
 
@@ -86,6 +94,12 @@ async def build(settings: Settings, *, clock: Clock | None = None, aps: AsyncIOS
     reports = ReportService(ReportStore(db), qotd, clock)
     people = PeopleStore(db, clock)
     streaks = StreakService(streak_store, people, communities, clock)
-    qotd.count_answers(streaks.answer_activity)
+    qotd.count_answers(streaks.answer_activity, streaks.answers_recorded)
+    recaps = RecapSchedule(streaks, communities, duties, clock)
+    communities.subscribe(recaps.replan)
+    nudges = NudgeSchedule(streaks, duties, clock)
+    streaks.on_nudge(nudges.changed)
+    boards = LiveBoards(streaks, communities, duties, clock)
+    streaks.on_activity(boards.activity)
     return Services(settings, clock, db, taxonomy, bank, communities, qotd, daily, duties, runner, alarm, reports,
-                    people, streaks)
+                    people, streaks, recaps, nudges, boards)

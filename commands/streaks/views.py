@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+from commands.moments import moment
 from commands.replies import Button, Card, Field, Reply
 from commands.streaks.heatmap import heatmap_image
 from core.streaks.rules import FREEZE_CAP
@@ -44,12 +45,21 @@ def streak_reply(summary: Summary, name: str, counts: dict[date, int], *, mine: 
 
 
 def board_reply(board: Board, *, private: bool) -> Reply:
-    lines = [_line(p, board) for p in board.places] or [_empty(board)]
-    body = "\n".join(lines)
-    you = _you(board)
-    card = Card(title=f"🏆 Leaderboard — {TITLES[board.metric]}{_period(board)}", body=body,
-                footer=f"Page {board.page} of {board.pages} · {board.total} ranked", accent=ACCENT)
-    return Reply(text=you, cards=(card,), buttons=_pager(board), private=private)
+    card = _board_card(board, f"Page {board.page} of {board.pages} · {board.total} ranked")
+    return Reply(text=_you(board), cards=(card,), buttons=_pager(board), private=private)
+
+
+def live_board_reply(board: Board, updated: datetime, zone: str) -> Reply:
+    """The live board a duty keeps up to date in a channel: for everyone, so no "You:" line (its pages, pressed,
+    show the presser's own place)."""
+    footer = f"Updated {moment(updated, zone, 't')} · refreshed every few minutes · {board.total} ranked"
+    return Reply(cards=(_board_card(board, footer),), buttons=_pager(board))
+
+
+def _board_card(board: Board, footer: str) -> Card:
+    body = "\n".join([_line(p, board) for p in board.places] or [_empty(board)])
+    return Card(title=f"🏆 Leaderboard — {TITLES[board.metric]}{_period(board)}", body=body, footer=footer,
+                accent=ACCENT)
 
 
 def _line(place: Place, board: Board) -> str:

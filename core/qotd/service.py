@@ -120,6 +120,7 @@ class Seen:
 
 
 ActivityOf = Callable[[str, Member, int], Awaitable[Activity]]  # (community, member, post id) → what it counts as
+Counted = Callable[[str], Awaitable[None]]  # a community whose activity changed
 
 
 class QotdService:
@@ -133,11 +134,12 @@ class QotdService:
         self._claiming: dict[tuple[str, date], asyncio.Future[DailyPost]] = {}
         self._answers: GroupCommit[AnswerWrite, Recorded] = GroupCommit(self._posts.write_answers)
         self._counts: ActivityOf | None = None
+        self._counted: Counted | None = None
 
-    def count_answers(self, activity_of: ActivityOf) -> None:
+    def count_answers(self, activity_of: ActivityOf, counted: Counted) -> None:
         """Answers count as activity (a streak day): `activity_of` says what each answer counts as, and it is
-        stored with the answer, in the same commit."""
-        self._counts = activity_of
+        stored with the answer, in the same commit; `counted` is told of a first answer once it is stored."""
+        self._counts, self._counted = activity_of, counted
 
     # -- which question -------------------------------------------------------------------------------------------
     async def today(self, community: Community) -> tuple[DailyPost, Question]:
@@ -208,6 +210,8 @@ class QotdService:
         activity = await self._counts(community_id, member, post.id) if self._counts is not None else None
         recorded = await self._answers.submit(AnswerWrite(post.id, member, choice, choice == question.answer, iso(now),
                                                           activity))
+        if recorded.outcome == "fresh" and self._counted is not None:
+            await self._counted(community_id)
         post = replace(post, reveal_at=recorded.reveal_at)
         revealed = post.revealed(now)
         return AnswerResult(post, question, recorded.choice, recorded.choice == question.answer,

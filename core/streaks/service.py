@@ -7,7 +7,9 @@ community's), so the day it counts for is fixed when it happens. Writes from con
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -31,6 +33,9 @@ PAGE_SIZE = 10
 MILESTONES = (7, 14, 30, 50, 100, 200, 365)
 Period = str  # 'week' | 'month' | 'all'
 PERIOD_INDEX = {"all": 0, "week": 1, "month": 2}
+NudgeListener = Callable[[str, str, bool], Awaitable[None]]  # (community, member, on)
+ActivityListener = Callable[[set[str]], Awaitable[None]]  # the communities a batch of activity was recorded in
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,15 @@ class Recap:
     correct: int
     milestones: list[tuple[str, int]]  # (member, milestone reached this week)
 
+    @property
+    def days(self) -> tuple[date, date]:
+        """The Monday and Sunday of the week recapped."""
+        return week_days(self.key)
+
+    @property
+    def quiet(self) -> bool:
+        return self.active_members == 0 and self.answered == 0
+
 
 class StreakService:
     def __init__(self, store: StreakStore, people: PeopleStore, communities: CommunityStore, clock: Clock) -> None:
@@ -102,10 +116,33 @@ class StreakService:
         self._communities = communities
         self._clock = clock
         self._writes: GroupCommit[Activity, Streak | None] = GroupCommit(self._flush)
+        self._nudge_listeners: list[NudgeListener] = []
+        self._activity_listeners: list[ActivityListener] = []
+
+    def on_nudge(self, listener: NudgeListener) -> None:
+        """Told when a member turns the nudge on or off, so its duty can be planned or dropped."""
+        self._nudge_listeners.append(listener)
+
+    def on_activity(self, listener: ActivityListener) -> None:
+        """Told after activity is stored, so a live leaderboard can plan its refresh."""
+        self._activity_listeners.append(listener)
 
     async def _flush(self, batch: list[Activity]) -> list[Streak | None]:
         changed = await self.store.record(batch)
+        await self._recorded({a.community_id for a in batch})
         return [changed.get((a.community_id, a.member_id)) for a in batch]
+
+    async def answers_recorded(self, community_id: str) -> None:
+        """A first answer was stored with its activity (in the answer's own commit)."""
+        await self._recorded({community_id})
+
+    async def _recorded(self, community_ids: set[str]) -> None:
+        """The activity is stored: a listener that fails (a refresh not planned) must not fail the check-in."""
+        for listener in self._activity_listeners:
+            try:
+                await listener(community_ids)
+            except Exception:
+                log.exception("after recording activity in %s", sorted(community_ids))
 
     async def where(self, community_id: str, member_id: str) -> Where:
         mine = await self._people.settings(member_id)
@@ -145,8 +182,12 @@ class StreakService:
     async def set_nudge(self, community_id: str, member: Member, on: bool) -> None:
         await self._people.remember(member)
         await self.store.set_nudge(community_id, member.id, on)
+        for listener in self._nudge_listeners:
+            await listener(community_id, member.id, on)
 
-    async def board(self, community_id: str, metric: Metric, period: Period, page: int, viewer: str) -> Board:
+    async def board(self, community_id: str, metric: Metric, period: Period, page: int,
+                    viewer: str | None) -> Board:
+        """A page of a board; with a `viewer`, their own place and the one just above (a live board has none)."""
         community = await self._communities.get(community_id)
         key = periods(community.local_date(self._clock.now()))[PERIOD_INDEX[period]]
         ranking = self.store.ranking(community_id, metric, key)
@@ -156,8 +197,8 @@ class StreakService:
         rows = await self.store.page(ranking, PAGE_SIZE, (page - 1) * PAGE_SIZE)
         places = await self._ranked(ranking, rows, (page - 1) * PAGE_SIZE)
         mine = above = None
-        value = await self.store.value_of(ranking, viewer)
-        if value is not None:
+        value = None if viewer is None else await self.store.value_of(ranking, viewer)
+        if viewer is not None and value is not None:
             mine = Place(await self.store.rank_of(ranking, value), viewer, value)
             ahead = await self.store.just_above(ranking, viewer, value)
             if ahead is not None:
@@ -179,9 +220,10 @@ class StreakService:
             places.append(Place(rank, member_id, value))
         return places
 
-    async def recap(self, community_id: str) -> Recap:
-        community = await self._communities.get(community_id)
-        key = periods(community.local_date(self._clock.now()))[1]
+    async def recap(self, community_id: str, key: str | None = None) -> Recap:
+        """The figures of a week (its key, 'W2026-48'; by default the community's current week)."""
+        if key is None:
+            key = periods((await self._communities.get(community_id)).local_date(self._clock.now()))[1]
         ranking = self.store.ranking(community_id, "streak", key)
         top = await self._ranked(ranking, await self.store.page(ranking, 3, 0))
         sums = await self.store.sums(community_id, key)
@@ -189,13 +231,12 @@ class StreakService:
                    in await self.store.milestones(community_id, key, MILESTONES[0])]
         milestones = [(m, n) for m, n in reached if n is not None]
         names = await self._people.names([p.member_id for p in top] + [m for m, _ in milestones])
-        answered, correct = await self.store.answer_counts(community_id, _week_days(key))
+        answered, correct = await self.store.answer_counts(community_id, week_days(key))
         return Recap(community_id, key, top, names, sums.get("day", (0, 0, 0))[0], sums.get("checkin", (0, 0, 0))[2],
                      answered, correct, milestones)
 
 
-
-def _week_days(key: str) -> tuple[date, date]:
+def week_days(key: str) -> tuple[date, date]:
     """The Monday and Sunday of a week key ('W2026-49')."""
     year, week = key[1:].split("-")
     return date.fromisocalendar(int(year), int(week), 1), date.fromisocalendar(int(year), int(week), 7)

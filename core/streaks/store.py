@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.clock import Clock, iso
+from core.clock import Clock, iso, parse_iso
 from core.storage.database import Database, Row, rows
-from core.storage.schema import activity, answers, daily_posts, streaks, tallies
+from core.storage.schema import activity, answers, daily_posts, duties, live_boards, streaks, tallies
 from core.streaks.days import day_end, local_day
 from core.streaks.rules import Streak, advance, fold
 
@@ -29,10 +29,17 @@ SOURCES: dict[str, str] = {
     "checkin": "check-in",
     "qotd": "question of the day",
 }
-ANY = "day"
-FOLDED = ("current", "longest", "freezes", "last_day", "frozen", "expires_at", "updated_at")  # the tally of days with any activity at all
+ANY = "day"  # the tally of days with any activity at all, kept by week (the recap's active members and milestones)
+FOLDED = ("current", "longest", "freezes", "last_day", "frozen", "expires_at", "updated_at")
 Metric = Literal["streak", "checkins", "qotd"]
 METRIC_SOURCE: dict[str, str] = {"checkins": "checkin", "qotd": "qotd"}
+SCOPE_SEPARATOR = "/"
+
+
+def member_scope(community_id: str, member_id: str) -> str:
+    """The scope of a duty about one member in one community (their nudge): it starts with the community's id, so
+    its platform is the community's, and `unplanned_nudges` finds it by the same concatenation."""
+    return f"{community_id}{SCOPE_SEPARATOR}{member_id}"
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,18 @@ class Kept:
 
     streak: Streak = Streak()
     nudge: bool = False
+
+
+@dataclass(frozen=True)
+class LiveBoard:
+    """A leaderboard message a duty keeps up to date: where it is (None until it is posted) and what it ranks."""
+
+    community_id: str
+    channel_id: str
+    period: str
+    metric: Metric
+    message_id: str | None = None
+    refreshed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +228,42 @@ class StreakStore:
                                         .where(streaks.c.nudge == 1)
                                         .order_by(streaks.c.community_id, streaks.c.member_id))
         return [(r["community_id"], r["member_id"]) for r in found]
+
+    async def unplanned_nudges(self, kind: str) -> list[tuple[str, str]]:
+        """(community, member) who asked for the nudge but have no pending duty of `kind` in their scope."""
+        scope = streaks.c.community_id + SCOPE_SEPARATOR + streaks.c.member_id
+        planned = exists().where(duties.c.kind == kind, duties.c.scope == scope, duties.c.done_at.is_(None))
+        found = await self._db.fetchall(select(streaks.c.community_id, streaks.c.member_id)
+                                        .where(streaks.c.nudge == 1, ~planned)
+                                        .order_by(streaks.c.community_id, streaks.c.member_id))
+        return [(r["community_id"], r["member_id"]) for r in found]
+
+    # -- the live leaderboard ---------------------------------------------------------------------------------------
+    async def set_live_board(self, board: LiveBoard) -> None:
+        """One live board per community: a new one replaces the last (whose message is no longer updated)."""
+        values = {"channel_id": board.channel_id, "message_id": board.message_id, "period": board.period,
+                  "metric": board.metric, "refreshed_at": iso(board.refreshed_at) if board.refreshed_at else None}
+        new = self._db.insert(live_boards).values(community_id=board.community_id, **values)
+        await self._db.execute(new.on_conflict_do_update(index_elements=[live_boards.c.community_id], set_=values))
+
+    async def live_board(self, community_id: str) -> LiveBoard | None:
+        row = await self._db.fetchone(select(live_boards).where(live_boards.c.community_id == community_id))
+        if row is None:
+            return None
+        return LiveBoard(row["community_id"], row["channel_id"], row["period"], row["metric"], row["message_id"],
+                         parse_iso(row["refreshed_at"]) if row["refreshed_at"] else None)
+
+    async def board_refreshed(self, board: LiveBoard, message_id: str | None, at: datetime) -> bool:
+        """The board's message as posted or edited now; only if the board still lives in that channel with that
+        message (an admin who moved it meanwhile wins). False when it did not."""
+        same_message = (live_boards.c.message_id.is_(None) if board.message_id is None
+                        else live_boards.c.message_id == board.message_id)
+        return await self._db.execute(update(live_boards).where(
+            live_boards.c.community_id == board.community_id, live_boards.c.channel_id == board.channel_id,
+            same_message).values(message_id=message_id, refreshed_at=iso(at))) == 1
+
+    async def drop_live_board(self, community_id: str) -> bool:
+        return await self._db.execute(delete(live_boards).where(live_boards.c.community_id == community_id)) == 1
 
     async def day_counts(self, community_id: str, member_id: str, since: date) -> dict[date, int]:
         found = await self._db.fetchall(
