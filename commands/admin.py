@@ -54,8 +54,8 @@ async def set_channel(ctx: Context, channel: str | None = None, stop: bool = Fal
     done = f"The question of the day will be posted in {channel_mention(target)}."
     community = await ctx.community()
     if community.recap_time is None:
-        return notice(f"{done} A weekly recap of streaks can go there too: `/rounds recap time:18:00 day:sun`.")
-    return notice(f"{done} The weekly recap posts there {describe_recap(community)}.")
+        return notice(f"{done}\nA weekly recap of streaks can go there too: `/rounds recap time:18:00 day:sun`.")
+    return notice(f"{done}\nThe weekly recap posts there {describe_recap(community)}.")
 
 
 def _channel_choice(channel: str | None, stop: bool, here: str | None) -> str | None:

@@ -9,7 +9,6 @@ second set of services built on the same database.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,6 +26,7 @@ from core.streaks.live import REFRESH
 from core.streaks.nudges import NUDGE
 from core.streaks.recaps import RECAP
 from core.streaks.store import member_scope
+from testkit.hanging import stopped_mid_delivery
 
 COMMUNITY = "console:default"
 RECAP_TITLE = "📅 Weekly recap"
@@ -213,18 +213,6 @@ async def test_the_nudge_falls_due_in_the_members_own_zone(console, services, cl
     assert pending.due_at == at("2026-11-24T23:00", "Asia/Karachi")
 
 
-class Hanging(CollectingNotifier):
-    """A platform that takes the direct message and never answers."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.delivering = asyncio.Event()
-
-    async def direct(self, member_id, reply):
-        self.delivering.set()
-        await asyncio.sleep(30)
-
-
 class Failing(CollectingNotifier):
     def __init__(self, error: Exception) -> None:
         super().__init__()
@@ -237,13 +225,7 @@ class Failing(CollectingNotifier):
 async def test_a_nudge_cut_off_mid_send_is_not_sent_again(console, services, clock, notifier):
     await at_risk(console, clock)
     clock.set(NUDGE_AT)
-    hanging = Hanging()
-    services.runner.serve(*bind_duties(services, [hanging]))
-    task = asyncio.create_task(services.runner.run_due())
-    await hanging.delivering.wait()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await stopped_mid_delivery(services)
     services.runner.serve(*bind_duties(services, [notifier]))
     assert await services.runner.run_due() == 1  # the duty runs again, finds the day claimed: it may have arrived
     assert notifier.directs == []
