@@ -35,12 +35,13 @@ async def streak(ctx: Context, member: Member | None = None, nudge: bool | None 
     who = member or ctx.member
     streaks = ctx.services.streaks
     if who.id != ctx.member.id and not await streaks.is_known(ctx.community_id, who.id):
-        raise UserError(f"{who.display} has no activity in this community yet, so there is no streak to show.")
+        raise UserError(f"I don't know {who.display} here: nobody by that name has checked in or answered in this "
+                        "community yet.")
     mine = who.id == ctx.member.id
     name = ctx.member.display if mine else (await ctx.services.people.names([who.id]))[who.id]
     summary = await streaks.summary(ctx.community_id, who.id)
-    counts, _ = await streaks.heatmap(ctx.community_id, who.id)
-    return streak_reply(summary, name, counts, mine=mine)
+    counts, last_shown = await streaks.heatmap(ctx.community_id, who.id)
+    return streak_reply(summary, name, counts, last_shown, mine=mine)
 
 
 @command("leaderboard", "The community's leaderboard, posted for everyone (private:true shows it to you alone)",

@@ -25,22 +25,25 @@ def days(n: int) -> str:
 
 
 def checkin_reply(summary: Summary, name: str) -> Reply:
-    day = summary.standing.today
-    text = (f"✅ Check-in recorded for {_day(day)} ({summary.where.zone}), {name}. "
-            f"🔥 Streak: **{days(summary.streak.current)}**{_record(summary)}.")
-    return Reply(text=text)
+    day = max(summary.standing.today, summary.streak.last_day or summary.standing.today)
+    if not summary.new_day:
+        return Reply(text=f"✅ Check-in recorded for {_day(day)} ({summary.where.zone}), {name}: added to the day you "
+                          f"already have. 🔥 Streak: **{days(summary.streak.current)}**.")
+    return Reply(text=f"✅ Check-in recorded for {_day(day)} ({summary.where.zone}), {name}. "
+                      f"🔥 Streak: **{days(summary.streak.current)}**{_record(summary)}")
 
 
-def streak_reply(summary: Summary, name: str, counts: dict[date, int], *, mine: bool = True) -> Reply:
+def streak_reply(summary: Summary, name: str, counts: dict[date, int], last_shown: date, *, mine: bool = True) -> Reply:
     streak, standing = summary.streak, summary.standing
-    today = "✅ done" if standing.done_today else ("⚠️ not yet — your streak ends tonight" if standing.at_risk
+    whose = "your" if mine else "the"
+    today = "✅ done" if standing.done_today else (f"⚠️ not yet — {whose} streak ends when today does" if standing.at_risk
                                                    else "not yet")
     fields = (Field("Current", days(streak.current)), Field("Longest", days(streak.longest)),
               Field("Freezes held", f"{streak.freezes} of {FREEZE_CAP} 🧊"), Field("Today", today))
     card = Card(title="🔥 Your streak" if mine else f"🔥 {name}'s streak", body=_freeze_line(summary), fields=fields,
-                footer=f"Days end at {_ends(summary)} {summary.where.zone} · one freeze per 7 days, at most "
-                       f"{FREEZE_CAP} · /checkin", accent=ACCENT)
-    image = heatmap_image(counts, standing.today, title=name)
+                footer=(f"Days end at {_ends(summary)} {summary.where.zone} · " if mine else "")  # theirs stays theirs
+                + f"one freeze per 7 days, at most {FREEZE_CAP} · /checkin", accent=ACCENT)
+    image = heatmap_image(counts, last_shown, title=name)
     return Reply(text=f"{name}: streak {streak.current} ({days(streak.current)}).", cards=(card,), image=image)
 
 
@@ -63,17 +66,22 @@ def _board_card(board: Board, footer: str) -> Card:
 
 
 def _line(place: Place, board: Board) -> str:
-    one, many = UNITS[board.metric]
-    return f"{place.rank}. {board.names.get(place.member_id, place.member_id)} — {place.value} {one if place.value == 1 else many}"
+    return f"{place.rank}. {board.names.get(place.member_id, place.member_id)} — {_amount(board, place.value)}"
 
 
 def _you(board: Board) -> str:
     if board.mine is None:
         return "You are not on this board yet."
-    text = f"You: #{board.mine.rank} ({board.mine.value})"
+    text = f"You: #{board.mine.rank} · {_amount(board, board.mine.value)}"
     if board.above is not None:
-        text += f" · just above you: #{board.above.rank} {board.names.get(board.above.member_id, '')} ({board.above.value})"
+        ahead = board.above
+        text += f" · next up: #{ahead.rank} {board.names.get(ahead.member_id, '')} · {_amount(board, ahead.value)}"
     return text
+
+
+def _amount(board: Board, value: int) -> str:
+    one, many = UNITS[board.metric]
+    return f"{value} {one if value == 1 else many}"
 
 
 def _pager(board: Board) -> tuple[Button, ...]:
@@ -103,8 +111,8 @@ def _freeze_line(summary: Summary) -> str:
 def _record(summary: Summary) -> str:
     streak = summary.streak
     if streak.current and streak.current % 7 == 0 and streak.freezes:
-        return f" — you earned a freeze 🧊 ({streak.freezes} held)"
-    return " — a new best!" if streak.current > 1 and streak.current == streak.longest else ""
+        return f" — you earned a freeze 🧊 ({streak.freezes} held)."
+    return " — a new best!" if streak.current > 1 and streak.current == streak.longest else "."
 
 
 def _ends(summary: Summary) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -60,6 +60,7 @@ class Summary:
     where: Where
     totals: dict[str, Totals]  # all time, by source
     nudge: bool
+    new_day: bool = False  # the check-in that asked made a new day of the streak (else it added to one)
 
     @property
     def streak(self) -> Streak:
@@ -154,9 +155,9 @@ class StreakService:
         note = _checked(questions, minutes, note)
         where = await self.where(community_id, member.id)
         await self._people.remember(member)
-        await self._writes.submit(Activity(community_id, member.id, "checkin", self._clock.now(), where.zone,
-                                           where.rollover, questions, minutes, note))
-        return await self.summary(community_id, member.id)
+        folded = await self._writes.submit(Activity(community_id, member.id, "checkin", self._clock.now(), where.zone,
+                                                    where.rollover, questions, minutes, note))
+        return replace(await self.summary(community_id, member.id), new_day=folded is not None)
 
     async def answer_activity(self, community_id: str, member: Member, post_id: int) -> Activity:
         """What answering a question of the day counts as: once per post, for the day it was answered in. The
@@ -173,6 +174,8 @@ class StreakService:
 
     async def heatmap(self, community_id: str, member_id: str) -> tuple[dict[date, int], date]:
         today = (await self.where(community_id, member_id)).today(self._clock)
+        last = (await self.store.kept(community_id, member_id)).streak.last_day
+        today = max(today, last) if last is not None else today  # after flying west, the last day still shows
         since = today - timedelta(days=today.weekday() + 7 * (HEATMAP_WEEKS - 1))
         return await self.store.day_counts(community_id, member_id, since), today
 

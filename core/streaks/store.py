@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.clock import Clock, iso, parse_iso
@@ -54,10 +54,11 @@ class Activity:
     minutes: int = 0
     note: str = ""
     ref: str | None = None
+    counts_for: date | None = None  # set when recorded: a day before the member's last active day counts for that
 
     @property
     def day(self) -> date:
-        return local_day(self.at, self.zone, self.rollover)
+        return self.counts_for or local_day(self.at, self.zone, self.rollover)
 
 
 @dataclass(frozen=True)
@@ -108,12 +109,21 @@ class StreakStore:
         """`record` inside a transaction of the caller's (the answers' own, so both commit together)."""
         if not entries:
             return {}
+        held = await self._held(conn, entries)
+        entries = [_no_earlier(e, held.get((e.community_id, e.member_id))) for e in entries]
         known = await self._days_known(conn, entries)
         kept = await self._insert(conn, entries)
         if not kept:
             return {}
         await self._add_tallies(conn, kept, known)
-        return await self._fold(conn, kept, known)
+        return await self._fold(conn, kept, known, held)
+
+    async def _held(self, conn: AsyncConnection, entries: Sequence[Activity]) -> dict[tuple[str, str], Streak]:
+        """The stored streaks of the batch's members, locked (PostgreSQL) in one order until the commit."""
+        keys = sorted({(e.community_id, e.member_id) for e in entries})
+        stored = await rows(conn, select(streaks).where(tuple_(streaks.c.community_id, streaks.c.member_id).in_(keys))
+                            .order_by(streaks.c.community_id, streaks.c.member_id).with_for_update())
+        return {(row["community_id"], row["member_id"]): _streak_of(row) for row in stored}
 
     async def _insert(self, conn: AsyncConnection, entries: Sequence[Activity]) -> list[Activity]:
         values = [{"community_id": e.community_id, "member_id": e.member_id, "source": e.source, "at": iso(e.at),
@@ -166,8 +176,8 @@ class StreakStore:
                   for key in sorted(counts) for c, p, s, m in [key]]
         await conn.execute(upsert, values)  # executemany: one compiled statement, the driver loops
 
-    async def _fold(self, conn: AsyncConnection, entries: list[Activity],
-                    known: set[tuple[str, str, str, str]]) -> dict[tuple[str, str], Streak]:
+    async def _fold(self, conn: AsyncConnection, entries: list[Activity], known: set[tuple[str, str, str, str]],
+                    held: dict[tuple[str, str], Streak]) -> dict[tuple[str, str], Streak]:
         """Fold each member's new days into their stored streak, under a row lock (PostgreSQL) taken in one order.
         Two processes folding a member's very first activity at once would both start from nothing; their days
         would have to differ for that to lose one, which a member acting once cannot make."""
@@ -178,10 +188,6 @@ class StreakStore:
         if not by_member:
             return {}
         now = iso(self._clock.now())
-        stored = await rows(conn, select(streaks).where(tuple_(streaks.c.community_id, streaks.c.member_id)
-                                                        .in_(sorted(by_member)))
-                            .order_by(streaks.c.community_id, streaks.c.member_id).with_for_update())
-        held = {(row["community_id"], row["member_id"]): _streak_of(row) for row in stored}
         changed: dict[tuple[str, str], Streak] = {}
         for key in sorted(by_member):  # a member's first activity has no row to lock yet: the upsert below makes it
             changed[key] = await self._advanced(conn, held.get(key, Streak()), by_member[key])
@@ -330,7 +336,8 @@ class StreakStore:
         return None if row is None else row["value"]
 
     async def just_above(self, ranking: Ranking, member_id: str, value: int) -> tuple[str, int] | None:
-        ahead = or_(ranking.value > value, and_(ranking.value == value, ranking.member < member_id))
+        """The nearest member with more (a member tied with you is not ahead of you)."""
+        ahead = ranking.value > value
         row = await self._db.fetchone(ranking.select(ahead).order_by(ranking.value.asc(), ranking.member.desc())
                                       .limit(1))
         return None if row is None else (row["member_id"], row["value"])
@@ -356,6 +363,14 @@ class Ranking:
 
     def select(self, *more: ColumnElement[bool]) -> Select[str, int]:
         return select(self.member.label("member_id"), self.value.label("value")).where(*self.where, *more)
+
+
+def _no_earlier(entry: Activity, streak: Streak | None) -> Activity:
+    """Activity never lands on a day before the member's last active one: flying west makes yesterday's date again,
+    and counting it would add a day to the streak that the member did not live through (or let a zone switch
+    inflate it). It counts for the last active day instead."""
+    last = streak.last_day if streak is not None else None
+    return replace(entry, counts_for=last) if last is not None and entry.day < last else entry
 
 
 def _streak_of(row: Row) -> Streak:

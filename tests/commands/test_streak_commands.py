@@ -126,7 +126,7 @@ async def test_the_leaderboard_shares_ranks_on_ties_pages_and_always_shows_me_an
     clock.set(datetime(2026, 12, 1, 12, tzinfo=UTC))
     for n in range(24):  # m00 … m23; streak lengths 1..4, many ties
         member = console(f"m{n:02d}")
-        for day in range(n % 4 + 1):
+        for day in reversed(range(n % 4 + 1)):  # forward in time, ending today
             clock.set(datetime(2026, 12, 1, 12, tzinfo=UTC) - timedelta(days=day))
             await member.send("/checkin")
     clock.set(datetime(2026, 12, 1, 13, tzinfo=UTC))
@@ -135,7 +135,7 @@ async def test_the_leaderboard_shares_ranks_on_ties_pages_and_always_shows_me_an
     lines = first.cards[0].body.splitlines()
     assert not first.private and len(lines) == 10
     assert [line.split(".")[0] for line in lines] == ["1"] * 6 + ["7"] * 4  # six members with 4 days tie for first
-    assert first.text == "You: #19 (1) · just above you: #13 m21 (2)"  # m21 is the last of the 2s by name
+    assert first.text == "You: #19 · 1 day · next up: #13 m21 · 2 days"  # the nearest with more: the last 2 by name
     assert "Page 1 of 3 · 24 ranked" in first.cards[0].footer
     second = await me.send("[Next ▶]")
     assert second.private and second.cards[0].body.splitlines()[0] == "7. m18 — 3 days"  # 11th, tied 7th
@@ -184,7 +184,7 @@ async def test_bad_input_is_refused_with_a_clear_line_and_nothing_written(consol
     absurd = await ana.send("/checkin questions:99999")
     assert absurd.private and "questions" in absurd.text
     nobody = await ana.send("/streak member:@ghost")
-    assert nobody.private and "no activity in this community" in nobody.text
+    assert nobody.private and "I don't know ghost here" in nobody.text
     rollover = await ana.send("/timezone rollover:9")
     assert rollover.private and "rollover" in rollover.text
     assert await rows_of(services) == 0 and await rows_of(services, members) == 0
@@ -197,3 +197,26 @@ async def test_another_members_streak_and_the_nudge_switch(console, clock):
     on = await console("ana").send("/streak nudge:on")
     assert on.private and "Nudges on" in on.text
     assert "Nudges off" in (await console("ana").send("/streak nudge:off")).text
+
+
+async def test_switching_zones_east_then_west_never_adds_a_day(console, clock, services):
+    """Kiritimati's Wednesday, then a minute later Pago Pago's Tuesday: the member lived one day, and the second
+    check-in counts for the day they already have (the heatmap shows it too)."""
+    zed = console("zed")
+    clock.set(datetime(2026, 3, 10, 11, 30, tzinfo=UTC))
+    await zed.send("/timezone zone:Pacific/Kiritimati")
+    assert "recorded for Wed 11 Mar" in (await zed.send("/checkin")).text
+    await zed.send("/timezone zone:Pacific/Pago_Pago")
+    clock.advance(minutes=1)
+    again = await zed.send("/checkin")
+    assert "recorded for Wed 11 Mar" in again.text and "added to the day you already have" in again.text
+    assert "Streak: **1 day**" in again.text
+    shown = await zed.send("/streak")
+    assert "active on 1 of" in shown.image.alt and "streak 1" in shown.text
+
+
+async def test_a_note_with_spaces_needs_no_quotes(console, services):
+    reply = await console("ana").send("/checkin note:UWorld block 3 renal minutes:45")
+    assert "recorded" in reply.text
+    row = await services.db.fetchone(select(activity.c.note, activity.c.minutes))
+    assert (row["note"], row["minutes"]) == ("UWorld block 3 renal", 45)
