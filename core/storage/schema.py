@@ -141,7 +141,7 @@ streaks = Table(
     Column("freezes", Integer, nullable=False, server_default="0"),
     Column("last_day", Text),
     Column("frozen", Text, nullable=False, server_default=""),
-    Column("expires_at", Text),
+    Column("expires_at", Text),  # when the streak runs out; None: no live streak (a later write clears a past one)
     Column("nudge", Integer, nullable=False, server_default="0"),
     Column("updated_at", Text, nullable=False),
 )
@@ -154,6 +154,26 @@ tallies = Table(
     Column("member_id", Text, primary_key=True),
     Column("days", Integer, nullable=False, server_default="0"),  # local days with this source
     Column("count", Integer, nullable=False, server_default="0"),  # activities
+)
+
+# How many members hold each value of a board (kept by StreakStore.record with the rows it counts): a rank is one
+# plus the members in the buckets above, a board's size the members in all of them.
+streak_values = Table(
+    "streak_values", metadata,
+    Column("community_id", Text, primary_key=True),
+    Column("expires_at", Text, primary_key=True),  # a streak counts on the board until then
+    Column("current", Integer, primary_key=True),
+    Column("members", Integer, nullable=False),
+)
+
+tally_values = Table(
+    "tally_values", metadata,
+    Column("community_id", Text, primary_key=True),
+    Column("period", Text, primary_key=True),
+    Column("source", Text, primary_key=True),
+    Column("metric", Text, primary_key=True),  # the tally column counted: 'days' or 'count'
+    Column("value", Integer, primary_key=True),
+    Column("members", Integer, nullable=False),
 )
 
 live_boards = Table(

@@ -39,6 +39,7 @@ from core.storage.schema import (
     streaks,
     tallies,
 )
+from core.streaks.store import count_buckets, leave_buckets
 
 FORMAT = "rounds.community"
 VERSION = 1
@@ -292,6 +293,7 @@ async def import_community(db: Database, document: Mapping[str, Any]) -> Importe
         for name, table in STREAK_TABLES.items():
             if document[name]:
                 await conn.execute(insert(table), [{**_in(name, item), "community_id": cid} for item in document[name]])
+        await count_buckets(conn, cid)  # the members per value of its boards, as record() would have kept them
     return Imported(cid, len(document["posts"]), len(document["answers"]), len(document["questions"]),
                     len(document["reports"]), new_members, len(document["activity"]))
 
@@ -375,6 +377,7 @@ async def forget_member(db: Database, member_id: str) -> Forgotten:
                 [{"old_post": key, "tombstone": tombstone()} for key in keys])
         reports = (await conn.execute(delete(question_reports).where(question_reports.c.member_id == member_id))).rowcount
         done = (await conn.execute(delete(activity).where(activity.c.member_id == member_id))).rowcount
+        await leave_buckets(db, conn, member_id)
         for table in (streaks, tallies):
             await conn.execute(delete(table).where(table.c.member_id == member_id))
         member = (await conn.execute(delete(members).where(members.c.id == member_id))).rowcount

@@ -22,7 +22,7 @@ from core.errors import UserError
 from core.storage.database import GroupCommit
 from core.streaks.days import local_day
 from core.streaks.rules import Standing, Streak, settle
-from core.streaks.store import Activity, Metric, Ranking, StreakStore, Totals, periods
+from core.streaks.store import Activity, Metric, Spread, StreakStore, Totals, periods
 from core.text import clean
 
 NOTE_LIMIT = 500
@@ -194,41 +194,28 @@ class StreakService:
         community = await self._communities.get(community_id)
         key = periods(community.local_date(self._clock.now()))[PERIOD_INDEX[period]]
         ranking = self.store.ranking(community_id, metric, key)
-        total = await self.store.size(ranking)
+        spread = await self.store.spread(ranking)  # the size and every rank below, from one read
+        total = spread.size
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page = min(max(page, 1), pages)
-        rows = await self.store.page(ranking, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-        places = await self._ranked(ranking, rows, (page - 1) * PAGE_SIZE)
+        rows = await self.store.page(ranking, PAGE_SIZE, (page - 1) * PAGE_SIZE, spread)
+        places = _ranked(spread, rows, (page - 1) * PAGE_SIZE)
         mine = above = None
-        value = None if viewer is None else await self.store.value_of(ranking, viewer)
-        if viewer is not None and value is not None:
-            mine = Place(await self.store.rank_of(ranking, value), viewer, value)
-            ahead = await self.store.just_above(ranking, viewer, value)
+        standing = None if viewer is None else await self.store.standing(ranking, viewer)
+        if viewer is not None and standing is not None:
+            value, ahead = standing
+            mine = Place(spread.rank_of(value), viewer, value)
             if ahead is not None:
-                above = Place(await self.store.rank_of(ranking, ahead[1]), *ahead)
+                above = Place(spread.rank_of(ahead[1]), *ahead)
         shown = [p.member_id for p in places] + [p.member_id for p in (mine, above) if p is not None]
         return Board(metric, period, key, places, await self._people.names(shown), total, page, pages, mine, above)
-
-    async def _ranked(self, ranking: Ranking, rows: list[tuple[str, int]], offset: int = 0) -> list[Place]:
-        """Competition ranks for a page: the first row's is asked of the database (it may tie with the page before);
-        after it, a new value's rank is its position, since every member before it has more."""
-        places: list[Place] = []
-        for index, (member_id, value) in enumerate(rows):
-            if places and places[-1].value == value:
-                rank = places[-1].rank
-            elif places:
-                rank = offset + index + 1
-            else:
-                rank = await self.store.rank_of(ranking, value)
-            places.append(Place(rank, member_id, value))
-        return places
 
     async def recap(self, community_id: str, key: str | None = None) -> Recap:
         """The figures of a week (its key, 'W2026-48'; by default the community's current week)."""
         if key is None:
             key = periods((await self._communities.get(community_id)).local_date(self._clock.now()))[1]
         ranking = self.store.ranking(community_id, "streak", key)
-        top = await self._ranked(ranking, await self.store.page(ranking, 3, 0))
+        top = _ranked(await self.store.spread(ranking), await self.store.page(ranking, 3, 0))
         sums = await self.store.sums(community_id, key)
         reached = [(m, _milestone(current, days)) for m, current, days
                    in await self.store.milestones(community_id, key, MILESTONES[0])]
@@ -237,6 +224,21 @@ class StreakService:
         answered, correct = await self.store.answer_counts(community_id, week_days(key))
         return Recap(community_id, key, top, names, sums.get("day", (0, 0, 0))[0], sums.get("checkin", (0, 0, 0))[2],
                      answered, correct, milestones)
+
+
+def _ranked(spread: Spread, rows: list[tuple[str, int]], offset: int = 0) -> list[Place]:
+    """Competition ranks for a page: the first row's from the board's buckets (it may tie with the page before);
+    after it, a new value's rank is its position, since every member before it has more."""
+    places: list[Place] = []
+    for index, (member_id, value) in enumerate(rows):
+        if places and places[-1].value == value:
+            rank = places[-1].rank
+        elif places:
+            rank = offset + index + 1
+        else:
+            rank = spread.rank_of(value)
+        places.append(Place(rank, member_id, value))
+    return places
 
 
 def week_days(key: str) -> tuple[date, date]:

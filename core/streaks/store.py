@@ -5,6 +5,11 @@ never moves it. Recording folds the new days into the member's stored streak (th
 adds to their tallies for the periods the day belongs to, in the same transaction: a leaderboard then reads an index
 of `streaks` or `tallies`, never the activity. An activity with a `ref` counts once (a question answered is one
 activity however many times it is pressed).
+
+The same transaction moves the member between the buckets of `streak_values` and `tally_values`, which count the
+members holding each value of a board: a rank, a board's size and where a page starts are sums over those few
+buckets, never a count of the members (100,000 of them take a SQLite count 10 to 25 ms). Anything else that ever
+writes `streaks` or `tallies` must move the buckets with them.
 """
 
 from __future__ import annotations
@@ -13,14 +18,28 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.clock import Clock, iso, parse_iso
 from core.storage.database import Database, Row, rows
-from core.storage.schema import activity, answers, daily_posts, duties, live_boards, streaks, tallies
+from core.storage.schema import activity, answers, daily_posts, duties, live_boards, streak_values, streaks, tallies, tally_values
 from core.streaks.days import day_end, local_day
 from core.streaks.rules import Streak, advance, fold
 
@@ -33,6 +52,9 @@ ANY = "day"  # the tally of days with any activity at all, kept by week (the rec
 FOLDED = ("current", "longest", "freezes", "last_day", "frozen", "expires_at", "updated_at")
 Metric = Literal["streak", "checkins", "qotd"]
 METRIC_SOURCE: dict[str, str] = {"checkins": "checkin", "qotd": "qotd"}
+METRIC_COLUMN: dict[str, str] = {"checkins": "days", "qotd": "count"}  # which tally a board ranks by
+Bucket = tuple[str | int, ...]  # a value bucket's key, in its table's primary key order
+SWEEP_LIMIT = 500  # run-out streaks cleared by one write (a backlog clears over the next ones)
 SCOPE_SEPARATOR = "/"
 
 
@@ -115,15 +137,20 @@ class StreakStore:
         kept = await self._insert(conn, entries)
         if not kept:
             return {}
-        await self._add_tallies(conn, kept, known)
-        return await self._fold(conn, kept, known, held)
+        tally_moves: Counter[Bucket] = Counter()
+        streak_moves: Counter[Bucket] = Counter()
+        await self._add_tallies(conn, kept, known, tally_moves)
+        changed = await self._fold(conn, kept, known, held, streak_moves)
+        # The buckets last: they are the rows every writer shares, so they are held the shortest, and every
+        # transaction locks streaks, tallies, then tally_values and streak_values, each in key order.
+        await _shift(self._db, conn, tally_values, tally_moves)
+        await _shift(self._db, conn, streak_values, streak_moves)
+        return changed
 
-    async def _held(self, conn: AsyncConnection, entries: Sequence[Activity]) -> dict[tuple[str, str], Streak]:
+    async def _held(self, conn: AsyncConnection, entries: Sequence[Activity]) -> dict[tuple[str, str], Row]:
         """The stored streaks of the batch's members, locked (PostgreSQL) in one order until the commit."""
-        keys = sorted({(e.community_id, e.member_id) for e in entries})
-        stored = await rows(conn, select(streaks).where(tuple_(streaks.c.community_id, streaks.c.member_id).in_(keys))
-                            .order_by(streaks.c.community_id, streaks.c.member_id).with_for_update())
-        return {(row["community_id"], row["member_id"]): _streak_of(row) for row in stored}
+        stored = await self._locked(conn, sorted({(e.community_id, e.member_id) for e in entries}))
+        return {(row["community_id"], row["member_id"]): row for row in stored}
 
     async def _insert(self, conn: AsyncConnection, entries: Sequence[Activity]) -> list[Activity]:
         values = [{"community_id": e.community_id, "member_id": e.member_id, "source": e.source, "at": iso(e.at),
@@ -154,7 +181,7 @@ class StreakStore:
         return known | {(c, m, d, ANY) for c, m, d, _ in known}
 
     async def _add_tallies(self, conn: AsyncConnection, entries: list[Activity],
-                           known: set[tuple[str, str, str, str]]) -> None:
+                           known: set[tuple[str, str, str, str]], moves: Counter[Bucket]) -> None:
         days: Counter[tuple[str, str, str, str]] = Counter()
         counts: Counter[tuple[str, str, str, str]] = Counter()
         fresh: set[tuple[str, str, str, str]] = set()
@@ -174,13 +201,21 @@ class StreakStore:
             set_={"days": tallies.c.days + new.excluded.days, "count": tallies.c.count + new.excluded.count})
         values = [{"community_id": c, "period": p, "source": s, "member_id": m, "days": days[key], "count": counts[key]}
                   for key in sorted(counts) for c, p, s, m in [key]]
-        await conn.execute(upsert, values)  # executemany: one compiled statement, the driver loops
+        # executemany: one compiled statement; RETURNING tells each tally's value after the batch, and so before it
+        now = await rows(conn, upsert.returning(tallies.c.community_id, tallies.c.period, tallies.c.source,
+                                                tallies.c.member_id, tallies.c.days, tallies.c.count), values)
+        for row in now:
+            key = (row["community_id"], row["period"], row["source"], row["member_id"])
+            for metric, delta in (("days", days[key]), ("count", counts[key])):
+                if delta:
+                    _move(moves, (*key[:3], metric), row[metric] - delta, row[metric])
 
     async def _fold(self, conn: AsyncConnection, entries: list[Activity], known: set[tuple[str, str, str, str]],
-                    held: dict[tuple[str, str], Streak]) -> dict[tuple[str, str], Streak]:
+                    held: dict[tuple[str, str], Row], moves: Counter[Bucket]) -> dict[tuple[str, str], Streak]:
         """Fold each member's new days into their stored streak, under a row lock (PostgreSQL) taken in one order.
-        Two processes folding a member's very first activity at once would both start from nothing; their days
-        would have to differ for that to lose one, which a member acting once cannot make."""
+        A member's first activity has no row to lock: it is made first (a second process making it at once waits
+        for the first's commit), then locked, so the second folds onto the first's streak and moves it between
+        buckets once."""
         by_member: dict[tuple[str, str], list[Activity]] = {}
         for e in entries:
             if (e.community_id, e.member_id, e.day.isoformat(), ANY) not in known:
@@ -188,14 +223,53 @@ class StreakStore:
         if not by_member:
             return {}
         now = iso(self._clock.now())
+        missing = sorted(set(by_member) - set(held))
+        if missing:
+            await conn.execute(self._db.insert(streaks).on_conflict_do_nothing(),
+                               [{"community_id": c, "member_id": m, "updated_at": now} for c, m in missing])
+            held = {**held, **{(row["community_id"], row["member_id"]): row
+                               for row in await self._locked(conn, missing)}}
+        stored = [held[key] for key in sorted(by_member)]
         changed: dict[tuple[str, str], Streak] = {}
-        for key in sorted(by_member):  # a member's first activity has no row to lock yet: the upsert below makes it
-            changed[key] = await self._advanced(conn, held.get(key, Streak()), by_member[key])
+        for key in sorted(by_member):
+            changed[key] = await self._advanced(conn, _streak_of(held[key]), by_member[key])
+        values = [_streak_values(key, streak, by_member[key][-1], now) for key, streak in changed.items()]
         new = self._db.insert(streaks)
         await conn.execute(new.on_conflict_do_update(index_elements=[streaks.c.community_id, streaks.c.member_id],
-                                                     set_={name: new.excluded[name] for name in FOLDED}),
-                           [_streak_values(key, streak, by_member[key][-1], now) for key, streak in changed.items()])
+                                                     set_={name: new.excluded[name] for name in FOLDED}), values)
+        was = {(row["community_id"], row["member_id"]): (row["current"], row["expires_at"]) for row in stored}
+        for after in values:
+            before = was.get((after["community_id"], after["member_id"]), (0, None))
+            if before != (after["current"], after["expires_at"]):
+                for (current, expires), step in ((before, -1), ((after["current"], after["expires_at"]), 1)):
+                    if current > 0 and expires is not None:
+                        moves[(after["community_id"], expires, current)] += step
+        await self._sweep(conn, sorted({c for c, _ in by_member}), now, moves)
         return changed
+
+    @staticmethod
+    async def _locked(conn: AsyncConnection, keys: list[tuple[str, str]]) -> list[Row]:
+        return await rows(conn, select(streaks).where(tuple_(streaks.c.community_id, streaks.c.member_id).in_(keys))
+                          .order_by(streaks.c.community_id, streaks.c.member_id).with_for_update())
+
+    async def _sweep(self, conn: AsyncConnection, communities: list[str], now: str, moves: Counter[Bucket]) -> None:
+        """Clear the expiry of streaks that have run out, a bounded number at a time, oldest first: they leave the
+        board's index (partial: expiry not null) and their buckets, so a board never steps over dead streaks. The
+        board still asks `expires_at > now`, so a streak not swept yet is never counted. Rows another transaction
+        has locked are skipped (PostgreSQL): that one is writing them, and no wait is added to its order."""
+        expired = await rows(conn, select(streaks.c.community_id, streaks.c.member_id, streaks.c.current,
+                                          streaks.c.expires_at)
+                             .where(streaks.c.community_id.in_(communities), streaks.c.expires_at <= now)
+                             .order_by(streaks.c.expires_at).limit(SWEEP_LIMIT)
+                             .with_for_update(skip_locked=True))
+        if not expired:
+            return
+        await conn.execute(update(streaks).where(streaks.c.community_id == bindparam("c"),
+                                                 streaks.c.member_id == bindparam("m")).values(expires_at=None),
+                           [{"c": r["community_id"], "m": r["member_id"]} for r in expired])
+        for r in expired:
+            if r["current"] > 0:
+                moves[(r["community_id"], r["expires_at"], r["current"])] -= 1
 
     async def _advanced(self, conn: AsyncConnection, streak: Streak, new: list[Activity]) -> Streak:
         """The new days folded in; a day before the last counted one (a zone change west) refolds every day."""
@@ -280,8 +354,11 @@ class StreakStore:
         return {date.fromisoformat(r["local_day"]): r["n"] for r in found}
 
     async def totals(self, community_id: str, member_id: str, period: str) -> dict[str, Totals]:
+        """Per source (and `ANY`). The sources are named so that each is one seek of the primary key (community,
+        period, source, member): without them PostgreSQL, which has no skip scan, reads the period's every tally."""
         found = await self._db.fetchall(select(tallies.c.source, tallies.c.days, tallies.c.count)
                                         .where(tallies.c.community_id == community_id, tallies.c.period == period,
+                                               tallies.c.source.in_([*SOURCES, ANY]),
                                                tallies.c.member_id == member_id))
         return {r["source"]: Totals(r["days"], r["count"]) for r in found}
 
@@ -316,61 +393,177 @@ class StreakStore:
         return (int(row["n"]), int(row["correct"])) if row is not None else (0, 0)
 
     # -- ranking ----------------------------------------------------------------------------------------------------
-    async def page(self, ranking: Ranking, limit: int, offset: int) -> list[tuple[str, int]]:
-        found = await self._db.fetchall(ranking.select().order_by(ranking.value.desc(), ranking.member.asc())
-                                        .limit(limit).offset(offset))
-        return [(r["member_id"], r["value"]) for r in found]
+    async def spread(self, ranking: Ranking) -> Spread:
+        """The board's buckets, in one read: its size, any value's rank and where a page starts."""
+        found = await self._db.fetchall(select(ranking.bucket.label("value"), func.sum(ranking.members).label("n"))
+                                        .where(*ranking.buckets).group_by(ranking.bucket)
+                                        .order_by(ranking.bucket.desc()))
+        return Spread(tuple((int(r["value"]), int(r["n"])) for r in found))
+
+    async def page(self, ranking: Ranking, limit: int, offset: int, spread: Spread | None = None) -> list[tuple[str, int]]:
+        """Places offset+1 … offset+limit. The buckets (`spread`, read if not given) say which value the page starts
+        in and how many members are before that value; the index is read from there, from whichever end of that
+        value's members is nearer."""
+        ordered = (ranking.value.desc(), ranking.member.asc())
+        if offset == 0:
+            return await self._places(ranking.select().order_by(*ordered).limit(limit))
+        start = (spread or await self.spread(ranking)).at(offset)
+        if start is None:
+            return []
+        value, members, skip = start
+        if skip <= members // 2:
+            return await self._places(ranking.select(ranking.value <= value).order_by(*ordered)
+                                      .limit(limit).offset(skip))
+        tail = await self._places(ranking.select(ranking.value == value).order_by(ranking.member.desc())
+                                  .limit(min(limit, members - skip)).offset(max(0, members - skip - limit)))
+        tail.reverse()
+        if len(tail) < limit:
+            tail += await self._places(ranking.select(ranking.value < value).order_by(*ordered)
+                                       .limit(limit - len(tail)))
+        return tail
+
+    async def _places(self, statement: Select[str, int]) -> list[tuple[str, int]]:
+        return [(r["member_id"], r["value"]) for r in await self._db.fetchall(statement)]
 
     async def size(self, ranking: Ranking) -> int:
-        row = await self._db.fetchone(select(func.count().label("n")).select_from(ranking.select().subquery()))
-        return int(row["n"]) if row is not None else 0
+        return (await self.spread(ranking)).size
 
     async def rank_of(self, ranking: Ranking, value: int) -> int:
-        """Competition ranking: one more than the members with a greater value (ties share a rank)."""
-        row = await self._db.fetchone(select(func.count().label("n")).select_from(
-            ranking.select(ranking.value > value).subquery()))
-        return 1 + (int(row["n"]) if row is not None else 0)
+        return (await self.spread(ranking)).rank_of(value)
 
-    async def value_of(self, ranking: Ranking, member_id: str) -> int | None:
+    async def standing(self, ranking: Ranking, member_id: str) -> tuple[int, tuple[str, int] | None] | None:
+        """The member's value on the board and the nearest member with more (one tied with them is not ahead of
+        them), or None when they are not on it: two seeks of the board's index."""
         row = await self._db.fetchone(ranking.select(ranking.member == member_id))
-        return None if row is None else row["value"]
-
-    async def just_above(self, ranking: Ranking, member_id: str, value: int) -> tuple[str, int] | None:
-        """The nearest member with more (a member tied with you is not ahead of you)."""
-        ahead = ranking.value > value
-        row = await self._db.fetchone(ranking.select(ahead).order_by(ranking.value.asc(), ranking.member.desc())
-                                      .limit(1))
-        return None if row is None else (row["member_id"], row["value"])
+        if row is None:
+            return None
+        mine = row["value"]
+        ahead = await self._db.fetchone(ranking.select(ranking.value > mine)
+                                        .order_by(ranking.value.asc(), ranking.member.desc()).limit(1))
+        return mine, None if ahead is None else (ahead["member_id"], ahead["value"])
 
     def ranking(self, community_id: str, metric: Metric, period: str) -> Ranking:
         """Who counts on a board, by what: a live streak (all time), or a source's tally in a period."""
+        now = iso(self._clock.now())
         if metric == "streak":
             return Ranking(streaks.c.member_id, streaks.c.current,
-                           (streaks.c.community_id == community_id, streaks.c.current > 0,
-                            streaks.c.expires_at > iso(self._clock.now())))
-        source = METRIC_SOURCE[metric]
-        value = tallies.c.days if metric == "checkins" else tallies.c.count
+                           (streaks.c.community_id == community_id, streaks.c.current > 0, streaks.c.expires_at > now),
+                           streak_values.c.current, streak_values.c.members,
+                           (streak_values.c.community_id == community_id, streak_values.c.expires_at > now,
+                            streak_values.c.current > 0))
+        source, column = METRIC_SOURCE[metric], METRIC_COLUMN[metric]
+        value = tallies.c[column]
         return Ranking(tallies.c.member_id, value,
                        (tallies.c.community_id == community_id, tallies.c.period == period,
-                        tallies.c.source == source, value > 0))
+                        tallies.c.source == source, value > 0),
+                       tally_values.c.value, tally_values.c.members,
+                       (tally_values.c.community_id == community_id, tally_values.c.period == period,
+                        tally_values.c.source == source, tally_values.c.metric == column, tally_values.c.value > 0))
 
 
 @dataclass(frozen=True)
 class Ranking:
+    """A board: its members and their values (`select`), and the buckets counting the members of each value."""
+
     member: ColumnElement[str]
     value: ColumnElement[int]
     where: tuple[ColumnElement[bool], ...]
+    bucket: ColumnElement[int]  # a bucket's value
+    members: ColumnElement[int]  # the members in it
+    buckets: tuple[ColumnElement[bool], ...]  # this board's buckets
 
     def select(self, *more: ColumnElement[bool]) -> Select[str, int]:
         return select(self.member.label("member_id"), self.value.label("value")).where(*self.where, *more)
 
 
-def _no_earlier(entry: Activity, streak: Streak | None) -> Activity:
+def _no_earlier(entry: Activity, stored: Row | None) -> Activity:
     """Activity never lands on a day before the member's last active one: flying west makes yesterday's date again,
     and counting it would add a day to the streak that the member did not live through (or let a zone switch
     inflate it). It counts for the last active day instead."""
-    last = streak.last_day if streak is not None else None
+    last = date.fromisoformat(stored["last_day"]) if stored is not None and stored["last_day"] else None
     return replace(entry, counts_for=last) if last is not None and entry.day < last else entry
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How many members hold each value of a board, the highest value first."""
+
+    buckets: tuple[tuple[int, int], ...]  # (value, members)
+
+    @property
+    def size(self) -> int:
+        return sum(members for _, members in self.buckets)
+
+    def rank_of(self, value: int) -> int:
+        """Competition ranking: one more than the members with a greater value (ties share a rank)."""
+        return 1 + sum(members for bucket, members in self.buckets if bucket > value)
+
+    def at(self, offset: int) -> tuple[int, int, int] | None:
+        """The bucket holding place offset+1: its value, its members, and how many of them come before that place."""
+        above = 0
+        for value, members in self.buckets:
+            if offset < above + members:
+                return value, members, offset - above
+            above += members
+        return None
+
+
+async def _shift(db: Database, conn: AsyncConnection, table: Table, moves: Counter[Bucket]) -> None:
+    """Members into and out of value buckets, in key order (so concurrent writers lock them in one order); a bucket
+    left empty is deleted."""
+    keys = list(table.primary_key.columns)
+    changes: list[dict[str, Any]] = [dict(zip([c.name for c in keys], bucket, strict=True), members=n)
+                                     for bucket, n in sorted(moves.items()) if n]
+    if not changes:
+        return
+    new = db.insert(table)
+    await conn.execute(new.on_conflict_do_update(index_elements=keys,
+                                                 set_={"members": table.c.members + new.excluded.members}), changes)
+    emptied = [{f"k_{k}": v for k, v in change.items() if k != "members"} for change in changes if change["members"] < 0]
+    if emptied:
+        await conn.execute(delete(table).where(*(c == bindparam(f"k_{c.name}") for c in keys), table.c.members == 0),
+                           emptied)
+
+
+async def count_buckets(conn: AsyncConnection, community_id: str) -> None:
+    """Count a community's buckets from its streaks and tallies as they stand: for rows written other than by
+    `record` (an import, into a community that had none)."""
+    for metric in METRIC_COLUMN.values():
+        value = tallies.c[metric]
+        await conn.execute(insert(tally_values).from_select(
+            ["community_id", "period", "source", "metric", "value", "members"],
+            select(tallies.c.community_id, tallies.c.period, tallies.c.source, literal(metric), value, func.count())
+            .where(tallies.c.community_id == community_id, value > 0)
+            .group_by(tallies.c.community_id, tallies.c.period, tallies.c.source, value)))
+    await conn.execute(insert(streak_values).from_select(
+        ["community_id", "expires_at", "current", "members"],
+        select(streaks.c.community_id, streaks.c.expires_at, streaks.c.current, func.count())
+        .where(streaks.c.community_id == community_id, streaks.c.current > 0, streaks.c.expires_at.is_not(None))
+        .group_by(streaks.c.community_id, streaks.c.expires_at, streaks.c.current)))
+
+
+async def leave_buckets(db: Database, conn: AsyncConnection, member_id: str) -> None:
+    """Take a member out of every bucket they count in, in every community: before their streaks and tallies are
+    deleted (forgetting them)."""
+    tally_moves: Counter[Bucket] = Counter()
+    for row in await rows(conn, select(tallies).where(tallies.c.member_id == member_id)):
+        for metric in METRIC_COLUMN.values():
+            if row[metric] > 0:
+                tally_moves[(row["community_id"], row["period"], row["source"], metric, row[metric])] -= 1
+    streak_moves: Counter[Bucket] = Counter()
+    for row in await rows(conn, select(streaks).where(streaks.c.member_id == member_id)):
+        if row["current"] > 0 and row["expires_at"] is not None:
+            streak_moves[(row["community_id"], row["expires_at"], row["current"])] -= 1
+    await _shift(db, conn, tally_values, tally_moves)
+    await _shift(db, conn, streak_values, streak_moves)
+
+
+def _move(moves: Counter[Bucket], board: Bucket, before: int, after: int) -> None:
+    """A member's value on a board went from `before` to `after` (0: they were not on it)."""
+    if before != after:
+        if before > 0:
+            moves[(*board, before)] -= 1
+        moves[(*board, after)] += 1
 
 
 def _streak_of(row: Row) -> Streak:
@@ -379,7 +572,7 @@ def _streak_of(row: Row) -> Streak:
                   tuple(date.fromisoformat(d) for d in row["frozen"].split(",") if d))
 
 
-def _streak_values(key: tuple[str, str], streak: Streak, latest: Activity, now: str) -> dict[str, object]:
+def _streak_values(key: tuple[str, str], streak: Streak, latest: Activity, now: str) -> dict[str, Any]:
     """The row for a streak; it expires when the member's last keepable day ends, in the zone they act in now."""
     alive = streak.alive_through
     expires = day_end(alive, latest.zone, latest.rollover) if alive is not None else None
