@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Literal, cast
 from zoneinfo import ZoneInfo
 
@@ -65,7 +66,13 @@ def moment(at: datetime, zone: str, style: Style = "f") -> str:
 
 def written(at: datetime, zone: str, style: Style = "f") -> str:
     """`at` as a person in `zone` reads it, with the zone named: the console's text and every fallback."""
-    local = at.astimezone(ZoneInfo(zone))
+    return _written(int(at.timestamp()), zone, style)
+
+
+@lru_cache(maxsize=4096)
+def _written(unix: int, zone: str, style: Style) -> str:
+    """Cached by the second: a burst of presses writes the same few moments (the reveal time) thousands of times."""
+    local = datetime.fromtimestamp(unix, ZoneInfo(zone))
     short_day = f"{local:%a} {local.day} {local:%b}"  # the day unpadded by hand: %-d is not portable
     long_day = f"{local:%A} {local.day} {local:%B}"
     text = {

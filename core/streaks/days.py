@@ -21,7 +21,10 @@ MAX_ROLLOVER = 6  # a later end of day would make the morning of one day count f
 
 
 def local_day(at: datetime, zone: str, rollover: int = 0) -> date:
-    day = (at.astimezone(ZoneInfo(zone)) - timedelta(hours=rollover)).date()
+    local = at.astimezone(ZoneInfo(zone))
+    day = (local - timedelta(hours=rollover)).date()
+    if not local.fold:
+        return day
     # The clock shows an earlier day only on the second pass of a fold across the rollover hour: the day that began
     # on the first pass goes on.
     while day_start(day + timedelta(days=1), zone, rollover) <= at:

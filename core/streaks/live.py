@@ -72,9 +72,13 @@ class LiveBoards:
         for community_id in sorted(community_ids):
             if self._planned.get(community_id) == due:  # this process planned this slot's refresh already
                 continue
-            if await self.streaks.store.live_board(community_id) is not None:
-                await self.duties.plan(_refresh(community_id, due))
-            self._planned[community_id] = due
+            self._planned[community_id] = due  # before the awaits: the presses of a burst ask together
+            try:
+                if await self.streaks.store.live_board(community_id) is not None:
+                    await self.duties.plan(_refresh(community_id, due))
+            except BaseException:
+                self._planned.pop(community_id, None)  # not planned after all: the next activity tries again
+                raise
 
     async def due(self, duty: Duty) -> DueBoard | None:
         """The board as it stands now, or None when the live board was stopped. Tonight's refresh is planned."""

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -78,8 +79,9 @@ class Activity:
     ref: str | None = None
     counts_for: date | None = None  # set when recorded: a day before the member's last active day counts for that
 
-    @property
+    @cached_property
     def day(self) -> date:
+        """Worked out once: a batch asks each activity's day several times, and a zone's rules are not free."""
         return self.counts_for or local_day(self.at, self.zone, self.rollover)
 
 
