@@ -90,7 +90,7 @@ def _boolean(option: Option, value: Any) -> bool:
     word = str(value).strip().lower()
     if word in TRUE_WORDS | FALSE_WORDS:
         return word in TRUE_WORDS
-    raise UserError(f"`{option.name}` takes yes or no.")
+    raise UserError(f"`{option.name}` takes yes or no (true/false and on/off work too), like `{option.name}:yes`.")
 
 
 def _number(option: Option, value: Any) -> int | float:

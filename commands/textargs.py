@@ -2,7 +2,8 @@
 
 `/rounds tags step1 cardiovascular` and `/rounds tags filter:"step1 cardiovascular"` mean the same: positional words
 fill options in declared order, and words left over join the last text option. Bare words right after a free-text
-option (`/checkin note:read cardio`) are more of its text, as anyone would mean them. Command names are read whatever
+option (`/checkin note:read cardio`) are more of its text, as anyone would mean them; `name:value` for an option the command does not have is refused, never kept as
+text. Command names are read whatever
 their case (`/QOTD` is `/qotd`); an option given twice is refused rather than one of the two silently winning.
 """
 
@@ -37,6 +38,10 @@ def parse_options(spec: CommandSpec, words: list[str]) -> dict[str, str]:
         option = spec.option(key.lower()) if sep else None
         if option is None and continuing is not None:
             values[continuing.name] += " " + word
+        elif option is None and sep and _looks_like_option(key, value):
+            names = ", ".join(o.name for o in spec.options) or "none"
+            raise UserError(f"`{quote(key)}` is not an option of `/{spec.name}` (its options: {names}). "
+                            f"Usage: `{spec.usage()}`")
         elif option is None:
             positional.append(word)
         elif option.name in values:
@@ -58,6 +63,11 @@ def parse_options(spec: CommandSpec, words: list[str]) -> dict[str, str]:
             hint = f": every option is already given ({given})" if given else ""
             raise UserError(f"I did not understand `{quote(word)}`{hint}. Usage: `{spec.usage()}`")
     return values
+
+
+def _looks_like_option(key: str, value: str) -> bool:
+    """`foo:bar` where no option is foo is a mistyped option, not text to store (a link's `https://` is text)."""
+    return key.replace("-", "").replace("_", "").isalpha() and not value.startswith("/")
 
 
 def read_command(catalog: Catalog, text: str) -> tuple[str, CommandSpec | None, dict[str, str]]:

@@ -24,6 +24,8 @@ async def timezone(ctx: Context, zone: str | None = None, rollover: int | None =
         await people.set_zone(ctx.member, parse_zone(zone))
     if rollover is not None:
         await people.set_rollover(ctx.member, rollover)
+    if zone is not None or rollover is not None:
+        await ctx.services.nudges.moved(ctx.member.id)
     where = await ctx.services.streaks.where(ctx.community_id, ctx.member.id)
     own = (await people.settings(ctx.member.id)).zone is not None
     return notice(zone_text(where, ctx, own, changed=zone is not None or rollover is not None))
@@ -33,7 +35,8 @@ def zone_text(where: Where, ctx: Context, own: bool, *, changed: bool) -> str:
     now = ctx.services.clock.now().astimezone(where.zone_info)
     whose = "Your zone" if own else "You have not set a zone, so the community's is yours"
     lead = "Saved. " if changed else ""
-    ends = f"{where.rollover:02d}:00" if where.rollover else "midnight"
+    ends = (f"{where.rollover:02d}:00 (until then, what you do still counts for the day before)" if where.rollover
+            else "midnight")
     hint = "" if own else " Set yours with `/timezone zone:<name>`, like `/timezone zone:Asia/Karachi`."
     return (f"{lead}{whose}: **{where.zone}**. It is {now:%H:%M} on {now:%a} {now.day} {now:%b} there; "
             f"your day ends at {ends}.{hint}")

@@ -14,7 +14,7 @@ MAX_PAGE = 100_000
 
 
 @command("checkin", "Log today's study: it keeps your streak going",
-         Option("note", "What you studied (optional)", max_length=NOTE_LIMIT),
+         Option("note", "What you studied", max_length=NOTE_LIMIT),
          Option("questions", "Questions you did", kind="integer", min_value=0, max_value=MAX_QUESTIONS),
          Option("minutes", "Minutes you studied", kind="integer", min_value=0, max_value=MAX_MINUTES))
 async def checkin(ctx: Context, note: str = "", questions: int = 0, minutes: int = 0) -> Reply:

@@ -36,8 +36,9 @@ def checkin_reply(summary: Summary, name: str) -> Reply:
 def streak_reply(summary: Summary, name: str, counts: dict[date, int], last_shown: date, *, mine: bool = True) -> Reply:
     streak, standing = summary.streak, summary.standing
     whose = "your" if mine else "the"
-    today = "✅ done" if standing.done_today else (f"⚠️ not yet — {whose} streak ends when today does" if standing.at_risk
-                                                   else "not yet")
+    who = "you check in" if mine else "they check in"
+    at_risk = f"⚠️ not yet — {whose} streak ends at {_ends(summary)} {summary.where.zone} unless {who}"
+    today = "✅ done" if standing.done_today else (at_risk if standing.at_risk else "not yet")
     fields = (Field("Current", days(streak.current)), Field("Longest", days(streak.longest)),
               Field("Freezes held", f"{streak.freezes} of {FREEZE_CAP} 🧊"), Field("Today", today))
     card = Card(title="🔥 Your streak" if mine else f"🔥 {name}'s streak", body=_freeze_line(summary), fields=fields,
@@ -55,7 +56,7 @@ def board_reply(board: Board, *, private: bool) -> Reply:
 def live_board_reply(board: Board, updated: datetime, zone: str) -> Reply:
     """The live board a duty keeps up to date in a channel: for everyone, so no "You:" line (its pages, pressed,
     show the presser's own place)."""
-    footer = f"Updated {moment(updated, zone, 't')} · refreshed every few minutes · {board.total} ranked"
+    footer = f"Updated {moment(updated, zone, 'f')} · refreshed every few minutes · {board.total} ranked"
     return Reply(cards=(_board_card(board, footer),), buttons=_pager(board))
 
 
@@ -103,6 +104,9 @@ def _empty(board: Board) -> str:
 
 def _freeze_line(summary: Summary) -> str:
     frozen = summary.streak.frozen
+    if summary.streak.current == 0 and summary.streak.last_day is not None:
+        return (f"The last streak ended: more days were missed after {_day(summary.streak.last_day)} than the freezes "
+                "held could cover. A `/checkin` today starts a new one.")
     if not frozen or summary.streak.current == 0:
         return "" if summary.streak.current else "Start a streak today: `/checkin`."
     return f"🧊 A freeze covered {_day(frozen[-1])}" + (f" ({len(frozen)} days in this streak)." if len(frozen) > 1 else ".")

@@ -62,6 +62,13 @@ class NudgeSchedule:
         else:
             await self.duties.drop_pending(NUDGE, member_scope(community_id, member_id))
 
+    async def moved(self, member_id: str) -> None:
+        """The member changed zone or rollover hour: each pending nudge moves to the end of their new day. Left
+        where it was, a nudge moved earlier (flying east) would wake after the day it is for and be skipped."""
+        for community_id, _ in await self.streaks.store.nudged(member_id):
+            await self.duties.drop_pending(NUDGE, member_scope(community_id, member_id))
+            await self.plan_next(community_id, member_id)
+
     async def plan_missing(self, platforms: frozenset[str]) -> None:
         """Members who asked for the nudge but have none planned (a lost plan, a database from before)."""
         for community_id, member_id in await self.streaks.store.unplanned_nudges(NUDGE):

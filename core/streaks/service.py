@@ -99,11 +99,13 @@ class Recap:
     answered: int
     correct: int
     milestones: list[tuple[str, int]]  # (member, milestone reached this week)
+    through: date | None = None  # the community's day when it was made: a recap posted mid-week covers no later day
 
     @property
     def days(self) -> tuple[date, date]:
-        """The Monday and Sunday of the week recapped."""
-        return week_days(self.key)
+        """The Monday of the week recapped and its last day so far (its Sunday, once the week is over)."""
+        monday, sunday = week_days(self.key)
+        return monday, sunday if self.through is None else max(monday, min(sunday, self.through))
 
     @property
     def quiet(self) -> bool:
@@ -212,8 +214,9 @@ class StreakService:
 
     async def recap(self, community_id: str, key: str | None = None) -> Recap:
         """The figures of a week (its key, 'W2026-48'; by default the community's current week)."""
+        today = (await self._communities.get(community_id)).local_date(self._clock.now())
         if key is None:
-            key = periods((await self._communities.get(community_id)).local_date(self._clock.now()))[1]
+            key = periods(today)[1]
         ranking = self.store.ranking(community_id, "streak", key)
         top = _ranked(await self.store.spread(ranking), await self.store.page(ranking, 3, 0))
         sums = await self.store.sums(community_id, key)
@@ -223,7 +226,7 @@ class StreakService:
         names = await self._people.names([p.member_id for p in top] + [m for m, _ in milestones])
         answered, correct = await self.store.answer_counts(community_id, week_days(key))
         return Recap(community_id, key, top, names, sums.get("day", (0, 0, 0))[0], sums.get("checkin", (0, 0, 0))[2],
-                     answered, correct, milestones)
+                     answered, correct, milestones, today)
 
 
 def _ranked(spread: Spread, rows: list[tuple[str, int]], offset: int = 0) -> list[Place]:

@@ -34,6 +34,7 @@ from sqlalchemy import (
     literal,
     select,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -304,10 +305,11 @@ class StreakStore:
                                                                         streaks.c.member_id == member_id))
         return row is not None
 
-    async def nudged(self) -> list[tuple[str, str]]:
-        """Every (community, member) who asked for the end-of-day nudge."""
+    async def nudged(self, member_id: str | None = None) -> list[tuple[str, str]]:
+        """Every (community, member) who asked for the end-of-day nudge (one member's, if named)."""
+        mine = () if member_id is None else (streaks.c.member_id == member_id,)
         found = await self._db.fetchall(select(streaks.c.community_id, streaks.c.member_id)
-                                        .where(streaks.c.nudge == 1)
+                                        .where(streaks.c.nudge == 1, *mine)
                                         .order_by(streaks.c.community_id, streaks.c.member_id))
         return [(r["community_id"], r["member_id"]) for r in found]
 
@@ -435,21 +437,24 @@ class StreakStore:
 
     async def standing(self, ranking: Ranking, member_id: str) -> tuple[int, tuple[str, int] | None] | None:
         """The member's value on the board and the nearest member with more (one tied with them is not ahead of
-        them), or None when they are not on it: two seeks of the board's index."""
-        row = await self._db.fetchone(ranking.select(ranking.member == member_id))
-        if row is None:
+        them), or None when they are not on it: one statement, two seeks of the board's index."""
+        theirs = (select(ranking.value).where(*ranking.where, ranking.value > 0, ranking.member == member_id)
+                  .correlate(None).scalar_subquery())
+        mine = ranking.select(ranking.member == member_id).add_columns(literal(0).label("ahead"))
+        ahead = (ranking.select(ranking.value > theirs, floor=False).add_columns(literal(1).label("ahead"))
+                 .order_by(ranking.value.asc(), ranking.member.desc()).limit(1).subquery())
+        found = {r["ahead"]: (r["member_id"], r["value"])
+                 for r in await self._db.fetchall(union_all(mine, select(ahead)))}
+        if 0 not in found:
             return None
-        mine = row["value"]
-        ahead = await self._db.fetchone(ranking.select(ranking.value > mine)
-                                        .order_by(ranking.value.asc(), ranking.member.desc()).limit(1))
-        return mine, None if ahead is None else (ahead["member_id"], ahead["value"])
+        return found[0][1], found.get(1)
 
     def ranking(self, community_id: str, metric: Metric, period: str) -> Ranking:
         """Who counts on a board, by what: a live streak (all time), or a source's tally in a period."""
         now = iso(self._clock.now())
         if metric == "streak":
             return Ranking(streaks.c.member_id, streaks.c.current,
-                           (streaks.c.community_id == community_id, streaks.c.current > 0, streaks.c.expires_at > now),
+                           (streaks.c.community_id == community_id, streaks.c.expires_at > now),
                            streak_values.c.current, streak_values.c.members,
                            (streak_values.c.community_id == community_id, streak_values.c.expires_at > now,
                             streak_values.c.current > 0))
@@ -457,7 +462,7 @@ class StreakStore:
         value = tallies.c[column]
         return Ranking(tallies.c.member_id, value,
                        (tallies.c.community_id == community_id, tallies.c.period == period,
-                        tallies.c.source == source, value > 0),
+                        tallies.c.source == source),
                        tally_values.c.value, tally_values.c.members,
                        (tally_values.c.community_id == community_id, tally_values.c.period == period,
                         tally_values.c.source == source, tally_values.c.metric == column, tally_values.c.value > 0))
@@ -469,13 +474,16 @@ class Ranking:
 
     member: ColumnElement[str]
     value: ColumnElement[int]
-    where: tuple[ColumnElement[bool], ...]
+    where: tuple[ColumnElement[bool], ...]  # the board's rows, whatever their value
     bucket: ColumnElement[int]  # a bucket's value
     members: ColumnElement[int]  # the members in it
     buckets: tuple[ColumnElement[bool], ...]  # this board's buckets
 
-    def select(self, *more: ColumnElement[bool]) -> Select[str, int]:
-        return select(self.member.label("member_id"), self.value.label("value")).where(*self.where, *more)
+    def select(self, *more: ColumnElement[bool], floor: bool = True) -> Select[str, int]:
+        """The board's members (a value of 0 is not on it). `floor=False` when `more` bounds the value above 0
+        itself: SQLite given both `value > 0` and `value > n` may seek by the first and step over every row to n."""
+        low = (self.value > 0,) if floor else ()
+        return select(self.member.label("member_id"), self.value.label("value")).where(*self.where, *low, *more)
 
 
 def _no_earlier(entry: Activity, stored: Row | None) -> Activity:

@@ -120,6 +120,8 @@ async def test_seven_days_earn_a_freeze_that_covers_a_missed_day(console, clock)
     assert {f.name: f.value for f in card.fields}["Freezes held"] == "0 of 2 🧊"
     clock.set(start + timedelta(days=11))  # two more days missed, no freeze left: the streak is over
     assert await streak_of(ana) == 0
+    ended = (await ana.send("/streak")).cards[0]
+    assert "The last streak ended: more days were missed after Mon 9 Nov than the freezes held could cover" in ended.body
 
 
 async def test_the_leaderboard_shares_ranks_on_ties_pages_and_always_shows_me_and_the_one_above(console, clock):
@@ -187,6 +189,8 @@ async def test_bad_input_is_refused_with_a_clear_line_and_nothing_written(consol
     assert nobody.private and "I don't know ghost here" in nobody.text
     rollover = await ana.send("/timezone rollover:9")
     assert rollover.private and "rollover" in rollover.text
+    mistyped = await ana.send("/checkin foo:bar")
+    assert mistyped.private and "`foo` is not an option of `/checkin` (its options: note, questions, minutes)" in mistyped.text
     assert await rows_of(services) == 0 and await rows_of(services, members) == 0
 
 
@@ -220,3 +224,5 @@ async def test_a_note_with_spaces_needs_no_quotes(console, services):
     assert "recorded" in reply.text
     row = await services.db.fetchone(select(activity.c.note, activity.c.minutes))
     assert (row["note"], row["minutes"]) == ("UWorld block 3 renal", 45)
+    later = await console("bob").send("/checkin note:read https://example.org ratio:2 at 10:30")  # text, after note:
+    assert "recorded" in later.text

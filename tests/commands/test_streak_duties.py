@@ -129,7 +129,8 @@ async def test_recap_settings_off_and_a_moved_day_never_repeat_a_week(console, s
     [planned] = await services.duties.pending(RECAP, COMMUNITY)
     assert planned.due_at == at("2026-11-27T18:00", "UTC")
     await run_at(services, clock, at("2026-11-27T18:00", "UTC"))
-    assert len(recaps(notifier)) == 1
+    [friday] = recaps(notifier)
+    assert friday.cards[0].title == "📅 Weekly recap — Mon 23 Nov to Fri 27 Nov"  # no day still to come
     # Moved to Monday: the coming Monday would report the week just recapped, so the first is the week after.
     await admin.send("/rounds recap time:08:00 day:mon")
     assert await services.recaps.next_at(await services.communities.get(COMMUNITY)) == at("2026-12-07T08:00", "UTC")
@@ -213,6 +214,17 @@ async def test_the_nudge_falls_due_in_the_members_own_zone(console, services, cl
     assert pending.due_at == at("2026-11-24T23:00", "Asia/Karachi")
 
 
+async def test_a_zone_change_moves_the_pending_nudge_to_the_new_day_end(console, services, clock):
+    ana = console("ana")
+    await ana.send("/timezone zone:America/New_York")
+    await ana.send("/streak nudge:on")
+    [before] = await services.duties.pending(NUDGE, member_scope(COMMUNITY, "console:ana"))
+    assert before.due_at == at("2026-11-24T21:00", "America/New_York")
+    await ana.send("/timezone zone:Asia/Tokyo")  # east: her day now ends 14 hours sooner
+    [after] = await services.duties.pending(NUDGE, member_scope(COMMUNITY, "console:ana"))
+    assert after.due_at == at("2026-11-24T21:00", "Asia/Tokyo")  # 14 hours sooner, the same Tuesday
+
+
 class Failing(CollectingNotifier):
     def __init__(self, error: Exception) -> None:
         super().__init__()
@@ -272,7 +284,7 @@ async def test_the_live_board_edits_one_message_at_most_once_a_slot(console, ser
     await services.runner.run_due()
     assert boards(notifier) == [(0, "general")]
     first = read(notifier.posts[0][1])
-    assert first.text == "" and "Updated 10:00 UTC · refreshed every few minutes" in first.cards[0].footer
+    assert first.text == "" and "Updated Tue 24 Nov, 10:00 UTC · refreshed every few minutes" in first.cards[0].footer
     assert "Nobody yet" in first.cards[0].body
 
     for minute, name in ((1, "ana"), (2, "bo"), (3, "ana"), (4, "cy")):  # a burst of check-ins in one slot
@@ -285,7 +297,7 @@ async def test_the_live_board_edits_one_message_at_most_once_a_slot(console, ser
     assert [(channel, message) for channel, message, _ in notifier.edits] == [("general", "0")]
     body = notifier.current("0").cards[0].body
     assert body.splitlines() == ["1. ana — 1 check-in day", "1. bo — 1 check-in day", "1. cy — 1 check-in day"]
-    assert "Updated 10:05 UTC" in read(notifier.current("0")).cards[0].footer
+    assert "Updated Tue 24 Nov, 10:05 UTC" in read(notifier.current("0")).cards[0].footer
 
     await console("dee").send("/checkin")  # 10:06: the next slot
     await run_at(again, clock, at("2026-11-24T10:10", "UTC"))
