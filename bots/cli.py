@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--user", default="you", help="your name at the console")
     console.add_argument("--community", default="default", help="the community you act in")
     console.add_argument("--admin", action="store_true", help="act as a community admin")
+    console.add_argument("--at", metavar="INSTANT", help="start the clock at INSTANT, e.g. 2026-03-08T06:30:00Z")
     console.set_defaults(run=_console)
 
     _content_parser(sub)
@@ -126,8 +127,10 @@ def _version() -> str:
 
 def _console(args: argparse.Namespace) -> int:
     from bots.console.run import run_console
+    from core.clock import instant
 
-    return asyncio.run(run_console(args.user, args.community, args.admin))
+    at = instant("--at", args.at) if args.at is not None else None  # refused before anything opens
+    return asyncio.run(run_console(args.user, args.community, args.admin, at=at))
 
 
 def _content_check(args: argparse.Namespace) -> int:

@@ -63,7 +63,7 @@ async def load(path: Path) -> int:
             await services.close()
         print(f"Imported {done.community_id} into {where}: {_count(done.posts, 'post')}, {_count(done.answers, 'answer')}, "
               f"{_count(done.questions, 'own question')}, {_count(done.reports, 'report')}, "
-              f"{_count(done.members, 'new member')}. Its next daily post is planned when a bot serving it starts.")
+              f"{_count(done.members, 'new member')}, {_count(done.activity, 'activity record')}. Its next daily post is planned when a bot serving it starts.")
         return 0
     return await _refusing(run)
 
@@ -83,7 +83,7 @@ async def forget(member_id: str) -> int:
             print(f"Rounds keeps nothing about {member_id.strip()}: nothing to erase.")
         else:
             print(f"Forgot {member_id.strip()}: {_count(done.answers, 'answer')} anonymised (their posts keep the "
-                  f"counts), {_count(done.reports, 'report')} deleted, member row {'deleted' if done.member else 'absent'}.")
+                  f"counts), {_count(done.reports, 'report')} and {_count(done.activity, 'activity record')} deleted with their streaks, member row {'deleted' if done.member else 'absent'}.")
         return 0
     return await _refusing(run)
 

@@ -6,6 +6,7 @@ from commands.context import Context, channel_mention
 from commands.qotd.views import ACCENT
 from commands.registry import Group, Option, command
 from commands.replies import Card, Field, Reply, notice
+from commands.streaks.admin import describe_recap
 from core.community.model import Community
 from core.community.parsing import describe_delay, parse_clock, parse_delay, parse_zone, suggest_zones
 from core.errors import UserError
@@ -50,7 +51,11 @@ async def set_channel(ctx: Context, channel: str | None = None, stop: bool = Fal
     if target is None:
         return notice("Daily posts are off. To start them again, type `/rounds channel` in the channel you want, "
                       "or name it: `/rounds channel #channel`.")
-    return notice(f"The question of the day will be posted in {channel_mention(target)}.")
+    done = f"The question of the day will be posted in {channel_mention(target)}."
+    community = await ctx.community()
+    if community.recap_time is None:
+        return notice(f"{done}\nA weekly recap of streaks can go there too: `/rounds recap time:18:00 day:sun`.")
+    return notice(f"{done}\nThe weekly recap posts there {describe_recap(community)}.")
 
 
 def _channel_choice(channel: str | None, stop: bool, here: str | None) -> str | None:
@@ -138,6 +143,7 @@ def settings_reply(community: Community, taxonomy: Taxonomy, channel_label: str)
         Field("Posting time", f"{community.post_time:%H:%M} {community.timezone}"),
         Field("Reveal", describe_delay(community.reveal_delay_minutes)),
         Field("Ping", f"<@&{community.ping_role}>" if community.ping_role else "nobody"),
+        Field("Weekly recap", describe_recap(community)),
         Field("Questions", community.tag_filter.describe(taxonomy), inline=False),
     )
     return Reply(cards=(Card(title="Rounds settings", fields=fields, accent=ACCENT),), private=True)

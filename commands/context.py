@@ -29,6 +29,11 @@ class Context:
     async def community(self) -> Community:
         return await self.services.communities.get(self.community_id, self.community_name)
 
+    async def zone(self) -> str:
+        """The zone this member's times are shown in: their own, else the community's."""
+        mine = await self.services.people.settings(self.member.id)
+        return mine.zone or (await self.community()).timezone
+
     async def may_administer(self) -> bool:
         community = await self.community()
         if self.is_admin or (community.admin_role is not None and community.admin_role in self.roles):

@@ -14,6 +14,7 @@ from commands.options import coerce, coerce_all
 from commands.registry import ActionSpec, Catalog, CommandSpec
 from commands.replies import CUSTOM_ID_LIMIT, Reply, decode_custom_id, notice
 from core.community.members import Member
+from core.community.model import platform_of
 from core.errors import UserError
 from core.text import clean, quote
 
@@ -39,7 +40,7 @@ class Dispatcher:
     async def _run(self, ctx: Context, spec: CommandSpec, raw: Mapping[str, Any]) -> Reply:
         if not await self.allowed(ctx, spec):
             raise UserError(f"Only community admins can use `/{spec.name}`. {ctx.admin_hint or ASK_AN_ADMIN}")
-        return await spec.handler(ctx, **coerce_all(spec, raw))
+        return await spec.handler(ctx, **coerce_all(spec, raw, platform=platform_of(ctx.community_id)))
 
     async def allowed(self, ctx: Context, spec: CommandSpec | ActionSpec) -> bool:
         """The one permission check, for commands and buttons alike (an adapter may ask before it opens a form)."""
@@ -63,7 +64,8 @@ class Dispatcher:
         if not await self.allowed(ctx, act):
             raise UserError(f"Only community admins can use that button. {ctx.admin_hint or ASK_AN_ADMIN}")
         try:
-            arguments = {option.name: coerce(option, value) for option, value in zip(act.args, values, strict=True)}
+            platform = platform_of(ctx.community_id)
+            arguments = {option.name: coerce(option, value, platform=platform) for option, value in zip(act.args, values, strict=True)}
         except UserError:  # a forged or outdated custom id: nothing a person typed
             raise UserError(STALE_BUTTON) from None
         return await act.handler(ctx, **arguments)

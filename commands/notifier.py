@@ -9,6 +9,10 @@ a retry also `since`, the earliest moment an earlier attempt may have posted it.
 keep the second attempt from making a second message: Discord refuses a repeated nonce and returns the first
 message; Slack's notifier looks in the channel's history for a message carrying the key; the console has one
 process and prints.
+
+A post answers with the id of the message it made (or found already made), so a duty can keep one message up to date
+(a live leaderboard) with `edit` instead of posting a new one each time. An id is the platform's own (Discord's
+message id, Slack's `ts`); the console's and the collector's are counters of their own.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Protocol
 
 from commands.replies import Reply
 from core.engine.duties import Duty
+from core.engine.errors import Undeliverable
 from core.engine.runner import BACKOFF, DEADLINE, MAX_ATTEMPTS
 
 #: How far before a retried duty's due time an earlier attempt may have posted: every backoff (each retry moves the
@@ -29,11 +34,18 @@ class Notifier(Protocol):
     platform: str  # 'discord', 'slack', 'console': the prefix of the community and member ids it serves
 
     async def post(self, channel_id: str, reply: Reply, *, key: str | None = None,
-                   since: datetime | None = None) -> None:
-        """Deliver a public message in a channel (the platform's own channel id). Raise `Undeliverable` when it can
-        never succeed (the bot was removed, the channel is gone); any other exception is retried with backoff.
-        `key` names the occurrence (a duty's kind and key): a message already delivered under it is not delivered
-        again. `since` is given on a retry: no earlier attempt can have posted before it."""
+                   since: datetime | None = None) -> str | None:
+        """Deliver a public message in a channel (the platform's own channel id) and return the message's id (None
+        when the platform gives none). Raise `Undeliverable` when it can never succeed (the bot was removed, the
+        channel is gone); any other exception is retried with backoff. `key` names the occurrence (a duty's kind and
+        key): a message already delivered under it is not delivered again, and its id is returned. `since` is given
+        on a retry: no earlier attempt can have posted before it."""
+
+    async def edit(self, channel_id: str, message_id: str, reply: Reply) -> None:
+        """Replace the content of a message `post` made (its text, cards and buttons) in place. Raise `Undeliverable`
+        when the message or the channel is gone or the bot may no longer touch it: the caller posts a fresh one. Any
+        other exception is retried with backoff. Whether an image is replaced depends on the platform (Discord
+        replaces the attachment; Slack cannot change a message's file, so its edit keeps the text and blocks only)."""
 
     async def direct(self, member_id: str, reply: Reply) -> None:
         """Deliver a message to one member (namespaced id, 'discord:123'): a DM, a Slack IM, a console line.
@@ -49,24 +61,44 @@ def retried_since(duty: Duty) -> datetime | None:
     return duty.due_at - LOOKBACK if duty.attempts > 1 else None
 
 
-async def post_once(notifier: Notifier, channel_id: str, reply: Reply, duty: Duty) -> None:
-    """A duty's message into a channel, at most once whatever number of attempts the duty takes."""
-    await notifier.post(channel_id, reply, key=occurrence_key(duty), since=retried_since(duty))
+async def post_once(notifier: Notifier, channel_id: str, reply: Reply, duty: Duty) -> str | None:
+    """A duty's message into a channel, at most once whatever number of attempts the duty takes; its id (the one
+    an earlier attempt made, when it had)."""
+    return await notifier.post(channel_id, reply, key=occurrence_key(duty), since=retried_since(duty))
 
 
 class CollectingNotifier:
-    """Keeps what would have been delivered: tests read it."""
+    """Keeps what would have been delivered: tests read it. A post's id is its index in `posts` ('0', '1', ...); an
+    edit is kept in `edits` (the post stays as it was posted: `current` shows a message as it reads now). Editing an
+    id it never gave out in that channel, or one a test put in `deleted`, is `Undeliverable`, as on a platform."""
 
     def __init__(self, platform: str = "console") -> None:
         self.platform = platform
         self.posts: list[tuple[str, Reply]] = []
         self.directs: list[tuple[str, Reply]] = []
         self.keys: list[str | None] = []  # the occurrence key of each post, in order
+        self.edits: list[tuple[str, str, Reply]] = []  # (channel id, message id, the new reply), in order
+        self.deleted: set[str] = set()  # ids of posts a test says are gone
 
     async def post(self, channel_id: str, reply: Reply, *, key: str | None = None,
-                   since: datetime | None = None) -> None:
+                   since: datetime | None = None) -> str | None:
         self.posts.append((channel_id, reply))
         self.keys.append(key)
+        return str(len(self.posts) - 1)
+
+    async def edit(self, channel_id: str, message_id: str, reply: Reply) -> None:
+        if not self._posted(channel_id, message_id):
+            raise Undeliverable(f"no message {message_id} in {channel_id}")
+        self.edits.append((channel_id, message_id, reply))
+
+    def current(self, message_id: str) -> Reply:
+        """A post as it reads after its edits."""
+        latest = [reply for _, edited, reply in self.edits if edited == message_id]
+        return latest[-1] if latest else self.posts[int(message_id)][1]
+
+    def _posted(self, channel_id: str, message_id: str) -> bool:
+        index = int(message_id) if message_id.isdigit() else -1
+        return 0 <= index < len(self.posts) and self.posts[index][0] == channel_id and message_id not in self.deleted
 
     async def direct(self, member_id: str, reply: Reply) -> None:
         self.directs.append((member_id, reply))

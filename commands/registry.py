@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from commands.context import Context, DutyContext
     from core.engine.duties import Duty
 
-OptionKind = Literal["text", "integer", "number", "boolean", "channel", "role"]
+# "member": someone in the community (a Discord user option, a Slack `<@U…>` mention, a console name); handlers get a
+# `core.community.members.Member` with the namespaced id, like the acting member's (see commands/options.py).
+OptionKind = Literal["text", "integer", "number", "boolean", "channel", "role", "member"]
 Suggester = Callable[["Context", str], Awaitable[list[str]]]
 Handler = Callable[..., Awaitable[Reply]]
 DutyFunction = Callable[["DutyContext", "Duty"], Awaitable[str | None]]
@@ -48,7 +50,8 @@ class Option:
     def placeholder(self) -> str:
         if self.choices:
             return "|".join(self.choices)
-        return {"integer": "number", "number": "number", "boolean": "yes|no", "channel": "#channel", "role": "@role"}.get(self.kind, self.name)
+        return {"integer": "number", "number": "number", "boolean": "yes|no", "channel": "#channel", "role": "@role",
+                "member": "@member"}.get(self.kind, self.name)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.clock import Clock
+from core.community.people import PeopleStore
 from core.community.store import CommunityStore
 from core.engine.alarm import Alarm
 from core.engine.duties import DutyStore
@@ -28,6 +29,11 @@ from core.questions.store import QuestionStore
 from core.questions.taxonomy import Taxonomy, load_taxonomy
 from core.settings import Settings
 from core.storage.database import Database
+from core.streaks.live import LiveBoards
+from core.streaks.nudges import NudgeSchedule
+from core.streaks.recaps import RecapSchedule
+from core.streaks.service import StreakService
+from core.streaks.store import StreakStore
 
 
 @dataclass
@@ -44,6 +50,11 @@ class Services:
     runner: DutyRunner
     alarm: Alarm
     reports: ReportService
+    people: PeopleStore
+    streaks: StreakService
+    recaps: RecapSchedule
+    nudges: NudgeSchedule
+    boards: LiveBoards
 
     async def start_duties(self, handlers: Mapping[str, DutyHandler], platforms: frozenset[str], *,
                            catch_up: bool = True) -> None:
@@ -51,6 +62,8 @@ class Services:
         when `catch_up` is False), then at each due instant. Must be called inside the adapter's event loop."""
         self.runner.serve(handlers, platforms)
         self.alarm.every_sweep(lambda: self.daily.plan_missing(platforms))
+        self.alarm.every_sweep(lambda: self.recaps.plan_missing(platforms))
+        self.alarm.every_sweep(lambda: self.nudges.plan_missing(platforms))
         self.alarm.every_sweep(self._forget_old_duties)
         await self.alarm.start(catch_up=catch_up)
 
@@ -69,7 +82,8 @@ async def build(settings: Settings, *, clock: Clock | None = None, aps: AsyncIOS
     bank = QuestionBank(QuestionStore(db, clock), taxonomy)
     await bank.load()
     communities = CommunityStore(db, clock)
-    posts = PostStore(db)
+    streak_store = StreakStore(db, clock)
+    posts = PostStore(db, streak_store.record_in)
     qotd = QotdService(posts, clock, bank)
     duties = DutyStore(db, clock)
     daily = DailySchedule(qotd, posts, communities, duties, clock)
@@ -78,4 +92,14 @@ async def build(settings: Settings, *, clock: Clock | None = None, aps: AsyncIOS
     alarm = Alarm(runner, clock, aps)
     duties.on_planned(alarm.arm)
     reports = ReportService(ReportStore(db), qotd, clock)
-    return Services(settings, clock, db, taxonomy, bank, communities, qotd, daily, duties, runner, alarm, reports)
+    people = PeopleStore(db, clock)
+    streaks = StreakService(streak_store, people, communities, clock)
+    qotd.count_answers(streaks.answer_activity, streaks.answers_recorded)
+    recaps = RecapSchedule(streaks, communities, duties, clock)
+    communities.subscribe(recaps.replan)
+    nudges = NudgeSchedule(streaks, duties, clock)
+    streaks.on_nudge(nudges.changed)
+    boards = LiveBoards(streaks, communities, duties, clock)
+    streaks.on_activity(boards.activity)
+    return Services(settings, clock, db, taxonomy, bank, communities, qotd, daily, duties, runner, alarm, reports,
+                    people, streaks, recaps, nudges, boards)

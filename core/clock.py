@@ -7,6 +7,9 @@ from typing import Protocol
 
 from core.errors import SettingsError
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # the instants a clock may be started at (ROUNDS_CLOCK_START, --at)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -47,7 +50,7 @@ def clock_for(start: str | None, epoch: str | None = None) -> Clock:
     """The system clock, or, given ROUNDS_CLOCK_START (and ROUNDS_CLOCK_EPOCH), one shifted to read that."""
     if not start:
         return SystemClock()
-    return ShiftedClock(_instant("ROUNDS_CLOCK_START", start), _instant("ROUNDS_CLOCK_EPOCH", epoch) if epoch else None)
+    return ShiftedClock(instant("ROUNDS_CLOCK_START", start), instant("ROUNDS_CLOCK_EPOCH", epoch) if epoch else None)
 
 
 def shifted_environment(start: datetime) -> dict[str, str]:
@@ -55,12 +58,18 @@ def shifted_environment(start: datetime) -> dict[str, str]:
     return {"ROUNDS_CLOCK_START": _utc(start).isoformat(), "ROUNDS_CLOCK_EPOCH": datetime.now(UTC).isoformat()}
 
 
-def _instant(name: str, text: str) -> datetime:
+def instant(name: str, text: str) -> datetime:
+    """An ISO-8601 instant with its zone or offset, in UTC: the one reading of ROUNDS_CLOCK_START, ROUNDS_CLOCK_EPOCH
+    and `rounds console --at`. A naive time (no zone: whose 06:30?), a bare date or anything else is a SettingsError
+    naming `name`, which the command line prints as one line and exit 2."""
     try:
-        return _utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
-        raise SettingsError(f"{name} must be an ISO instant with its offset, like 2026-11-24T10:00:00Z, "
-                            f"not {text[:40]!r}") from None
+        at = _utc(datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00")))
+    except (ValueError, OverflowError):
+        raise SettingsError(f"{name} needs an ISO-8601 instant with a zone, like 2026-03-08T06:30:00Z; "
+                            f"got {text[:40]!r}") from None
+    if not EARLIEST <= at < LATEST:  # days planned ahead and duties pruned behind must stay within datetime's years
+        raise SettingsError(f"{name} needs an instant from {EARLIEST.year} to {LATEST.year - 1}; got {text[:40]!r}")
+    return at
 
 
 class FrozenClock:

@@ -11,7 +11,9 @@ import re
 from collections.abc import Iterable
 
 ELLIPSIS = "…"
-_UNSAFE = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # lone surrogates, NUL and other controls
+# lone surrogates, NUL and other controls, and the invisible marks that reorder or hide text (a name's "nimda" shown
+# as "admin"): direction overrides and isolates, zero-width spaces and the byte-order mark (not the emoji joiner)
+_UNSAFE = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _MENTION = re.compile(r"<([#@])&?([^>|]+)(?:\|[^>]*)?>")
 
 
@@ -35,7 +37,8 @@ def quote(typed: str, limit: int = 40) -> str:
 
 def clean(text: str) -> str:
     """Text from outside, safe to store and show: lone surrogates (from a JSON '\\ud800' or bytes that were not
-    UTF-8) become U+FFFD, and control characters other than tab and newline are dropped."""
+    UTF-8) become U+FFFD; control characters other than tab and newline, and invisible reordering marks, are
+    dropped."""
     if _UNSAFE.search(text) is None:  # the usual case, on every press: no copy made
         return text
     return _UNSAFE.sub(lambda m: "\ufffd" if "\ud800" <= m.group(0) <= "\udfff" else "", text)

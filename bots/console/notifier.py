@@ -7,6 +7,10 @@ The screen has to read in the order things happened to the person at it: a post 
 channel` after today's time) is held while the command is handled and printed after its reply (`holding`), and a
 post printed while the prompt waits for input redraws the prompt below it. Whoever is at the console (`Audience`)
 hears of each message as it is printed, so its buttons are the ones a typed `[C]` presses.
+
+A screen cannot change what it already printed: an edit prints the message again, whole, under the heading of its
+post marked "(updated)", and whoever is at the console sees it as a post (its buttons are the ones now on screen).
+A post's id is a counter of this notifier's; any id can be edited, since printing cannot be refused.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from itertools import count
 from pathlib import Path
 from typing import Protocol, TextIO
 
@@ -41,11 +46,16 @@ class ConsoleNotifier:
         self.audience = list(audience)
         self.waiting = False  # the prompt is on screen: whatever prints now puts it back underneath
         self._held: list[Callable[[], None]] | None = None
+        self._ids = count(1)  # the ids of posts: '1', '2', ...
 
     async def post(self, channel_id: str, reply: Reply, *, key: str | None = None,
-                   since: datetime | None = None) -> None:
+                   since: datetime | None = None) -> str | None:
         """One process prints to one screen: a retry cannot find an earlier print, and needs no key."""
         self._show(f"📣 posted in #{channel_id}", reply, lambda who: who.saw_post(channel_id, reply))
+        return str(next(self._ids))
+
+    async def edit(self, channel_id: str, message_id: str, reply: Reply) -> None:
+        self._show(f"📣 posted in #{channel_id} (updated)", reply, lambda who: who.saw_post(channel_id, reply))
 
     async def direct(self, member_id: str, reply: Reply) -> None:
         self._show(f"✉️ to {name_of(member_id)}", reply, lambda who: who.saw_direct(member_id, reply))

@@ -3,6 +3,9 @@
 A terminal shows no pictures: a reply's image is written to a PNG file and the reply says where, next to the alt
 text, so the words are there for anyone and the picture is one click away. The directory is `ROUNDS_FILES_DIR`, else
 `rounds-files` in the system's temporary directory; names are made safe and never overwrite an earlier file.
+
+A terminal draws no timestamps: a reply's moments (commands/moments.py) are written out, in the zone the command
+chose for the reader, with that zone named.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from commands.moments import fallback, localize
 from commands.replies import Image, Reply
 from core.text import plain
 
@@ -31,6 +35,7 @@ def files_dir() -> Path:
 def render(reply: Reply, width: int | None = None, *, directory: Path | None = None) -> str:
     """With a width (an interactive terminal), text wraps between words, card lines under their bar, instead of
     the terminal breaking words at its edge. An image is saved under `directory` (default: `files_dir()`)."""
+    reply = localize(reply, fallback, fallback)
     inner = width - 2 if width else None  # a card line starts with "│ "
     lines: list[str] = []
     if reply.text:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from datetime import UTC, datetime
 from typing import TextIO
 
 from bots.console.keyboard import INTERRUPTED, Keyboard
@@ -19,7 +20,7 @@ from commands.dispatch import Dispatcher
 from commands.registry import load_catalog
 from commands.runtime import start_duties
 from core.bootstrap import build
-from core.clock import Clock
+from core.clock import Clock, ShiftedClock
 from core.settings import Settings
 
 BANNER = "Rounds console — type /help for commands, /qotd for today's question, Ctrl-D to quit."
@@ -29,8 +30,12 @@ EXIT_INTERRUPTED = 130
 
 
 async def run_console(user: str, community: str, admin: bool, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
-                      clock: Clock | None = None, width: int | None = None) -> int:
-    """`width` wraps text; an interactive terminal's own width when not given, none when not a terminal."""
+                      clock: Clock | None = None, width: int | None = None, at: datetime | None = None) -> int:
+    """`width` wraps text; an interactive terminal's own width when not given, none when not a terminal. `at`
+    (`--at`) starts the clock at that instant, whatever ROUNDS_CLOCK_START says; it then runs at the wall clock's pace,
+    and the duties that fell due before it (since the last run on this database) are caught up at start."""
+    if at is not None:
+        clock = ShiftedClock(at)
     services = await build(Settings.from_env(), clock=clock)
     catalog = load_catalog()
     session = ConsoleSession(services, Dispatcher(catalog), user=user, community=community, admin=admin)
@@ -40,11 +45,18 @@ async def run_console(user: str, community: str, admin: bool, stdin: TextIO = sy
     try:
         await start_duties(services, [notifier], catalog)
         if interactive:
-            print("\n".join(wrap_lines(BANNER, width)), file=out)
+            print("\n".join(wrap_lines(banner(at), width)), file=out)
         with Keyboard.open(stdin) as keys:
             return await converse(session, notifier, keys, out)
     finally:
         await services.close()
+
+
+def banner(at: datetime | None) -> str:
+    """The greeting, and the moment the clock started at when `--at` moved it."""
+    if at is None:
+        return BANNER
+    return f"{BANNER}\nClock: starting at {at.astimezone(UTC):%a %d %b %Y %H:%M} UTC (--at)."
 
 
 async def converse(session: ConsoleSession, notifier: ConsoleNotifier, keys: Keyboard, out: TextIO) -> int:

@@ -4,7 +4,8 @@ Each CommandSpec becomes an `app_commands.Command` whose callback is a closure w
 (PLATFORMS.md): typed options, `Range` for bounds and lengths, `Literal` for up to 25 fixed choices, autocomplete
 where the option offers suggestions (or has more than 25 choices). A command path of two words becomes a
 subcommand of an `app_commands.Group`. The closures hand raw values to the caller's `run` and `suggest`, which
-go to the one Dispatcher: permissions, coercion and errors are not handled here.
+go to the one Dispatcher: permissions, coercion and errors are not handled here. A member option is a USER option
+(type 6) handed on as the `Member` commands/ expects, named as the acting member is (`member_of`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from discord import app_commands
 
 from commands.forms import Form
 from commands.registry import Catalog, CommandSpec, Option
+from core.community.members import Member, namespaced
 from core.text import clip
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,12 @@ INPUT_LABEL_LIMIT = 45
 INPUT_PLACEHOLDER_LIMIT = 100
 INPUT_LIMIT = 4000
 LONG_INPUT = 200  # a text option allowed more than this gets a paragraph box
+PLATFORM = "discord"
+
+
+def member_of(user: discord.abc.User) -> Member:
+    """A Discord user as Rounds names members, the one acting and one named in an option alike."""
+    return Member(namespaced(PLATFORM, user.id), user.display_name)
 
 
 class IdTransformer(app_commands.Transformer):
@@ -72,6 +80,20 @@ class IdTransformer(app_commands.Transformer):
             raise Refused("@everyone can't be the admin role: pick a role only some members have "
                           "(or leave the option empty so only server admins change settings).")
         return str(value.id)
+
+
+class MemberTransformer(app_commands.Transformer):
+    """A member option: Discord's user picker (type 6), handed on as a Member read from the resolved data Discord
+    sends with the interaction (its display name in this server, when it sent the member)."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.user
+
+    async def transform(self, interaction: discord.Interaction, value: Any, /) -> Member:
+        if not isinstance(value, (discord.Member, discord.User)):  # an id Discord did not resolve
+            raise Refused("I can't see that member. Pick one from the list Discord offers.")
+        return member_of(value)
 
 
 class Refused(app_commands.AppCommandError):
@@ -145,6 +167,8 @@ def annotation_for(option: Option) -> Any:
     """The Python annotation discord.py turns into the option's type, bounds and choices."""
     if option.kind in ("channel", "role"):
         return IdTransformer(option.kind)
+    if option.kind == "member":
+        return MemberTransformer()
     if option.kind == "boolean":
         return bool
     if option.kind in ("integer", "number"):

@@ -21,7 +21,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bots.discord.binder import Refused, bind, form_modal, modal_values, unusable_option
+from bots.discord.binder import PLATFORM, Refused, bind, form_modal, member_of, modal_values, unusable_option
 from bots.discord.notifier import DiscordNotifier
 from bots.discord.render import NO_PINGS, render
 from commands.context import Context
@@ -31,11 +31,10 @@ from commands.replies import CUSTOM_ID_PREFIX, Reply
 from commands.runtime import start_duties
 from core.bootstrap import Services
 from core.clock import platform_now
-from core.community.members import Member, namespaced
+from core.community.members import namespaced
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "discord"
 DEFER_AFTER = 2.0  # seconds; Discord drops an interaction not acknowledged within 3 s of its creation
 
 
@@ -181,7 +180,7 @@ class RoundsClient(discord.Client):
         roles = tuple(str(r.id) for r in getattr(user, "roles", ()) if not r.is_default())
         permissions = interaction.permissions
         return Context(
-            services=self.services, member=Member(namespaced(PLATFORM, user.id), user.display_name),
+            services=self.services, member=member_of(user),
             community_id=community, community_name=getattr(guild, "name", None) or "",
             channel_id=str(interaction.channel_id) if interaction.channel_id else None,
             is_admin=permissions.manage_guild or permissions.administrator, roles=roles,

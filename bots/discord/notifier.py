@@ -11,12 +11,17 @@ given a nonce): Discord then answers a second message with the same nonce from t
 with the first message instead of a new one. That is what keeps a retry after a killed process (its lease runs out
 in half a minute) from posting twice. A retry after a backoff of more than a few minutes is not covered: Discord
 keeps nonces no longer, and a fetched message does not show its nonce.
+
+A post returns the message's id (the first message's, when the nonce found one), and `edit` replaces that message
+in place with `PATCH /channels/{id}/messages/{id}`: content, embeds, buttons (none: removed) and attachments (the
+reply's image, or none) all become the new reply's. A message deleted in the meantime (10008 Unknown Message), or
+one the bot may not edit, is `Undeliverable`, so the caller posts a fresh one.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -39,6 +44,12 @@ PERMANENT = {
     50033: "Invalid Recipient(s)",
 }
 
+#: And, for an edit, those that mean the message itself is gone or not the bot's to change.
+GONE = {
+    10008: "Unknown Message",
+    50005: "Cannot edit a message authored by another user",
+}
+
 
 class DiscordNotifier:
     platform = PLATFORM
@@ -47,13 +58,22 @@ class DiscordNotifier:
         self.client = client  # set once the client exists: services are built before it
 
     async def post(self, channel_id: str, reply: Reply, *, key: str | None = None,
-                   since: datetime | None = None) -> None:
+                   since: datetime | None = None) -> str | None:
         channel = self._client().get_partial_messageable(int(channel_id))
         with refusals_for_good(f"channel {channel_id}"):
             kwargs = render(reply).kwargs()
             if key:
                 kwargs["nonce"] = nonce_of(key)
-            await channel.send(**kwargs)
+            message = await channel.send(**kwargs)
+        return str(message.id)
+
+    async def edit(self, channel_id: str, message_id: str, reply: Reply) -> None:
+        message = self._client().get_partial_messageable(int(channel_id)).get_partial_message(int(message_id))
+        with refusals_for_good(f"message {message_id} in channel {channel_id}", also=GONE):
+            kwargs = render(reply).edit_kwargs()
+            kwargs.setdefault("view", None)  # no buttons now: the old ones go
+            kwargs.setdefault("attachments", [])  # no image now: the old one goes
+            await message.edit(**kwargs)
 
     async def direct(self, member_id: str, reply: Reply) -> None:
         user_id = user_id_of(member_id)
@@ -81,11 +101,13 @@ def user_id_of(member_id: str) -> int:
 
 
 @contextmanager
-def refusals_for_good(target: str) -> Iterator[None]:
-    """Turn Discord's permanent refusals into `Undeliverable`; let every other failure through unchanged."""
+def refusals_for_good(target: str, also: Mapping[int, str] | None = None) -> Iterator[None]:
+    """Turn Discord's permanent refusals (and the codes in `also`) into `Undeliverable`; let every other failure
+    through unchanged."""
     try:
         yield
     except discord.HTTPException as error:
-        if error.code in PERMANENT:
-            raise Undeliverable(f"Discord refused a message to {target}: {error.code} {PERMANENT[error.code]}") from error
+        known = {**PERMANENT, **(also or {})}
+        if error.code in known:
+            raise Undeliverable(f"Discord refused a message to {target}: {error.code} {known[error.code]}") from error
         raise

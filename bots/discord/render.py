@@ -5,6 +5,11 @@ renderer truncates, it never produces a message Discord would refuse. `**bold**`
 already Discord markup, so text passes through unchanged; pings are neutralised by `allowed_mentions`, not by
 rewriting text, and only a reply's own `ping_roles` (the daily post's role) are let through. A reply's image
 travels as an attached file (multipart `files[0]`), its alt text as the attachment's description.
+
+A reply's moments (commands/moments.py) become Discord's own `<t:UNIX:STYLE>` in content, embed descriptions and
+field values, where every reader sees the time in their own zone; in titles, field names, footers and button labels,
+which Discord shows as typed, they are written out with the zone named. `<t:…>` is no mention, so `allowed_mentions`
+leaves it alone.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 
 import discord
 
+from commands.moments import Moment, localize
 from commands.replies import Button, Card, Image, Reply
 from core.text import clip
 
@@ -78,6 +84,7 @@ class Rendered:
 
 def render(reply: Reply) -> Rendered:
     """Must run inside the event loop (a discord.py View needs it)."""
+    reply = localize(reply, timestamp)
     embeds = embeds_for(reply.cards)
     view = view_for(reply.buttons)
     files = [file_for(reply.image)] if reply.image is not None else []
@@ -85,6 +92,11 @@ def render(reply: Reply) -> Rendered:
     if content is None and not embeds and view is None and not files:
         content = "Done."  # Discord refuses an empty message
     return Rendered(content, embeds, view, files, allowed_mentions(reply.ping_roles))
+
+
+def timestamp(found: Moment) -> str:
+    """Discord's timestamp markup: each reader's client draws the instant in their own zone and language."""
+    return f"<t:{found.unix}:{found.style}>"
 
 
 def allowed_mentions(roles: tuple[str, ...]) -> discord.AllowedMentions:

@@ -1,7 +1,8 @@
 """A modal built from a command's declared options, for commands that need input the person did not type.
 
 One input block per Option (block_id = the option's name), one element chosen by the option's kind; the
-submission is read back into the raw values the dispatcher coerces, exactly like typed text.
+submission is read back into the raw values the dispatcher coerces, exactly like typed text (a member picked in a
+users_select comes back as the mention `<@U…>` a person would have typed).
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ def _value_of(element: dict[str, Any]) -> Any:
         return element.get("selected_conversation")
     if kind == "channels_select":
         return element.get("selected_channel")
+    if kind == "users_select":
+        user = element.get("selected_user")
+        return f"<@{user}>" if isinstance(user, str) and user else None
     return element.get("value")
 
 
@@ -107,6 +111,8 @@ def _element(option: Option) -> dict[str, Any]:
     if option.kind == "channel":
         return {"type": "conversations_select", "default_to_current_conversation": True,
                 "filter": {"include": ["public", "private"], "exclude_bot_users": True}}
+    if option.kind == "member":
+        return {"type": "users_select", "placeholder": {"type": "plain_text", "text": clip(option.placeholder, MAX_PLACEHOLDER)}}
     return {"type": "plain_text_input", "max_length": max(1, min(option.max_length, MAX_INPUT)),
             "placeholder": {"type": "plain_text", "text": clip(option.placeholder, MAX_PLACEHOLDER)}}
 

@@ -12,6 +12,13 @@ own, so a retry (an earlier attempt was claimed and may have been accepted by Sl
 reads the channel's history back to the earliest that attempt can have posted, and a message carrying the key there
 means it was delivered. This needs the `channels:history` and `groups:history` scopes; a history Slack will not
 show is logged and the message posted (twice rather than never).
+
+A post returns the message's `ts` (Slack's id of a message within its channel; the earlier message's, when a retry
+found it in the history), and `edit` replaces that message's text and blocks with chat.update. Slack cannot change
+the file of a message (it was shared after it, as a message of its own), so an edit keeps to text and blocks and an
+image on the edited reply is left out. A message deleted in the meantime (`message_not_found`), one the app may not
+change (`cant_update_message`, `edit_window_closed`) or a channel gone is `Undeliverable`, so the caller posts a fresh
+one.
 """
 
 from __future__ import annotations
@@ -43,6 +50,9 @@ PERMANENT = frozenset({
     "user_not_found", "user_disabled", "account_inactive", "restricted_action", "missing_scope",
 })
 
+#: And, for an edit, those that mean the message itself is gone or not the app's to change.
+GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+
 
 class SlackNotifier:
     platform = PLATFORM
@@ -51,13 +61,25 @@ class SlackNotifier:
         self.client = client
 
     async def post(self, channel_id: str, reply: Reply, *, key: str | None = None,
-                   since: datetime | None = None) -> None:
+                   since: datetime | None = None) -> str | None:
         client = self._client()
         with refusals_for_good(f"channel {channel_id}"):
-            if key is not None and since is not None and await already_posted(client, channel_id, key, since):
-                log.info("a message for %s is already in %s: not posted again", key, channel_id)
-                return
-            await send(client, channel_id, render(reply), metadata=duty_metadata(key) if key else None)
+            if key is not None and since is not None:
+                earlier = await already_posted(client, channel_id, key, since)
+                if earlier is not None:
+                    log.info("a message for %s is already in %s: not posted again", key, channel_id)
+                    return earlier or None
+            return await send(client, channel_id, render(reply), metadata=duty_metadata(key) if key else None)
+
+    async def edit(self, channel_id: str, message_id: str, reply: Reply) -> None:
+        """The message's text and blocks become the reply's (no blocks: none); an image is not sent (see above)."""
+        client = self._client()
+        message = render(reply)
+        if message.image is not None:
+            log.info("the image of an edit of %s in %s is left out: Slack cannot change a message's file",
+                     message_id, channel_id)
+        with refusals_for_good(f"message {message_id} in channel {channel_id}", also=GONE):
+            await client.chat_update(channel=channel_id, ts=message_id, text=message.text, blocks=message.blocks)
 
     async def direct(self, member_id: str, reply: Reply) -> None:
         client = self._client()
@@ -72,36 +94,40 @@ class SlackNotifier:
 
 
 async def send(client: AsyncWebClient, channel: str, message: SlackMessage,
-               metadata: Mapping[str, Any] | None = None) -> None:
-    """The message, then its image, into one conversation."""
-    await client.chat_postMessage(channel=channel, metadata=dict(metadata) if metadata else None, **message.post())
+               metadata: Mapping[str, Any] | None = None) -> str | None:
+    """The message, then its image, into one conversation; the message's ts."""
+    response = await client.chat_postMessage(channel=channel, metadata=dict(metadata) if metadata else None,
+                                             **message.post())
     if message.image is not None:
         await upload(client, channel, message.image)
+    ts = response.get("ts")
+    return str(ts) if ts else None
 
 
 def duty_metadata(key: str) -> dict[str, Any]:
     return {"event_type": EVENT_TYPE, "event_payload": {"key": key}}
 
 
-async def already_posted(client: AsyncWebClient, channel: str, key: str, since: datetime) -> bool:
-    """Whether a message carrying this duty key is in the channel's history since `since`. A history Slack refuses
-    to show (a missing scope, an error) counts as not found: the caller posts."""
+async def already_posted(client: AsyncWebClient, channel: str, key: str, since: datetime) -> str | None:
+    """The ts of a message carrying this duty key in the channel's history since `since`, or None. A history Slack
+    refuses to show (a missing scope, an error) counts as not found: the caller posts."""
     cursor: str | None = None
     try:
         for _ in range(HISTORY_PAGES):
             page = await client.conversations_history(channel=channel, oldest=f"{since.timestamp():.6f}",
                                                       limit=HISTORY_PAGE, include_all_metadata=True, cursor=cursor)
-            if any(_carries(message, key) for message in page.get("messages") or []):
-                return True
+            found = next((m for m in page.get("messages") or [] if _carries(m, key)), None)
+            if found is not None:
+                return str(found.get("ts") or "")  # Slack gives every message one
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not page.get("has_more") or cursor is None:
-                return False
+                return None
     except (SlackClientError, ClientError, TimeoutError) as error:
         log.warning("cannot read the history of %s to see whether %s was posted (%s): posting it", channel, key,
                     reason(error))
-        return False
+        return None
     log.warning("the history of %s is too long to see whether %s was posted: posting it", channel, key)
-    return False
+    return None
 
 
 def _carries(message: Mapping[str, Any], key: str) -> bool:
@@ -145,12 +171,13 @@ def reason(error: BaseException) -> str:
 
 
 @contextmanager
-def refusals_for_good(target: str) -> Iterator[None]:
-    """Turn Slack's permanent refusals into `Undeliverable`; let every other failure through unchanged."""
+def refusals_for_good(target: str, also: frozenset[str] = frozenset()) -> Iterator[None]:
+    """Turn Slack's permanent refusals (and the codes in `also`) into `Undeliverable`; let every other failure
+    through unchanged."""
     try:
         yield
     except SlackApiError as error:
         code = str(error.response.get("error"))
-        if code in PERMANENT:
+        if code in PERMANENT or code in also:
             raise Undeliverable(f"Slack refused a message to {target}: {code}") from error
         raise

@@ -9,6 +9,11 @@ not fit is shortened with a note, never rejected. Headers and button labels are 
 
 A reply's image cannot ride in the message: it is uploaded next to it (files_upload_v2), so the message only
 carries it along for whoever sends it.
+
+A reply's moments (commands/moments.py) become Slack's `<!date^UNIX^{…}|fallback>`, which every reader sees in their
+own zone. They are our own markup like a channel mention: `mrkdwn` finds them before it escapes anything, so the
+escaping cannot mangle them, and writes their fallback escaped. Headers and button labels are plain_text, where Slack
+draws no date: there they are written out with the zone named.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from commands.moments import TOKEN as MOMENT
+from commands.moments import Moment, localize, parse
 from commands.replies import Button, Card, Field, Image, Reply
 from core.text import ELLIPSIS, clip, plain
 
@@ -34,8 +41,12 @@ MAX_ALT = 1000  # a file's alt_txt
 MAX_FILE_TITLE = 250
 SHORTENED = "_…shortened to fit one Slack message._"
 
-# Our own markup, found before anything is escaped: bold on one line, code spans, channel and role mentions.
-_TOKEN = re.compile(r"\*\*(?P<bold>[^\n]+?)\*\*|`(?P<code>[^`\n]+)`|<#(?P<channel>[A-Za-z0-9]+)>|<@&(?P<role>[A-Za-z0-9]+)>")
+# Our own markup, found before anything is escaped: bold on one line, code spans, channel and role mentions, moments.
+_TOKEN = re.compile(r"\*\*(?P<bold>[^\n]+?)\*\*|`(?P<code>[^`\n]+)`|<#(?P<channel>[A-Za-z0-9]+)>|<@&(?P<role>[A-Za-z0-9]+)>"
+                    rf"|(?P<moment>{MOMENT.pattern})")
+# Slack's date tokens for each moment style. Slack documents no relative token, so R shows the day and time.
+DATE_FORMATS = {"t": "{time}", "T": "{time_secs}", "d": "{date_short_pretty}", "D": "{date_long_pretty}",
+                "f": "{date_short_pretty} {time}", "F": "{date_long_pretty} {time}", "R": "{date_short_pretty} {time}"}
 _LOOSE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")  # mid-word underscores never format
 _MASS_MENTION = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _LOOKALIKE = str.maketrans({"*": "∗", "~": "∼", "`": "ˋ"})
@@ -70,10 +81,27 @@ def mrkdwn(text: str) -> str:
             out.append(f"`{escape(match['code'])}`")
         elif match["channel"] is not None:
             out.append(f"<#{match['channel']}>")
+        elif match["moment"] is not None:
+            out.append(_date(match["moment"]))
         else:
             out.append(f"<!subteam^{match['role']}>")  # Slack's user groups play the part of roles
     out.append(_literal(text[pos:]))
     return "".join(out)
+
+
+def _date(token: str) -> str:
+    found = parse(token)
+    return date_markup(found) if found is not None else _literal(token)
+
+
+def date_markup(found: Moment) -> str:
+    """Slack's date formatting: drawn in each reader's zone; the fallback (escaped) where a client cannot draw it."""
+    return f"<!date^{found.unix}^{DATE_FORMATS[found.style]}|{escape(found.fallback)}>"
+
+
+def kept(found: Moment) -> str:
+    """Moments in mrkdwn text stay tokens until `mrkdwn` draws them, after escaping the text around them."""
+    return found.token
 
 
 def fit(text: str, limit: int, convert: Callable[[str], str] = mrkdwn) -> str:
@@ -137,6 +165,7 @@ class SlackMessage:
 
 
 def render(reply: Reply) -> SlackMessage:
+    reply = localize(reply, kept)  # plain_text parts get the written-out time; mrkdwn draws the rest
     content: list[dict[str, Any]] = []
     if reply.text:
         content += _sections(reply.text)

@@ -23,7 +23,7 @@ async def show_question(ctx: Context) -> Reply:
 async def answer(ctx: Context, post: int, letter: str) -> Reply:
     community = await ctx.community()
     result = await ctx.services.qotd.answer(post, ctx.member, letter, community.id)
-    return feedback_reply(result, community, ctx.services.taxonomy)
+    return feedback_reply(result, result.zone or community.timezone, ctx.services.taxonomy)
 
 
 @command("qotd-stats", "Your question-of-the-day record: answered, accuracy, by system and discipline")
@@ -35,7 +35,7 @@ async def my_stats(ctx: Context) -> Reply:
 @command("qotd-review", "Past questions you missed or got wrong, oldest first")
 async def review(ctx: Context) -> Reply:
     community = await ctx.community()
-    return review_reply(await ctx.services.qotd.review(ctx.member.id, community), community, ctx.services.taxonomy)
+    return review_reply(await ctx.services.qotd.review(ctx.member.id, community), await ctx.zone(), ctx.services.taxonomy)
 
 
 @action(REVIEW_ACTION, Option("day", "The day of the question to show (a date ordinal)", kind="integer",
@@ -43,4 +43,4 @@ async def review(ctx: Context) -> Reply:
 async def review_page(ctx: Context, day: int) -> Reply:
     community = await ctx.community()
     page = await ctx.services.qotd.review(ctx.member.id, community, date.fromordinal(day))
-    return review_reply(page, community, ctx.services.taxonomy)
+    return review_reply(page, await ctx.zone(), ctx.services.taxonomy)

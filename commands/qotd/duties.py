@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Protocol, TypeVar
 
 from commands.context import DutyContext
+from commands.moments import moment
 from commands.notifier import post_once
 from commands.qotd.views import question_reply, reveal_reply
 from commands.registry import duty
@@ -54,10 +55,12 @@ def pinged(due: DuePost, reply: Reply) -> Reply:
 
 
 def skipped_reply(due: DueNotice) -> Reply:
+    """A channel post, read by everyone: its time is written in the community's zone where it cannot be shown in
+    each reader's own."""
     community = due.community
-    at = community.scheduled_at(due.day + timedelta(days=1)).astimezone(community.zone)
-    return Reply(text=f"No question of the day today: an admin skipped it. The next one is posted tomorrow at "
-                      f"**{at:%H:%M}** ({community.timezone}).")
+    at = community.scheduled_at(due.day + timedelta(days=1))
+    return Reply(text=f"No question of the day today: an admin skipped it. The next one is posted tomorrow, "
+                      f"**{moment(at, community.timezone, 'f')}**.")
 
 
 async def _deliver(ctx: DutyContext, due: Duty, found: Due | None, view: Callable[[Due], Reply],

@@ -1,15 +1,15 @@
 """How QOTD results read: neutral Replies shared by the commands and the scheduled channel posts.
 
-Markup is the small common subset: **bold**, line breaks and bullets; adapters translate it.
+Markup is the small common subset: **bold**, line breaks and bullets; adapters translate it. An instant a member
+is shown (the reveal, the end of the window for changing a mis-tap) is a `moment` in the zone the member reads
+times in, so Discord and Slack show it in each reader's zone and the console writes it out with the zone named.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
+from commands.moments import moment
 from commands.qotd.reports import report_button
 from commands.replies import Button, Card, Field, Reply
-from core.community.model import Community
 from core.qotd.posts import DailyPost
 from core.qotd.service import AnswerResult, Distribution, MemberStats, ReviewPage, Score, Seen
 from core.questions.model import LETTERS, Question
@@ -53,16 +53,16 @@ def today_reply(seen: Seen, taxonomy: Taxonomy) -> Reply:
                  buttons=(report_button(seen.post.id),), private=True)
 
 
-def feedback_reply(result: AnswerResult, community: Community, taxonomy: Taxonomy) -> Reply:
+def feedback_reply(result: AnswerResult, zone: str, taxonomy: Taxonomy) -> Reply:
     """While the member may still change a mis-tap, right or wrong is not shown: a second try after "Not quite"
-    would be a second guess, not an undone slip."""
+    would be a second guess, not an undone slip. Times are in `zone`, the member's."""
     head = _verdict(result)
     if result.change_until:
-        until = f"{result.change_until.astimezone(community.zone):%H:%M:%S}"
+        until = moment(result.change_until, zone, "T")
         head += (f"\nMis-tap? Tap another letter until **{until}** to change it. After that, tap any letter to see "
                  "whether you were right.")
     if not result.revealed:
-        when = _local(result.post.reveal_at, community)
+        when = moment(result.post.reveal_at, zone, "f")
         return Reply(text=f"{head}\nThe answer, explanation and everyone's choices are revealed at **{when}**.", private=True)
     return Reply(text=head, cards=(explanation_card(result.question, result.distribution, taxonomy, mine=result.choice),),
                  buttons=(report_button(result.post.id),), private=True)
@@ -120,9 +120,9 @@ def distribution_text(distribution: Distribution | None, right: str, mine: str |
     return "\n".join(lines) + f"\n{distribution.total} {noun}"
 
 
-def review_reply(page: ReviewPage, community: Community, taxonomy: Taxonomy) -> Reply:
+def review_reply(page: ReviewPage, zone: str, taxonomy: Taxonomy) -> Reply:
     """One question at a time, "2 of 4", with Back and Next: skipped ones keep their answer buttons, wrong ones
-    show the explanation with the member's choice marked (once it is out)."""
+    show the explanation with the member's choice marked (once it is out; until then, when, in `zone`)."""
     item = page.shown
     if item is None:
         return Reply(text=_nothing_to_review(page), private=True)
@@ -134,7 +134,7 @@ def review_reply(page: ReviewPage, community: Community, taxonomy: Taxonomy) -> 
                      buttons=answer_buttons(item.post) + paging, private=True)
     text = f"{where}: you chose **{item.choice}** — not quite."
     if item.distribution is None:
-        text += f" The explanation is revealed at **{_local(item.post.reveal_at, community)}**."
+        text += f" The explanation is revealed at **{moment(item.post.reveal_at, zone, 'f')}**."
         return Reply(text=text, cards=(card,), buttons=paging, private=True)
     explanation = explanation_card(item.question, item.distribution, taxonomy, mine=item.choice)
     return Reply(text=text, cards=(card, explanation), buttons=(report_button(item.post.id), *paging), private=True)
@@ -179,6 +179,3 @@ def _scores(scores: dict[str, Score], taxonomy: Taxonomy, limit: int = 10) -> st
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1].answered, kv[0]))[:limit]
     return "\n".join(f"{taxonomy.label(k)}: {s.accuracy}% ({s.correct}/{s.answered})" for k, s in ranked)
 
-
-def _local(at: datetime, community: Community) -> str:
-    return f"{at.astimezone(community.zone):%H:%M on %a %d %b} ({community.timezone})"

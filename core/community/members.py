@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.text import clean
+
 MAX_NAME = 80
 
 
@@ -14,7 +16,7 @@ class Member:
 
     @property
     def display(self) -> str:
-        return self.name[:MAX_NAME] or self.id.split(":", 1)[-1]
+        return clean(self.name)[:MAX_NAME] or self.id.split(":", 1)[-1]
 
 
 def namespaced(platform: str, raw_id: str | int) -> str:

@@ -13,6 +13,7 @@ from core.questions.tags import TagFilter
 
 DEFAULT_TIMEZONE = "UTC"  # the same defaults as the communities table (migration 1)
 DEFAULT_REVEAL_DELAY_MINUTES = 12 * 60
+DEFAULT_RECAP_WEEKDAY = 6  # Sunday (Monday is 0), as in the communities table (migration 9)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Community:
     tag_filter: TagFilter = TagFilter()
     admin_role: str | None = None
     ping_role: str | None = None  # mentioned, and allowed to ping, on the daily post only
+    recap_weekday: int = DEFAULT_RECAP_WEEKDAY
+    recap_time: time | None = None  # None: no weekly recap (an admin turns it on)
 
     @property
     def platform(self) -> str:
@@ -42,8 +45,11 @@ class Community:
     def scheduled_at(self, day: date) -> datetime:
         """The UTC instant of the posting time on a local date. On a spring-forward night a time in the gap moves
         forward with the clocks; on a fall-back night the first of the two instants is taken."""
-        local = datetime.combine(day, self.post_time, tzinfo=self.zone)
-        return local.astimezone(UTC)
+        return self.local_instant(day, self.post_time)
+
+    def local_instant(self, day: date, at: time) -> datetime:
+        """The UTC instant of a wall-clock time on a local date, DST handled as `scheduled_at` says."""
+        return datetime.combine(day, at, tzinfo=self.zone).astimezone(UTC)
 
 
 def platform_of(namespaced_id: str) -> str:

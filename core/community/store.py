@@ -23,7 +23,7 @@ from core.storage.schema import communities, duties
 TTL = timedelta(seconds=5)
 Listener = Callable[[Community], Awaitable[None]]
 _COLUMNS = {"name", "channel_id", "post_time", "timezone", "reveal_delay_minutes", "tag_filter", "admin_role",
-            "ping_role"}
+            "ping_role", "recap_weekday", "recap_time"}
 
 
 class CommunityStore:
@@ -84,21 +84,28 @@ class CommunityStore:
             await listener(updated)
         return updated
 
-    async def unplanned(self, kind: str, platforms: frozenset[str]) -> list[Community]:
-        """Communities with a channel but no pending duty of `kind`: the ones a recurring duty lost track of (a
-        database from before duties existed, or a plan that was given up)."""
+    async def unplanned(self, kind: str, platforms: frozenset[str],
+                        needs: tuple[str, ...] = ("channel_id",)) -> list[Community]:
+        """Communities with a channel (and whatever else `needs` names: a recap time) but no pending duty of `kind`:
+        the ones a recurring duty lost track of (a database from before duties existed, or a plan given up)."""
         planned = exists().where(duties.c.kind == kind, duties.c.scope == communities.c.id, duties.c.done_at.is_(None))
-        found = await self._db.fetchall(select(communities).where(communities.c.channel_id.is_not(None), ~planned))
+        required = [communities.c[column].is_not(None) for column in needs]
+        found = await self._db.fetchall(select(communities).where(*required, ~planned))
         return [c for c in map(_community, found) if c.platform in platforms]
 
 
 def _community(row: Row) -> Community:
-    hour, minute = map(int, row["post_time"].split(":"))
     return Community(
-        id=row["id"], name=row["name"], channel_id=row["channel_id"], post_time=time(hour, minute),
+        id=row["id"], name=row["name"], channel_id=row["channel_id"], post_time=_clock_time(row["post_time"]),
         timezone=row["timezone"], reveal_delay_minutes=row["reveal_delay_minutes"],
         tag_filter=TagFilter.from_stored(row["tag_filter"]), admin_role=row["admin_role"], ping_role=row["ping_role"],
+        recap_weekday=row["recap_weekday"], recap_time=_clock_time(row["recap_time"]) if row["recap_time"] else None,
     )
+
+
+def _clock_time(stored: str) -> time:
+    hour, minute = map(int, stored.split(":"))
+    return time(hour, minute)
 
 
 def _column_value(value: object) -> object:

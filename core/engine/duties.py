@@ -95,6 +95,12 @@ class DutyStore:
             "kind": plan.kind, "key": plan.key, "scope": plan.scope, "platform": platform_of(plan.scope),
             "due_at": iso(plan.due_at), "payload": json.dumps(dict(plan.payload)), "outcome": outcome, "done_at": now}) == 1
 
+    async def forget(self, kind: str, key: str) -> None:
+        """Delete a settled occurrence: a claim taken with `settle` before an effect, given back when the effect
+        failed, so the effect may be tried again."""
+        await self._db.execute(delete(duties).where(duties.c.kind == kind, duties.c.key == key,
+                                                    duties.c.done_at.is_not(None)))
+
     async def is_done(self, kind: str, key: str) -> bool:
         row = await self._db.fetchone(select(duties.c.done_at).where(duties.c.kind == kind, duties.c.key == key))
         return row is not None and row["done_at"] is not None

@@ -7,12 +7,13 @@ mis-tap undone) has closed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Join, Select, and_, case, func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert, ReturningInsert
 
 from core.clock import iso, parse_iso
@@ -20,6 +21,7 @@ from core.community.members import MAX_NAME, Member
 from core.storage.database import Database, Row, rows
 from core.storage.schema import answers, members, questions
 from core.storage.schema import daily_posts as posts
+from core.streaks.store import Activity
 
 PostPicker = Callable[[list[tuple[str, int]]], "NewPost"]  # history (question id, cycle) → the day's new post
 CHANGE_WINDOW = timedelta(seconds=10)  # how long after the first press a member may still change their answer
@@ -58,6 +60,8 @@ class AnswerWrite:
     choice: str
     correct: bool
     at: str
+    activity: Activity | None = None  # what the answer counts for the member's streak (once per post), in the
+    # community's zone: the member's own zone and rollover hour, read in the answer's transaction, replace it
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class Recorded:
     counts: Mapping[str, int]  # everyone's answers to the post as of this commit
     reveal_at: datetime  # the post's reveal time as stored now (a late post moves it)
     change_until: datetime | None = None  # the member may still change the answer until then; None: it stands
+    zone: str | None = None  # the member's own time zone, read in the same transaction (None: the community's)
 
 
 @dataclass(frozen=True)
@@ -87,9 +92,15 @@ class Attempt:
     change_until: datetime | None = None  # the answer may still be changed (a mis-tap) until then
 
 
+ActivitySink = Callable[[AsyncConnection, Sequence[Activity]], Awaitable[object]]
+
+
 class PostStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, activity: ActivitySink | None = None) -> None:
+        """`activity` records the answers' activity in the answers' own transaction: one commit for both, so an
+        answer is never stored without the streak day it earned (and a batch of presses stays one commit)."""
         self._db = db
+        self._activity = activity
 
     async def find(self, community_id: str, day: date) -> DailyPost | None:
         row = await self._db.fetchone(_the_day(community_id, day))
@@ -165,6 +176,12 @@ class PostStore:
             values = [_answer_row(batch[presses[key][0]], batch[presses[key][-1]], *reveals[key[0]]) for key in sorted(presses)]
             written = {(row["post_id"], row["member_id"]): (row["change_until"], row["changed_at"])
                        for row in await rows(conn, self._answer_upsert(), values)}
+            own = {row["id"]: (row["timezone"], row["rollover_hour"]) for row in await rows(
+                conn, select(members.c.id, members.c.timezone, members.c.rollover_hour)
+                .where(members.c.id.in_([m.member.id for m in pressing])))}
+            if self._activity is not None:
+                await self._activity(conn, [_in_own_zone(item.activity, *own[item.member.id])
+                                            for item in batch if item.activity is not None])
             refused = [key for key in presses if key not in written]
             standing: dict[tuple[int, str], tuple[str, str | None]] = {}
             if refused:
@@ -187,7 +204,7 @@ class PostStore:
                 else:
                     outcome, (choice, until) = "already", standing.get(key, (item.choice, None))
                 results[index] = Recorded(outcome, choice, by_post[item.post_id], reveals[item.post_id][0],
-                                          _open_until(until, item.at))
+                                          _open_until(until, item.at), own[item.member.id][0])
         return [r for r in results if r is not None]
 
     def _member_upsert(self) -> Insert:
@@ -282,3 +299,7 @@ def _post(row: Row) -> DailyPost:
         reveal_at=parse_iso(row["reveal_at"]), immediate=bool(row["immediate"]),
         announced=row["announced_at"] is not None, revealed_in_channel=row["revealed_at"] is not None,
     )
+
+
+def _in_own_zone(activity: Activity, zone: str | None, rollover: int) -> Activity:
+    return replace(activity, zone=zone or activity.zone, rollover=rollover)

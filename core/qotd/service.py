@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -20,6 +21,7 @@ from core.qotd.posts import AnswerWrite, Attempt, DailyPost, NewPost, PostStore,
 from core.questions.bank import QuestionBank
 from core.questions.model import LETTERS, Question
 from core.storage.database import GroupCommit
+from core.streaks.store import Activity
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class AnswerResult:
     distribution: Distribution | None
     changed: bool = False  # this press changed the member's answer (within its change window)
     change_until: datetime | None = None  # the answer may still be changed until then; None: it stands
+    zone: str | None = None  # the member's own zone (None: the community's), as the answer's commit read it
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,10 @@ class Seen:
     distribution: Distribution | None  # None: not revealed yet (to this member)
 
 
+ActivityOf = Callable[[str, Member, int], Awaitable[Activity]]  # (community, member, post id) → what it counts as
+Counted = Callable[[str], Awaitable[None]]  # a community whose activity changed
+
+
 class QotdService:
     def __init__(self, posts: PostStore, clock: Clock, bank: QuestionBank) -> None:
         self._posts = posts
@@ -126,6 +133,13 @@ class QotdService:
         self._loading: dict[int, asyncio.Future[DailyPost | None]] = {}
         self._claiming: dict[tuple[str, date], asyncio.Future[DailyPost]] = {}
         self._answers: GroupCommit[AnswerWrite, Recorded] = GroupCommit(self._posts.write_answers)
+        self._counts: ActivityOf | None = None
+        self._counted: Counted | None = None
+
+    def count_answers(self, activity_of: ActivityOf, counted: Counted) -> None:
+        """Answers count as activity (a streak day): `activity_of` says what each answer counts as, and it is
+        stored with the answer, in the same commit; `counted` is told of a first answer once it is stored."""
+        self._counts, self._counted = activity_of, counted
 
     # -- which question -------------------------------------------------------------------------------------------
     async def today(self, community: Community) -> tuple[DailyPost, Question]:
@@ -193,13 +207,17 @@ class QotdService:
             raise UserError("That question belongs to another community. Type `/qotd` for yours.")
         question = await self.bank.get(post.question_id)
         now = self._clock.now()
-        recorded = await self._answers.submit(AnswerWrite(post.id, member, choice, choice == question.answer, iso(now)))
+        activity = await self._counts(community_id, member, post.id) if self._counts is not None else None
+        recorded = await self._answers.submit(AnswerWrite(post.id, member, choice, choice == question.answer, iso(now),
+                                                          activity))
+        if recorded.outcome == "fresh" and self._counted is not None:
+            await self._counted(community_id)
         post = replace(post, reveal_at=recorded.reveal_at)
         revealed = post.revealed(now)
         return AnswerResult(post, question, recorded.choice, recorded.choice == question.answer,
                             recorded.outcome == "already", revealed,
                             Distribution(dict(recorded.counts)) if revealed else None,
-                            recorded.outcome == "changed", recorded.change_until)
+                            recorded.outcome == "changed", recorded.change_until, recorded.zone)
 
     async def seen(self, community: Community, member_id: str) -> Seen:
         """Today's question for one member, its reveal time read from the store: after the reveal (or, revealed on

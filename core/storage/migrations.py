@@ -169,6 +169,96 @@ def retired_questions(op: Operations) -> None:
     op.add_column("questions", sa.Column("retired_at", sa.Text))
 
 
+def streaks(op: Operations) -> None:
+    """9: accountability streaks. Every activity keeps its instant, the zone in force then and the local day that
+    made (the day never moves when the member later changes zone). `streaks` holds each member's folded streak and
+    `tallies` their counts per period ('all', 'W2026-49', 'M2026-12'), so a leaderboard reads an index, never the
+    activity: the board indexes are in its order (value descending, then member) and cover what it filters on; the
+    streaks board holds only streaks with an expiry (writes clear the expiry of those that ran out). `streak_values`
+    and `tally_values` count the members holding each value of a board, so a rank or a board's size adds up a few
+    buckets instead of counting members. A member's rollover hour; a community's weekly recap; one live leaderboard
+    message per community."""
+    op.add_column("members", sa.Column("rollover_hour", sa.Integer, nullable=False, server_default="0"))
+    op.add_column("communities", sa.Column("recap_weekday", sa.Integer, nullable=False, server_default="6"))
+    op.add_column("communities", sa.Column("recap_time", sa.Text))  # None: no weekly recap
+    op.create_table(
+        "activity",
+        sa.Column("id", RowId, primary_key=True, autoincrement=True),
+        sa.Column("community_id", sa.Text, nullable=False),
+        sa.Column("member_id", sa.Text, nullable=False),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("at", sa.Text, nullable=False),
+        sa.Column("zone", sa.Text, nullable=False),
+        sa.Column("local_day", sa.Text, nullable=False),
+        sa.Column("questions", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("minutes", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("note", sa.Text, nullable=False, server_default=""),
+        sa.Column("ref", sa.Text),  # what the activity was about, once ('post:12'); None: each one counts
+    )
+    op.create_index("activity_by_member", "activity", ["community_id", "member_id", "local_day"])
+    has_ref = sa.text("ref IS NOT NULL")
+    op.create_index("activity_once", "activity", ["community_id", "member_id", "source", "ref"], unique=True,
+                    sqlite_where=has_ref, postgresql_where=has_ref)
+    op.create_index("activity_by_day", "activity", ["community_id", "local_day"])
+    op.create_table(
+        "streaks",
+        sa.Column("community_id", sa.Text, primary_key=True),
+        sa.Column("member_id", sa.Text, primary_key=True),
+        sa.Column("current", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("longest", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("freezes", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("last_day", sa.Text),
+        sa.Column("frozen", sa.Text, nullable=False, server_default=""),
+        sa.Column("expires_at", sa.Text),
+        sa.Column("nudge", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("updated_at", sa.Text, nullable=False),
+    )
+    expiring = sa.text("expires_at IS NOT NULL")  # a write clears the expiry of streaks that ran out
+    op.create_index("streaks_board", "streaks",
+                    ["community_id", sa.desc(sa.column("current")), "member_id", "expires_at"],
+                    sqlite_where=expiring, postgresql_where=expiring)
+    op.create_index("streaks_expiring", "streaks", ["community_id", "expires_at"],
+                    sqlite_where=expiring, postgresql_where=expiring)
+    op.create_table(
+        "streak_values",
+        sa.Column("community_id", sa.Text, primary_key=True),
+        sa.Column("expires_at", sa.Text, primary_key=True),
+        sa.Column("current", sa.Integer, primary_key=True),
+        sa.Column("members", sa.Integer, nullable=False),  # streaks of this length that run out at this instant
+    )
+    op.create_table(
+        "tallies",
+        sa.Column("community_id", sa.Text, primary_key=True),
+        sa.Column("period", sa.Text, primary_key=True),
+        sa.Column("source", sa.Text, primary_key=True),
+        sa.Column("member_id", sa.Text, primary_key=True),
+        sa.Column("days", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("count", sa.Integer, nullable=False, server_default="0"),
+    )
+    op.create_index("tallies_by_days", "tallies",
+                    ["community_id", "period", "source", sa.desc(sa.column("days")), "member_id"])
+    op.create_index("tallies_by_count", "tallies",
+                    ["community_id", "period", "source", sa.desc(sa.column("count")), "member_id"])
+    op.create_table(
+        "tally_values",
+        sa.Column("community_id", sa.Text, primary_key=True),
+        sa.Column("period", sa.Text, primary_key=True),
+        sa.Column("source", sa.Text, primary_key=True),
+        sa.Column("metric", sa.Text, primary_key=True),  # the tally column counted: 'days' or 'count'
+        sa.Column("value", sa.Integer, primary_key=True),
+        sa.Column("members", sa.Integer, nullable=False),  # members whose tally has this value
+    )
+    op.create_table(
+        "live_boards",
+        sa.Column("community_id", sa.Text, primary_key=True),
+        sa.Column("channel_id", sa.Text, nullable=False),
+        sa.Column("message_id", sa.Text),
+        sa.Column("period", sa.Text, nullable=False),
+        sa.Column("metric", sa.Text, nullable=False),
+        sa.Column("refreshed_at", sa.Text),
+    )
+
+
 MIGRATIONS: list[Migration] = [
     communities_members_questions_posts_answers,
     deliveries,
@@ -178,4 +268,5 @@ MIGRATIONS: list[Migration] = [
     question_reports,
     ping_role,
     retired_questions,
+    streaks,
 ]

@@ -25,6 +25,8 @@ communities = Table(
     Column("admin_role", Text),
     Column("created_at", Text, nullable=False),
     Column("ping_role", Text),
+    Column("recap_weekday", Integer, nullable=False, server_default="6"),  # Monday 0 … Sunday 6
+    Column("recap_time", Text),
 )
 
 members = Table(
@@ -33,6 +35,7 @@ members = Table(
     Column("display_name", Text, nullable=False, server_default=""),
     Column("timezone", Text),
     Column("created_at", Text, nullable=False),
+    Column("rollover_hour", Integer, nullable=False, server_default="0"),
 )
 
 questions = Table(
@@ -112,4 +115,73 @@ duties = Table(
     Column("last_error", Text),
     Column("outcome", Text),
     Column("done_at", Text),
+)
+
+activity = Table(
+    "activity", metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("community_id", Text, nullable=False),
+    Column("member_id", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    Column("zone", Text, nullable=False),
+    Column("local_day", Text, nullable=False),
+    Column("questions", Integer, nullable=False, server_default="0"),
+    Column("minutes", Integer, nullable=False, server_default="0"),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("ref", Text),
+)
+
+streaks = Table(
+    "streaks", metadata,
+    Column("community_id", Text, primary_key=True),
+    Column("member_id", Text, primary_key=True),
+    Column("current", Integer, nullable=False, server_default="0"),
+    Column("longest", Integer, nullable=False, server_default="0"),
+    Column("freezes", Integer, nullable=False, server_default="0"),
+    Column("last_day", Text),
+    Column("frozen", Text, nullable=False, server_default=""),
+    Column("expires_at", Text),  # when the streak runs out; None: no live streak (a later write clears a past one)
+    Column("nudge", Integer, nullable=False, server_default="0"),
+    Column("updated_at", Text, nullable=False),
+)
+
+tallies = Table(
+    "tallies", metadata,
+    Column("community_id", Text, primary_key=True),
+    Column("period", Text, primary_key=True),  # 'all', 'W2026-49' (ISO week), 'M2026-12'
+    Column("source", Text, primary_key=True),  # an activity source, or 'day' for any activity
+    Column("member_id", Text, primary_key=True),
+    Column("days", Integer, nullable=False, server_default="0"),  # local days with this source
+    Column("count", Integer, nullable=False, server_default="0"),  # activities
+)
+
+# How many members hold each value of a board (kept by StreakStore.record with the rows it counts): a rank is one
+# plus the members in the buckets above, a board's size the members in all of them.
+streak_values = Table(
+    "streak_values", metadata,
+    Column("community_id", Text, primary_key=True),
+    Column("expires_at", Text, primary_key=True),  # a streak counts on the board until then
+    Column("current", Integer, primary_key=True),
+    Column("members", Integer, nullable=False),
+)
+
+tally_values = Table(
+    "tally_values", metadata,
+    Column("community_id", Text, primary_key=True),
+    Column("period", Text, primary_key=True),
+    Column("source", Text, primary_key=True),
+    Column("metric", Text, primary_key=True),  # the tally column counted: 'days' or 'count'
+    Column("value", Integer, primary_key=True),
+    Column("members", Integer, nullable=False),
+)
+
+live_boards = Table(
+    "live_boards", metadata,
+    Column("community_id", Text, primary_key=True),
+    Column("channel_id", Text, nullable=False),
+    Column("message_id", Text),
+    Column("period", Text, nullable=False),
+    Column("metric", Text, nullable=False),
+    Column("refreshed_at", Text),
 )

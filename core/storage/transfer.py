@@ -28,7 +28,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.errors import UserError
 from core.questions.model import LETTERS
 from core.storage.database import Database, Row, rows
-from core.storage.schema import answers, communities, daily_posts, members, question_reports, questions
+from core.storage.schema import (
+    activity,
+    answers,
+    communities,
+    daily_posts,
+    members,
+    question_reports,
+    questions,
+    streaks,
+    tallies,
+)
+from core.streaks.store import count_buckets, leave_buckets
 
 FORMAT = "rounds.community"
 VERSION = 1
@@ -59,8 +70,13 @@ SECTIONS: dict[str, Fields] = {
     "posts": _fields(daily_posts, "id", "community_id", flags=("immediate",)),
     "answers": _fields(answers, "post_id", flags=("correct",), extra=POST),
     "reports": _fields(question_reports, "id", "community_id", "post_id", extra=POST),
+    "activity": _fields(activity, "id", "community_id"),
+    "streaks": _fields(streaks, "community_id", flags=("nudge",)),
+    "tallies": _fields(tallies, "community_id"),
 }
-KEYS = {"members": ("id",), "questions": ("id",), "posts": ("local_date",), "answers": ("post", "member_id")}
+STREAK_TABLES = {"activity": activity, "streaks": streaks, "tallies": tallies}  # a community's rows, as they are
+KEYS = {"members": ("id",), "questions": ("id",), "posts": ("local_date",), "answers": ("post", "member_id"),
+        "streaks": ("member_id",), "tallies": ("period", "source", "member_id")}
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,7 @@ class Imported:
     questions: int
     reports: int
     members: int  # new member rows (a member already known to the target keeps that row)
+    activity: int = 0
 
 
 @dataclass(frozen=True)
@@ -78,10 +95,11 @@ class Forgotten:
     answers: int  # anonymised, still counted in their posts' distributions
     reports: int
     member: bool  # a member row was deleted
+    activity: int = 0  # check-ins and other activity deleted, with their streaks and tallies
 
     @property
     def anything(self) -> bool:
-        return bool(self.answers or self.reports or self.member)
+        return bool(self.answers or self.reports or self.member or self.activity)
 
 
 # -- export ------------------------------------------------------------------------------------------------------
@@ -102,9 +120,13 @@ async def export_community(db: Database, community_id: str) -> dict[str, Any] | 
                               .join(daily_posts, daily_posts.c.id == question_reports.c.post_id)
                               .where(question_reports.c.community_id == community_id)
                               .order_by(question_reports.c.reported_at, question_reports.c.id))
+        kept = {name: await rows(conn, select(table).where(table.c.community_id == community_id)
+                                 .order_by(*[c for c in table.primary_key.columns if c.name != "community_id"]))
+                for name, table in STREAK_TABLES.items()}
         people = union(select(answers.c.member_id.label("id")).join(daily_posts, daily_posts.c.id == answers.c.post_id)
                        .where(daily_posts.c.community_id == community_id),
-                       select(question_reports.c.member_id).where(question_reports.c.community_id == community_id))
+                       select(question_reports.c.member_id).where(question_reports.c.community_id == community_id),
+                       select(streaks.c.member_id).where(streaks.c.community_id == community_id))
         known = await rows(conn, select(members).where(members.c.id.in_(select(people.subquery().c.id)))
                            .order_by(members.c.id))
     dates = {row["local_date"] for row in posts}  # a post made while this read went on is not in the file: nor its answers
@@ -116,6 +138,7 @@ async def export_community(db: Database, community_id: str) -> dict[str, Any] | 
         "posts": [_out("posts", row) for row in posts],
         "answers": [_out("answers", row) for row in given if row["post"] in dates],
         "reports": [_out("reports", row) for row in reported if row["post"] in dates],
+        **{name: [_out(name, row) for row in found] for name, found in kept.items()},
     }
 
 
@@ -198,10 +221,16 @@ def _no_duplicates(section: str, items: list[dict[str, Any]]) -> None:
     key = KEYS.get(section)
     seen: dict[tuple[Any, ...], int] = {}
     for index, item in enumerate(items):
-        if key is None:  # reports: at most one open report per member and question
+        value: tuple[Any, ...]
+        if section == "activity":  # an activity about something (a post) is there once
+            if item["ref"] is None:
+                continue
+            value = (item["member_id"], item["source"], item["ref"])
+            what = f"a second {item['source']} activity of {item['member_id']} for {item['ref']!r}"
+        elif key is None:  # reports: at most one open report per member and question
             if item["resolved_at"] is not None:
                 continue
-            value: tuple[Any, ...] = (item["question_id"], item["member_id"])
+            value = (item["question_id"], item["member_id"])
             what = f"a second open report by {item['member_id']} on question {item['question_id']!r}"
         else:
             value = tuple(item[name] for name in key)
@@ -261,8 +290,12 @@ async def import_community(db: Database, document: Mapping[str, Any]) -> Importe
         if document["reports"]:
             await conn.execute(insert(question_reports), [{**_in("reports", r), "post_id": ids[r["post"]],
                                                            "community_id": cid} for r in document["reports"]])
+        for name, table in STREAK_TABLES.items():
+            if document[name]:
+                await conn.execute(insert(table), [{**_in(name, item), "community_id": cid} for item in document[name]])
+        await count_buckets(conn, cid)  # the members per value of its boards, as record() would have kept them
     return Imported(cid, len(document["posts"]), len(document["answers"]), len(document["questions"]),
-                    len(document["reports"]), new_members)
+                    len(document["reports"]), new_members, len(document["activity"]))
 
 
 def _in(section: str, item: Mapping[str, Any]) -> dict[str, Any]:
@@ -320,11 +353,16 @@ async def member_data(db: Database, member_id: str) -> dict[str, Any]:
         select(question_reports.c.community_id.label("community"), question_reports.c.question_id,
                question_reports.c.note, question_reports.c.reported_at, question_reports.c.resolved_at)
         .where(question_reports.c.member_id == member_id).order_by(question_reports.c.reported_at.desc()))
+    done = await db.fetchall(select(activity).where(activity.c.member_id == member_id)
+                             .order_by(activity.c.at.desc(), activity.c.id.desc()))
+    held = await db.fetchall(select(streaks).where(streaks.c.member_id == member_id).order_by(streaks.c.community_id))
     return {
         "format": MEMBER_FORMAT, "version": VERSION,
         "member": _out("members", found[0]) if found else None,
         "answers": [{**row, "correct": bool(row["correct"])} for row in given],
         "reports": [dict(row) for row in reported],
+        "activity": [{"community": row["community_id"], **_out("activity", row)} for row in done],
+        "streaks": [{"community": row["community_id"], **_out("streaks", row)} for row in held],
     }
 
 
@@ -338,8 +376,12 @@ async def forget_member(db: Database, member_id: str) -> Forgotten:
                 .values(member_id=bindparam("tombstone"), change_until=None, changed_at=None),
                 [{"old_post": key, "tombstone": tombstone()} for key in keys])
         reports = (await conn.execute(delete(question_reports).where(question_reports.c.member_id == member_id))).rowcount
+        done = (await conn.execute(delete(activity).where(activity.c.member_id == member_id))).rowcount
+        await leave_buckets(db, conn, member_id)
+        for table in (streaks, tallies):
+            await conn.execute(delete(table).where(table.c.member_id == member_id))
         member = (await conn.execute(delete(members).where(members.c.id == member_id))).rowcount
-    return Forgotten(len(keys), reports, member > 0)
+    return Forgotten(len(keys), reports, member > 0, done)
 
 
 def tombstone() -> str:

@@ -2098,6 +2098,8 @@ class DiscordStandIn:
         return (200, _fetched(message)) if message else (404, {"message": "Unknown Message", "code": 10008})
 
     def _edit_channel_message(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        if self._find_channel(p["channel_id"])[0] is None:
+            return 404, {"message": "Unknown Channel", "code": 10003}
         message = self._channel_message(p)
         if message is None:
             return 404, {"message": "Unknown Message", "code": 10008}

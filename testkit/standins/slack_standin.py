@@ -712,6 +712,11 @@ class SlackStandIn:
         """The IM channel id ``conversations.open`` gave this member, if it was opened."""
         return self._ims.get(user_id)
 
+    def channel_messages(self, channel_id: str) -> list[dict[str, Any]]:
+        """The messages now in a conversation (edits applied, deleted ones gone), oldest first."""
+        found = [m for (c, _), m in self._messages.items() if c == channel_id]
+        return sorted(found, key=lambda m: Decimal(m["ts"]))
+
     def shared_files(self, channel_id: str | None = None) -> list[UploadedFile]:
         """Files completed by ``files.completeUploadExternal``, optionally only those shared into one channel."""
         return [f for f in self.files.values() if f.completed and (channel_id is None or f.channel_id == channel_id)]
@@ -1279,13 +1284,26 @@ class SlackStandIn:
         return {"ok": True, "message_ts": self._next_ts()}
 
     def _chat_update(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        """As Slack does: only a message that is there can change; `blocks` or `attachments` left out are kept, an
+        empty array removes them."""
         if not params.get("ts"):
             return _err("message_not_found")
         problem = self._check_message(params)
         if problem is not None:
             return problem
-        channel, ts = params["channel"], str(params["ts"])
-        message = {**self._messages.get((channel, ts), {}), **self._message(params, ts)}
+        channel, ts = str(params["channel"]), str(params["ts"])
+        known = self.channels.get(channel)
+        if known is None and self._im_recipient(channel) is None:
+            return _err("channel_not_found")
+        if known is not None and not known.is_member:
+            return _err("not_in_channel")
+        earlier = self._messages.get((channel, ts))
+        if earlier is None:
+            return _err("message_not_found")
+        message = {**earlier, **self._message(params, ts), "edited": {"user": BOT_USER_ID, "ts": self._next_ts()}}
+        for key in ("blocks", "attachments"):
+            if key in params and not params[key]:
+                message.pop(key, None)
         self._messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "text": message["text"], "message": message}
 

@@ -84,7 +84,7 @@ async def ask_qotd(standin: DiscordStandIn, **kw: Any) -> tuple[RecordedCall, di
 
 # --- commands come from the catalog -------------------------------------------------------------------------------
 
-OPTION_TYPES = {"text": 3, "integer": 4, "boolean": 5, "channel": 7, "role": 8, "number": 10}
+OPTION_TYPES = {"text": 3, "integer": 4, "boolean": 5, "member": 6, "channel": 7, "role": 8, "number": 10}
 
 
 async def test_every_catalog_command_is_synced_with_typed_options(standin: DiscordStandIn, db_path: str, clock: FrozenClock) -> None:

@@ -24,7 +24,7 @@ def test_console_is_scriptable(tmp_path):
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Question of the day · Tue 24 Nov 2026" in out and "[A] [B] [C] [D] [E]" in out
-    assert "You chose C." in out and "Changed to D" in out and "revealed at 22:00 on Tue 24 Nov (UTC)" in out
+    assert "You chose C." in out and "Changed to D" in out and "revealed at Tue 24 Nov, 22:00 UTC" in out
     assert "Answered:\n  1" in out.replace("│ ", "")
 
 
@@ -40,4 +40,4 @@ def test_a_clock_start_that_is_not_an_instant_is_one_line_and_exit_2(tmp_path):
     done = run_console(tmp_path, "/qotd\n", ROUNDS_CLOCK_START="tuesday morning")
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip().splitlines() == [
-        "ROUNDS_CLOCK_START must be an ISO instant with its offset, like 2026-11-24T10:00:00Z, not 'tuesday morning'"]
+        "ROUNDS_CLOCK_START needs an ISO-8601 instant with a zone, like 2026-03-08T06:30:00Z; got 'tuesday morning'"]

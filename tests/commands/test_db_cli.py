@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from core.storage.migrations import MIGRATIONS
 from tests.commands.test_cli_entry import ROOT
 
 
@@ -30,7 +31,7 @@ def test_migrate_says_the_version_reached_on_both_databases(database: str) -> No
     with_password = database.replace("postgres@", "postgres:s3cret@", 1)  # the test server trusts: it is ignored
     done = rounds("db", "migrate", db=with_password)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().endswith("is at schema version 8, the latest this Rounds knows.")
+    assert done.stdout.strip().endswith(f"is at schema version {len(MIGRATIONS)}, the latest this Rounds knows.")
     assert "s3cret" not in done.stdout + done.stderr
 
 
@@ -62,7 +63,7 @@ def test_a_console_community_moves_to_postgresql_and_its_export_is_the_same(tmp_
     forgot = rounds("db", "forget-member", "console:alice", db=pg_database)
     assert forgot.returncode == 0, forgot.stderr
     assert forgot.stdout.strip() == ("Forgot console:alice: 1 answer anonymised (their posts keep the counts), "
-                                     "1 report deleted, member row deleted.")
+                                     "1 report and 1 activity record deleted with their streaks, member row deleted.")
     after = json.loads(rounds("db", "export", "--community", "console:default", db=pg_database).stdout)
     assert [m["id"] for m in after["members"]] == ["console:bob"] and after["reports"] == []
     assert sorted(a["choice"] for a in after["answers"]) == ["B", "C"]

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 
+from bots.console.render import render
+from commands.moments import moment
+from core.community.members import Member
 from core.questions.model import LETTERS
 
 
@@ -167,3 +171,30 @@ async def test_lone_surrogates_and_controls_are_cleaned_before_they_reach_the_da
     assert "went wrong" not in reply.text
     row = await services.db.fetchone(text("SELECT id, display_name FROM members"))
     assert row["id"] == "console:eve\ufffd" and Member(row["id"]).display
+
+
+async def test_times_are_shown_in_each_members_zone_with_the_zone_named(console, services):
+    """The reveal is at 22:00 UTC (asked for at 10:00, a 12 h delay): a member who set New York as their zone reads it
+    there; one who set nothing reads it in the community's zone. Both see which zone it is."""
+    await console("ada", admin=True).send("/rounds timezone Asia/Karachi")
+    alice, bob = console("alice"), console("bob")
+    await services.people.set_zone(Member("console:alice", "alice"), "America/New_York")
+    shown = await alice.send("/qotd")
+    bob.remember(shown)
+
+    mine = render(await alice.send("[A]"))
+    theirs = render(await bob.send("[A]"))
+    assert "revealed at Tue 24 Nov, 17:00 America/New_York." in mine
+    assert "revealed at Wed 25 Nov, 03:00 Asia/Karachi." in theirs
+    assert "until 10:00:10" not in mine and "until 05:00:10 America/New_York" in mine  # the mis-tap window too
+
+
+async def test_a_channel_post_writes_its_time_in_the_communitys_zone(console, services, notifier):
+    admin = console("ada", admin=True)
+    await services.people.set_zone(Member("console:ada", "ada"), "America/New_York")  # the admin's zone is not the channel's
+    for line in ("/rounds timezone Asia/Karachi", "/rounds time 18:00", "/rounds channel", "/rounds skip"):
+        await admin.send(line)
+    await services.runner.run_due()
+    [(_, skipped)] = notifier.posts
+    assert skipped.text.endswith(f"posted tomorrow, **{moment(datetime(2026, 11, 25, 13, 0, tzinfo=UTC), 'Asia/Karachi')}**.")
+    assert "Wed 25 Nov, 18:00 Asia/Karachi" in render(skipped)

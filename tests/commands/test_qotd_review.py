@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import text
 
 from bots.console.session import ConsoleSession
+from commands.moments import moment
 from core.bootstrap import build
 from core.questions.model import LETTERS
 from core.settings import Settings
@@ -171,11 +174,12 @@ async def test_a_mis_tap_can_be_changed_for_ten_seconds(console, services, clock
 
     first = await alice.send("[B]")
     assert first.text.startswith("You chose **B**.")  # not yet whether it is right: a change is for a mis-tap
-    assert "Tap another letter until **10:00:10** to change it" in first.text
+    until = moment(datetime(2026, 11, 24, 10, 0, 10, tzinfo=UTC), "UTC", "T")  # 10:00:10, written as "10:00:10 UTC"
+    assert f"Tap another letter until **{until}** to change it" in first.text
     clock.advance(seconds=4)
     changed = await alice.send("[C]")
     assert changed.text.startswith("Changed to **C** — only your final answer counts")
-    assert "until **10:00:10**" in changed.text  # the window counts from the first press
+    assert f"until **{until}**" in changed.text  # the window counts from the first press
     assert [r["choice"] for r in await services.db.fetchall(text("SELECT choice FROM answers"))] == ["C"]
 
     clock.advance(seconds=6)  # 10:00:10: the window has closed

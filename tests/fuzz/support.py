@@ -36,8 +36,18 @@ LETTERS = ("A", "B", "C", "D", "E")
 
 # Tables whose rows a refused request must leave exactly as they were (deliveries and duties are bookkeeping: a
 # refusal that was answered legitimately claims its delivery; see each property for which tables it compares).
-STATE_TABLES = ("communities", "members", "answers", "daily_posts")
+STATE_TABLES = ("communities", "members", "answers", "daily_posts", "activity", "streaks", "tallies")
 ALL_TABLES = (*STATE_TABLES, "duties", "deliveries")
+# A member's own records: what their answer, check-in, zone or nudge may write (a nudge is a planned duty).
+OWN_TABLES = {"members", "answers", "activity", "streaks", "tallies"}
+SELF_SERVICE = {"checkin", "timezone", "streak"}  # commands by which a member records something of their own
+
+
+def member_may_write(line: str) -> set[str]:
+    """The tables a member's command line may change: their own records through a self-service command (its
+    refusals are checked by the commands' own tests), nothing otherwise."""
+    words = line.strip().lstrip("/").split(maxsplit=1)
+    return OWN_TABLES | {"duties"} if words and words[0] in SELF_SERVICE else set()
 
 
 def examples(ci: int) -> int:
@@ -253,6 +263,7 @@ BOOLEAN_WORDS = ["yes", "no", "y", "n", "true", "false", "on", "off", "1", "0", 
 CHANNEL_WORDS = ["<#C0GENERAL|general>", "<#C0GENERAL>", "#general", "general", "C0GENERAL", "<#>", "<#|x>", "<##>",
                  "<@&S0LEADS>", "<@U0MEMBER>", "<!channel>", "<!here>", "#", "<#C0GENERAL|>", "<#C\u202e1>",
                  "<#1200000000000000103>", "1200000000000000102", "<#C1|a|b>", "<#C0GENERAL", "#\ud800"]
+MEMBER_WORDS = ["@bob", "bob", "<@U0BOB>", "<@U0BOB|bob>", "<@123456789012345678>", "@", "<@>", "<@U1|>", "@@x"]
 ROLE_WORDS = ["<@&S0LEADS>", "<!subteam^S0LEADS|@leads>", "<!subteam^S0LEADS>", "@leads", "<@&>", "everyone",
               "@everyone", "<@&1>", "@here", "<@&1200000000000000100>", "1200000000000000201", "<@&S0\ud800>", "@"]
 
@@ -283,6 +294,8 @@ def value_strategy(option: Option) -> st.SearchStrategy[str]:
         kind.append(st.sampled_from(CHANNEL_WORDS))
     elif option.kind == "role":
         kind.append(st.sampled_from(ROLE_WORDS))
+    elif option.kind == "member":
+        kind.append(st.sampled_from(MEMBER_WORDS))
     if option.name in HINTS:
         kind.append(st.sampled_from(HINTS[option.name]))
     return st.one_of(*kind, *kind, some_text) if kind else some_text

@@ -7,7 +7,6 @@ the one duty row per (community, local date) is what keeps the post single.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,6 +20,7 @@ from core.bootstrap import Services, build
 from core.clock import FrozenClock
 from core.qotd.daily import ANNOUNCE
 from core.settings import Settings
+from testkit.hanging import stopped_mid_delivery
 
 UTC = UTC
 
@@ -49,27 +49,9 @@ def fire_times(zone: str, at: time, start: datetime, end: datetime) -> list[date
         previous, now = nxt, nxt.astimezone(UTC) + timedelta(microseconds=1)  # aware + timedelta drops fold
 
 
-class Hanging(CollectingNotifier):
-    """A platform that takes the post and never answers."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.delivering = asyncio.Event()
-
-    async def post(self, channel_id, reply, **once):
-        self.delivering.set()
-        await asyncio.sleep(30)
-
-
 async def stopped_mid_post(services: Services) -> None:
     """Run what is due against a platform that hangs, and stop the runner while the post is under way."""
-    hanging = Hanging()
-    services.runner.serve(*bind_duties(services, [hanging]))
-    task = asyncio.create_task(services.runner.run_due())
-    await hanging.delivering.wait()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await stopped_mid_delivery(services)
 
 
 def titles(notifier: CollectingNotifier) -> list[str]:

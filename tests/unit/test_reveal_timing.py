@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from bots.console.session import ConsoleSession
+from commands.moments import moment
 from core.bootstrap import build
 from core.clock import parse_iso
 from core.qotd.daily import REVEAL
@@ -31,7 +32,7 @@ async def test_setting_up_at_22_00_keeps_the_whole_delay(console, services, cloc
     alice = console("alice")
     alice.remember(post)
     feedback = await alice.send("[A]")
-    assert not feedback.cards and "revealed at **10:00 on Wed 25 Nov" in feedback.text
+    assert not feedback.cards and f"revealed at **{moment(datetime(2026, 11, 25, 10, 0, tzinfo=UTC), 'UTC')}**" in feedback.text
     assert await reveal_due(services) == datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
     clock.set(datetime(2026, 11, 25, 9, 59, tzinfo=UTC))
@@ -59,7 +60,7 @@ async def test_a_late_announce_moves_the_reveal_for_every_process(console, servi
         clock.set(datetime(2026, 11, 25, 10, 15, tzinfo=UTC))  # after the first reveal time, before the new one
         bob.remember(shown)
         feedback = await bob.send("[A]")
-        assert not feedback.cards and "revealed at **10:30 on Wed 25 Nov" in feedback.text
+        assert not feedback.cards and f"revealed at **{moment(datetime(2026, 11, 25, 10, 30, tzinfo=UTC), 'UTC')}**" in feedback.text
         assert (await bob.send("/qotd")).buttons  # still the question, not the reveal card
     finally:
         await other.close()

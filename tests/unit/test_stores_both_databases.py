@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import date, time, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from core.bootstrap import build
 from core.clock import FrozenClock, iso
@@ -182,3 +182,17 @@ async def test_reports_are_filed_once_per_member_listed_by_question_and_resolved
     assert await store.resolve("console:club", "bundled-0000", clock.now()) == 0
     assert await store.file(report("bundled-0000", "console:ann", "still B", 5)) is False  # a new report after resolving
     assert [r.notes for r in await store.open("console:club") if r.question_id == "bundled-0000"] == [("still B",)]
+
+
+async def test_a_read_on_a_connection_the_server_dropped_is_asked_again(pg_database: str, clock: FrozenClock):
+    """Reads skip the ping before each checkout (a hop per read): a connection the server closed meanwhile (a
+    restart, an idle timeout) makes the read ask again on a fresh one, never fail the command."""
+    db = await Database(pg_database).open()
+    try:
+        await CommunityStore(db, clock).get("console:one")
+        assert len(await db.fetchall(select(communities.c.id))) == 1  # a pooled reader connection now exists
+        await db.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        assert [row["id"] for row in await db.fetchall(select(communities.c.id))] == ["console:one"]
+    finally:
+        await db.close()

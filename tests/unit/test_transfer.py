@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, insert, select
 
+from core.clock import FrozenClock
 from core.errors import UserError
 from core.storage.database import Database
 from core.storage.schema import answers, communities, daily_posts, members, question_reports, questions
@@ -24,6 +26,7 @@ from core.storage.transfer import (
     member_data,
     read_export,
 )
+from core.streaks.store import Activity, StreakStore
 
 CID = "discord:111"
 BUNDLED = "bundled-001"
@@ -86,6 +89,11 @@ async def seed(db: Database, cid: str = CID) -> dict[str, int]:
          "note": "C is also right", "reported_at": at(21, 5), "resolved_at": None},
         {"community_id": cid, "question_id": f"{cid}/q2", "post_id": ids["2026-11-22"], "member_id": "discord:1",
          "note": "typo", "reported_at": at(22, 5), "resolved_at": at(22, 6)}])
+    await StreakStore(db, FrozenClock(datetime(2026, 11, 23, tzinfo=UTC))).record([  # folded as the bot folds them
+        Activity(cid, "discord:1", "checkin", datetime(2026, 11, 21, 18, tzinfo=UTC), "Asia/Karachi", 0, 20, 45,
+                 "renal block ü"),
+        Activity(cid, "discord:1", "qotd", datetime(2026, 11, 22, 2, tzinfo=UTC), "Asia/Karachi", 0, 1, ref="post:1"),
+        Activity(cid, "discord:2", "checkin", datetime(2026, 11, 22, 23, tzinfo=UTC), "UTC", 4)])
     return ids
 
 

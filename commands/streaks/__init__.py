@@ -1,0 +1,1 @@
+"""The streaks capability's commands."""
