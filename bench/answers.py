@@ -6,7 +6,7 @@ The full path is what a button press does: Dispatcher.press → QotdService.answ
 raw baseline of each database is its own driver with one INSERT and one COMMIT per row (aiosqlite on a WAL file on
 the same disk; asyncpg on the same server), which is what the full path would cost without group commit.
 
-PostgreSQL is the server at --url, else DATABASE_URL, else a throwaway one started from this machine's PostgreSQL
+PostgreSQL is the server at --url, else ROUNDS_TEST_DATABASE_URL, else DATABASE_URL, else a throwaway one started from this machine's PostgreSQL
 programs (testkit/postgres.py) and stopped at the end. Each run works in a scratch database it creates on that server
 and drops afterwards, so nothing is written to the database the URL names. Without any server, only SQLite runs, and
 the run says so. Figures vary on shared machines; compare the ratio within one run.
@@ -16,29 +16,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import shutil
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiosqlite
 import asyncpg
-from sqlalchemy import URL, make_url
+from sqlalchemy import URL
 
+from bench.servers import Unreachable, measured_server, scratch_database
 from commands.context import Context
 from commands.dispatch import Dispatcher
 from commands.registry import load_catalog
 from core.bootstrap import build
 from core.community.members import Member
 from core.settings import Settings
-from core.storage.database import StorageError, database_url
-from testkit import postgres
+from core.storage.database import StorageError
 from testkit.standins.latency import LatencyStats
 
 RAW_TABLE = ("CREATE TABLE raw_answers (post_id INTEGER, member_id TEXT, choice TEXT, correct INTEGER, "
@@ -54,10 +50,6 @@ class Figures:
     full: float  # answers/s through the full path
     latency: LatencyStats
     stored: int
-
-
-class Unreachable(Exception):
-    """The PostgreSQL server cannot be used: the one line to print."""
 
 
 async def raw_sqlite(path: Path, n: int) -> float:
@@ -127,23 +119,6 @@ async def postgres_figures(server: URL, scratch: URL, origin: str, n: int, concu
     return Figures(f"PostgreSQL at {shown} ({origin}; {settings})", "raw asyncpg", raw, full, latency, stored)
 
 
-@asynccontextmanager
-async def scratch_database(server: URL) -> AsyncIterator[URL]:
-    """A database of its own on the server for this run, dropped at the end whatever happened."""
-    name = f"rounds_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        maintenance = await asyncio.to_thread(postgres.Maintenance, server.render_as_string(hide_password=False))
-    except (OSError, TimeoutError, asyncpg.PostgresError) as error:
-        raise Unreachable(f"the PostgreSQL server at {server.render_as_string(hide_password=True)} cannot be used: "
-                          f"{str(error).strip() or type(error).__name__}") from None
-    try:
-        await asyncio.to_thread(maintenance.create, name)
-        yield server.set(database=name)
-    finally:
-        await asyncio.to_thread(maintenance.drop, name)
-        await asyncio.to_thread(maintenance.close)
-
-
 async def _server_settings(url: URL) -> str:
     """The settings that decide a commit's cost, printed beside the figures (a throwaway server runs fsync=off)."""
     conn = await asyncpg.connect(_dsn(url), timeout=10)
@@ -159,22 +134,6 @@ def _dsn(url: URL) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def given_server(url: str | None) -> URL | None:
-    """The server named by --url, else by DATABASE_URL when that is a PostgreSQL URL; None: none was given."""
-    given = url or os.environ.get("DATABASE_URL", "").strip()
-    if not given:
-        return None
-    try:
-        parsed = database_url(given)
-    except StorageError:
-        parsed = None
-    if parsed is None or parsed.get_backend_name() != "postgresql":
-        if url:
-            raise StorageError("--url must be a PostgreSQL URL: postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
-        return None
-    return parsed.set(drivername="postgresql")
-
-
 def print_figures(figures: Figures, n: int) -> None:
     print(figures.database)
     print(f"  {figures.raw_driver + ', 1 INSERT + COMMIT:':<36}{figures.raw:,.0f} rows/s")
@@ -186,37 +145,21 @@ def print_figures(figures: Figures, n: int) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
-    server = given_server(args.url)
-    origin = "the server given"
-    throwaway: Path | None = None
-    note = ""
-    try:
+    with measured_server(args.url, args.database) as server:
         async with AsyncExitStack() as stack:
-            if server is None and args.database != "sqlite":
-                try:
-                    postgres.bin_dir()
-                    throwaway = Path(tempfile.mkdtemp(prefix="rounds-bench-pg-"))
-                    server = make_url(postgres.start(throwaway).url("postgres"))
-                    origin = "a throwaway server"
-                except (postgres.Unavailable, RuntimeError) as error:
-                    note = f"PostgreSQL not measured: {error}. Give --url or DATABASE_URL to measure it."
-            if server is None and args.database == "postgresql":
-                print(note, file=sys.stderr)
+            if server.url is None and args.database == "postgresql":
+                print(server.note, file=sys.stderr)
                 return 2
-            measured = server if server is not None and args.database in ("postgresql", "both") else None
+            measured = server.url if args.database in ("postgresql", "both") else None
             scratch = await stack.enter_async_context(scratch_database(measured)) if measured is not None else None
             print(f"answers per path: {args.n} ({args.concurrency} members at once)")
-            if note:
-                print(f"note: {note}")
+            if server.note:
+                print(f"note: {server.note}")
             if args.database in ("sqlite", "both"):
                 print_figures(await sqlite_figures(args.n, args.concurrency), args.n)
             if measured is not None and scratch is not None:
-                print_figures(await postgres_figures(measured, scratch, origin, args.n, args.concurrency), args.n)
-    finally:
-        if throwaway is not None:
-            if (throwaway / "port").exists():
-                postgres.attach(throwaway).stop()
-            shutil.rmtree(throwaway, ignore_errors=True)
+                print_figures(await postgres_figures(measured, scratch, server.origin, args.n, args.concurrency),
+                              args.n)
     return 0
 
 

@@ -34,7 +34,6 @@ import argparse
 import asyncio
 import functools
 import math
-import os
 import random
 import sys
 import tempfile
@@ -48,20 +47,19 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import URL, Engine, event, insert, make_url, select, text
+from sqlalchemy import URL, Engine, event, insert, select, text
 
-from bench.answers import Unreachable, scratch_database
+from bench.servers import Unreachable, measured_server, scratch_database
 from core.clock import FrozenClock, iso
 from core.community.people import PeopleStore
 from core.community.store import CommunityStore
 from core.storage import schema
-from core.storage.database import Database, StorageError, database_url
+from core.storage.database import Database, StorageError
 from core.storage.schema import activity, communities, streak_values, streaks, tallies, tally_values
 from core.streaks.days import day_end, day_start, local_day
 from core.streaks.rules import fold
 from core.streaks.service import Place, StreakService
 from core.streaks.store import ANY, Activity, Metric, StreakStore, periods
-from testkit import postgres
 from testkit.standins.latency import LatencyStats
 
 COMMUNITY = "console:bench"
@@ -601,54 +599,22 @@ def _dsn(url: URL) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def given_server(url: str | None) -> URL | None:
-    """--url, else ROUNDS_TEST_DATABASE_URL, else DATABASE_URL when that is a PostgreSQL URL; None: none given."""
-    for given, named in ((url, "--url"), (os.environ.get("ROUNDS_TEST_DATABASE_URL", "").strip(), ""),
-                         (os.environ.get("DATABASE_URL", "").strip(), "")):
-        if not given:
-            continue
-        try:
-            parsed: URL | None = database_url(given)
-        except StorageError:
-            parsed = None
-        if parsed is not None and parsed.get_backend_name() == "postgresql":
-            return parsed.set(drivername="postgresql")
-        if named:
-            raise StorageError("--url must be a PostgreSQL URL: postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
-    return None
-
-
 async def run(args: argparse.Namespace) -> int:
-    server = given_server(args.url)
-    origin = "the server given"
-    throwaway: Path | None = None
-    note = ""
     met = True
-    try:
-        if server is None and args.database != "sqlite":
-            try:
-                postgres.bin_dir()
-                throwaway = Path(tempfile.mkdtemp(prefix="rounds-bench-pg-"))
-                server = make_url(postgres.start(throwaway).url("postgres"))
-                origin = "a throwaway server, fsync=off"
-            except (postgres.Unavailable, RuntimeError) as error:
-                note = f"PostgreSQL not measured: {error}. Give --url or DATABASE_URL to measure it."
-        if server is None and args.database == "postgresql":
-            print(note, file=sys.stderr)
+    with measured_server(args.url, args.database, "a throwaway server, fsync=off") as server:
+        if server.url is None and args.database == "postgresql":
+            print(server.note, file=sys.stderr)
             return 2
         what = "seeding check only" if args.check else (f"{args.members:,} members, {args.activities:,} activity "
                                                         f"rows over {WINDOW // 7} weeks, {args.calls} calls an "
                                                         "operation")
         print(f"streaks: {what} (seed {args.seed}, the clock at {NOW.isoformat()})")
-        if note:
-            print(f"note: {note}")
+        if server.note:
+            print(f"note: {server.note}")
         if args.database in ("sqlite", "both"):
             met = await on_database(sqlite_target(), args) and met
-        if server is not None and args.database in ("postgresql", "both"):
-            met = await on_database(postgres_target(server, origin), args) and met
-    finally:
-        if throwaway is not None:
-            postgres.remove(throwaway)
+        if server.url is not None and args.database in ("postgresql", "both"):
+            met = await on_database(postgres_target(server.url, server.origin), args) and met
     return 0 if met else 1
 
 

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 Row = RowMapping
 MAX_ROW_ID = 2**63 - 1  # the largest integer key either database stores
 CONNECT_TIMEOUT = 10  # seconds: a server that does not answer is an error, never a hang
+FINISH_GRACE = 10  # seconds a cancelled caller waits for its statement to end (a COMMIT sent runs on regardless)
 MIGRATION_LOCK = 0x526F756E6473  # "Rounds": the advisory lock key processes upgrade under
 T = TypeVar("T")
 R = TypeVar("R")
@@ -248,12 +249,14 @@ def _write_version(conn: Connection, number: int) -> None:
 
 
 async def _finish(step: Awaitable[object]) -> None:
-    """Await a statement to its end even if the caller is cancelled meanwhile, then let the cancellation through."""
+    """Await a statement to its end even if the caller is cancelled meanwhile, then let the cancellation through.
+    The wait is bounded: a step whose connection was closed under it (a shutdown closing the pool) never ends, and
+    waiting for it would hang the shutdown instead."""
     task = asyncio.ensure_future(step)
     try:
         await asyncio.shield(task)
     except asyncio.CancelledError:
-        await asyncio.wait({task})
+        await asyncio.wait({task}, timeout=FINISH_GRACE)
         raise
 
 

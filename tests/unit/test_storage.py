@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, insert, select, text
 
 from core.community.members import Member
+from core.storage import database
 from core.storage.database import Database, GroupCommit
 from core.storage.migrations import MIGRATIONS
 from core.storage.schema import answers, communities, deliveries, members
@@ -163,3 +164,15 @@ async def _left_in_a_transaction(db: Database) -> int:
     row = await db.fetchone(text("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() "
                                  "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"))
     return int(row["n"])
+
+
+async def test_a_cancelled_caller_stops_waiting_for_a_statement_that_can_never_end(monkeypatch):
+    """A statement whose connection a shutdown closed under it never completes: its cancelled caller waits a grace
+    period for it, then lets the cancellation through, so the shutdown ends instead of hanging."""
+    monkeypatch.setattr(database, "FINISH_GRACE", 0.05)
+    never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    caller = asyncio.create_task(database._finish(never))
+    await asyncio.sleep(0)
+    caller.cancel()
+    done, _ = await asyncio.wait({caller}, timeout=5)
+    assert caller in done and caller.cancelled()
