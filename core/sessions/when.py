@@ -8,7 +8,10 @@ zone never leaks in. What dateparser is given, and why:
 - PARSERS without 'timestamp' (a bare number read as a Unix time, in the machine's zone) or 'no-spaces-time';
 - RETURN_TIME_AS_PERIOD, which says whether a time of day was given: "friday" is midnight, "tomorrow at 7" silently
   the current time, "tue 20h" the 20th; all are refused with a request for a time;
-- languages=['en']: commands are in English, and detection would read "mon" in another language.
+- languages=['en']: commands are in English, and detection would read "mon" in another language;
+- DATE_ORDER='MDY' (English's own), and a second reading day-first: a numeric date the two read as different
+  plausible dates ("3/4 8pm") is refused, asking for the month as a word or an ISO date. Day-first alone is no
+  answer: it reads "12/15 8pm" as 12 January 2115.
 
 What dateparser does that is corrected here (each found by trying it, and pinned by a test):
 - PREFER_DATES_FROM='future' moves a weekday that is today a week ahead even when the time is still to come
@@ -17,6 +20,11 @@ What dateparser does that is corrected here (each found by trying it, and pinned
 - "in 2 hours" is wall arithmetic on the base: across a DST change that is an hour off, or inside the gap. A reading
   that moves exactly with the base by a span that is not whole days is elapsed time, so it is added to the instant
   now; "in 2 days" and "next week" keep the wall time.
+
+What dateparser does that is kept: "next friday" said on a Thursday is the next day (not the Friday a week later);
+"next tue" said on a Tuesday is a week later. The reply shows the date in full, so either is seen at once. A zone in
+the text ("8pm EST") is refused: a fixed abbreviation is an hour off half the year, and dateparser would also read
+the base in that zone.
 
 Wall times in a DST gap are refused, not moved: the author sees the two times the jump separates and picks one. A
 repeated time (fall back) is its first pass, as RFC 5545 reads it, so the `.ics` agrees (see core.sessions.local).
@@ -41,7 +49,7 @@ MAX_AHEAD = timedelta(days=366)  # sessions are planned up to a year ahead
 EXAMPLES = "`tue 8pm`, `tomorrow 19:30`, `next friday 7am`, `in 2 hours` or `2026-12-15 20:00`"
 _PROBE = timedelta(hours=1, minutes=7)  # a second base, to tell elapsed time ("in 2 hours") from a wall time
 _DAY = timedelta(days=1)
-_SETTINGS: dict[str, Any] = {"TIMEZONE": "UTC", "RETURN_TIME_AS_PERIOD": True,
+_SETTINGS: dict[str, Any] = {"TIMEZONE": "UTC", "DATE_ORDER": "MDY", "RETURN_TIME_AS_PERIOD": True,
                              "PARSERS": ["relative-time", "absolute-time"]}
 
 
@@ -63,16 +71,19 @@ class When:
 def parse_when(text: str, zone: str, now: datetime) -> When:
     """The start `text` names, read in `zone` relative to `now` (an aware instant from the clock). Raises UserError
     for empty, over-long, unreadable, past, too-distant or nonexistent (DST gap) times, saying what works."""
+    if now.tzinfo is None:
+        raise ValueError("parse_when needs an aware instant (a naive one would be read in the machine's zone)")
     typed = text.strip()
     if not typed:
         raise UserError(f"Say when the session starts, for example {EXAMPLES}.")
     if len(typed) > MAX_WHEN:
-        raise UserError(f"`when` is {len(typed):,} characters long; keep it under {MAX_WHEN}, like {EXAMPLES}.")
+        raise UserError(f"`when` is {len(typed):,} characters long; keep it to {MAX_WHEN} or fewer, like {EXAMPLES}.")
     now = now.astimezone(UTC)
     base = to_wall(now, zone)
     later = _read(typed, base, "future")
     if later is None:
         raise UserError(f"I can't read `{quote(typed)}` as a time. Try {EXAMPLES}.")
+    _unambiguous(typed, base, later)
     elapsed = _elapsed(typed, base, later)
     if elapsed is not None:
         at = _minute(now + elapsed)
@@ -82,9 +93,10 @@ def parse_when(text: str, zone: str, now: datetime) -> When:
     return _checked(when, typed, now)
 
 
-def _read(text: str, base: datetime, prefer: str) -> datetime | None:
+def _read(text: str, base: datetime, prefer: str, order: str = "MDY") -> datetime | None:
     """dateparser's reading of `text` from the naive wall time `base`: naive, a time of day given, no zone named."""
-    parser = DateDataParser(languages=["en"], settings={**_SETTINGS, "RELATIVE_BASE": base, "PREFER_DATES_FROM": prefer})
+    parser = DateDataParser(languages=["en"], settings={**_SETTINGS, "RELATIVE_BASE": base, "PREFER_DATES_FROM": prefer,
+                                                        "DATE_ORDER": order})
     data = parser.get_date_data(text)
     if data.date_obj is None:
         return None
@@ -94,6 +106,17 @@ def _read(text: str, base: datetime, prefer: str) -> datetime | None:
     if data.period != "time":
         raise UserError(f"`{quote(text)}` needs a time of day. Try {EXAMPLES}.")
     return data.date_obj
+
+
+def _unambiguous(text: str, base: datetime, reading: datetime) -> None:
+    """Refuse a numeric date that day-first and month-first read as two dates a session could have ("3/4 8pm": 4
+    March or 3 April). Where only one is plausible ("12/15 8pm": day-first makes 15 a year, 2115) it stands."""
+    other = _read(text, base, "future", order="DMY")
+    plausible = {wall for wall in (reading, other) if wall is not None and base < wall <= base + MAX_AHEAD}
+    if len(plausible) > 1:
+        first, second = sorted(plausible)
+        raise UserError(f"`{quote(text)}` could be {_shown(first)} or {_shown(second)}. Write the month as a word, "
+                        f"like `{first.day} {MONTHS[first.month - 1][:3].lower()} {first:%H:%M}`, or the date as `{first:%Y-%m-%d %H:%M}`.")
 
 
 def _elapsed(text: str, base: datetime, reading: datetime) -> timedelta | None:
@@ -139,6 +162,12 @@ def _minute(at: datetime) -> datetime:
     return at.replace(second=0, microsecond=0)
 
 
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
 def _shown(wall: datetime) -> str:
-    """'Tuesday 8 December 2026, 20:00', the form the reply shows a start in."""
-    return f"{wall:%A} {wall.day} {wall:%B %Y, %H:%M}"
+    """'Tuesday 8 December 2026, 20:00', the form the reply shows a start in: English names whatever the process
+    locale (strftime's %A and %B follow it)."""
+    return f"{DAYS[wall.weekday()]} {wall.day} {MONTHS[wall.month - 1]} {wall.year}, {wall:%H:%M}"

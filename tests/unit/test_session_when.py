@@ -295,3 +295,26 @@ def test_a_typed_date_and_time_is_that_wall_time_or_refused_in_a_gap(zone: str, 
         assert "already passed" in refused(text, zone, now)
     else:
         assert parse_when(text, zone, now).at == first
+
+
+# Numeric dates -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["3/4 8pm", "03/04/2026 20:00", "4.3.2026 20:00"])
+def test_a_numeric_date_read_two_ways_is_refused(text: str) -> None:
+    message = refused(text, "Asia/Karachi", datetime(2026, 1, 8, 5, 0, tzinfo=UTC))
+    assert "could be" in message and "March" in message and "April" in message
+    assert "`2026-03-04 20:00`" in message or "`2026-04-03 20:00`" in message
+
+
+@pytest.mark.parametrize("text", ["12/15 8pm", "15/12 8pm", "15.12.2026 20:00", "2026-12-15 20:00", "15 dec 8pm"])
+def test_a_numeric_date_with_one_plausible_reading_stands(text: str) -> None:
+    """Day-first dateparser reads "12/15 8pm" as 12 January 2115: not a date a session could have, so no doubt."""
+    when = parse_when(text, "Asia/Karachi", datetime(2026, 1, 8, 5, 0, tzinfo=UTC))
+    assert when.at == at("Asia/Karachi", 2026, 12, 15, 20, 0)
+
+
+def test_the_suggested_forms_are_read_as_suggested() -> None:
+    now = datetime(2026, 1, 8, 5, 0, tzinfo=UTC)
+    assert parse_when("4 mar 20:00", "Asia/Karachi", now).at == at("Asia/Karachi", 2026, 3, 4, 20, 0)
+    assert parse_when("2026-03-04 20:00", "Asia/Karachi", now).at == at("Asia/Karachi", 2026, 3, 4, 20, 0)
