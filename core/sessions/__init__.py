@@ -1,0 +1,1 @@
+"""Study-group sessions: scheduling across zones, RSVP, reminders, weekly recurrence and calendars."""
