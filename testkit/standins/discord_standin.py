@@ -52,6 +52,15 @@ minutes (:data:`NONCE_WINDOW`), that message is returned and no new one is creat
 :attr:`DiscordStandIn.nonce_repeats`).  :meth:`DiscordStandIn.hold_answers` delays the answer to requests the
 stand-in has already carried out, as a slow network back to the bot does: what a process killed meanwhile never
 learns was delivered.
+
+Study sessions: Guild Scheduled Events (``/guilds/{g}/scheduled-events[/{e}]``: POST, GET, PATCH, DELETE) are checked
+as Discord checks them — name 1–100, description up to 1,000, ``privacy_level`` 2, ``entity_type`` present, an
+EXTERNAL event's ``entity_metadata.location`` and end time, the end after the start, no start in the past by the
+stand-in's ``clock`` — and refused with ``403 50013`` unless the bot holds Manage Events (Create Events suffices for
+its own).  A thread started on a message (``POST /channels/{c}/messages/{m}/threads``) needs Create Public Threads
+(or Manage Threads) and becomes a channel with the message's id.  The bot's permissions are its own role's:
+:meth:`DiscordStandIn.grant_bot` / :meth:`DiscordStandIn.revoke_bot`.  Accepted event changes are kept in
+:attr:`DiscordStandIn.event_log`.
 """
 
 from __future__ import annotations

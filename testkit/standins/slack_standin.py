@@ -32,6 +32,10 @@ Typical use::
             delivery = await slack.send_slash_command(base + "/slack/events", secret=SECRET, text="today")
         call = await slack.wait_for_call("chat.postMessage")
 
+Messages are checked as Slack checks them where a renderer could get it wrong: Block Kit limits, and every
+``<!date^UNIX^FORMAT[^link]|fallback>`` token (``validate_date_tokens``) in blocks (``invalid_blocks``) and in
+``text`` (``invalid_arguments``).  A ``thread_ts`` reply joins its parent's thread (``thread_replies``).
+
 Everything runs on the test's event loop; nothing here is thread-safe and nothing needs to be.
 """
 
