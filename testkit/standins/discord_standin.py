@@ -52,6 +52,15 @@ minutes (:data:`NONCE_WINDOW`), that message is returned and no new one is creat
 :attr:`DiscordStandIn.nonce_repeats`).  :meth:`DiscordStandIn.hold_answers` delays the answer to requests the
 stand-in has already carried out, as a slow network back to the bot does: what a process killed meanwhile never
 learns was delivered.
+
+Study sessions: Guild Scheduled Events (``/guilds/{g}/scheduled-events[/{e}]``: POST, GET, PATCH, DELETE) are checked
+as Discord checks them — name 1–100, description up to 1,000, ``privacy_level`` 2, ``entity_type`` present, an
+EXTERNAL event's ``entity_metadata.location`` and end time, the end after the start, no start in the past by the
+stand-in's ``clock`` — and refused with ``403 50013`` unless the bot holds Manage Events (Create Events suffices for
+its own).  A thread started on a message (``POST /channels/{c}/messages/{m}/threads``) needs Create Public Threads
+(or Manage Threads) and becomes a channel with the message's id.  The bot's permissions are its own role's:
+:meth:`DiscordStandIn.grant_bot` / :meth:`DiscordStandIn.revoke_bot`.  Accepted event changes are kept in
+:attr:`DiscordStandIn.event_log`.
 """
 
 from __future__ import annotations
@@ -126,6 +135,8 @@ STUDY_ROOM_VOICE_ID = 1200000000000000103
 MODERATOR_ROLE_ID = 1200000000000000201
 ADMIN_USER_ID = 1200000000000000301
 MEMBER_USER_ID = 1200000000000000302
+#: The bot's own role in a guild has the guild's id plus this (so the default guild's is 1200000000000000250).
+BOT_ROLE_OFFSET = 150
 
 
 class Permission:
@@ -145,6 +156,8 @@ class Permission:
     SPEAK = 1 << 21
     USE_APPLICATION_COMMANDS = 1 << 31
     MANAGE_EVENTS = 1 << 33
+    MANAGE_THREADS = 1 << 34
+    CREATE_PUBLIC_THREADS = 1 << 35
     SEND_MESSAGES_IN_THREADS = 1 << 38
     CREATE_EVENTS = 1 << 44
 
@@ -174,6 +187,19 @@ REFUSALS: dict[int, tuple[int, str]] = {
     50013: (403, "Missing Permissions"),
 }
 
+#: Guild Scheduled Event statuses and the edits Discord allows between them (SCHEDULED -> ACTIVE or CANCELED,
+#: ACTIVE -> COMPLETED); a COMPLETED or CANCELED event cannot change any more.
+EVENT_SCHEDULED, EVENT_ACTIVE, EVENT_COMPLETED, EVENT_CANCELED = 1, 2, 3, 4
+_EVENT_TRANSITIONS: dict[int, frozenset[int]] = {
+    EVENT_SCHEDULED: frozenset({EVENT_SCHEDULED, EVENT_ACTIVE, EVENT_CANCELED}),
+    EVENT_ACTIVE: frozenset({EVENT_ACTIVE, EVENT_COMPLETED}),
+}
+ENTITY_EXTERNAL = 3
+PRIVACY_GUILD_ONLY = 2
+#: Thread channel types (public, private) and the archive durations Discord accepts (minutes).
+THREAD_TYPES = (11, 12)
+ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
+
 #: Seconds Discord remembers a message's nonce for ``enforce_nonce`` ("the past few minutes"; not specified further).
 NONCE_WINDOW = 300.0
 MAX_NONCE_LENGTH = 25
@@ -182,6 +208,7 @@ MAX_NONCE_LENGTH = 25
 FLAG_EPHEMERAL = 1 << 6
 FLAG_LOADING = 1 << 7
 FLAG_COMPONENTS_V2 = 1 << 15
+FLAG_HAS_THREAD = 1 << 5
 
 # Interaction types and callback types (Discord API).
 INTERACTION_PING = 1
@@ -230,6 +257,17 @@ def _now_iso() -> str:
 def _fetched(message: Mapping[str, Any]) -> dict[str, Any]:
     """A message as a GET returns it: the nonce is only in the answer to its creation."""
     return {k: v for k, v in message.items() if k != "nonce"}
+
+
+def _parse_instant(value: Any) -> datetime | None:
+    """An ISO-8601 timestamp as Discord accepts it (``Z`` or an offset; a naive one is taken as UTC)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _truthy(value: str | None) -> bool:
@@ -587,6 +625,7 @@ class DiscordStandIn:
         ack_deadline: float = 3.0,
         allowed_privileged_intents: int | None = None,
         validate: bool = True,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         """Configure the fake Discord.
 
@@ -597,6 +636,12 @@ class DiscordStandIn:
         :param allowed_privileged_intents: if set, IDENTIFY asking for privileged intents (members, presences,
             message content) not in this mask is closed with 4014, like an app without them enabled.
         :param validate: enforce Discord's message / command limits with 400 ``50035`` errors.
+        :param clock: the stand-in's "now" (an aware datetime) for the rules that depend on it: a scheduled
+            event may not start in the past.  Default: the wall clock; pass the test's fake clock (``clock.now``)
+            when the test's instants are not today's.
+
+        The bot's member gets a role of its own in each guild (as an invited bot does), with no permissions beyond
+        ``@everyone``: :meth:`grant_bot` / :meth:`revoke_bot` change it (and tell a connected bot, as Discord does).
         """
         self.token = token
         self.application_id = application_id
@@ -605,6 +650,13 @@ class DiscordStandIn:
         for guild in self.guilds:
             if guild.member(self.bot_user.id) is None:
                 guild.members.append(MemberSpec(self.bot_user, []))
+            bot_role = RoleSpec(guild.id + BOT_ROLE_OFFSET, self.bot_user.username, 0, 1)
+            if guild.role(bot_role.id) is None:
+                guild.roles.append(bot_role)
+            bot_member = guild.member(self.bot_user.id)
+            if bot_member is not None and bot_role.id not in bot_member.roles:
+                bot_member.roles.append(bot_role.id)
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.ack_deadline = ack_deadline
         self.allowed_privileged_intents = allowed_privileged_intents
@@ -620,8 +672,16 @@ class DiscordStandIn:
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
         #: Messages the bot created (channel posts, interaction responses, follow-ups), by id; edits applied.
         self.messages: dict[str, dict[str, Any]] = {}
-        #: Guild scheduled events by id.
+        #: Guild scheduled events by id (edits applied; a deleted one is gone, see :attr:`deleted_events`).
         self.scheduled_events: dict[str, dict[str, Any]] = {}
+        #: Every accepted scheduled-event change, in order: ``(action, event id, body)``, action one of
+        #: ``"create"``, ``"edit"``, ``"delete"`` (body ``{}``).
+        self.event_log: list[tuple[str, str, dict[str, Any]]] = []
+        #: Scheduled events deleted, as they were just before, by id.
+        self.deleted_events: dict[str, dict[str, Any]] = {}
+        #: Threads started from messages, by thread id (Discord gives such a thread its message's id).
+        self.threads: dict[str, dict[str, Any]] = {}
+        self._thread_specs: dict[int, tuple[ChannelSpec, GuildSpec]] = {}
 
         self._interactions_by_token: dict[str, InteractionRecord] = {}
         self._message_order: list[str] = []
@@ -750,6 +810,8 @@ class DiscordStandIn:
             channel = guild.channel(cid)
             if channel is not None:
                 return channel, guild
+        if cid in self._thread_specs:
+            return self._thread_specs[cid]
         dm = next((c for c in self._dm_channels.values() if c.id == cid), None)
         return dm, None
 
@@ -757,6 +819,8 @@ class DiscordStandIn:
         channel, guild = self._find_channel(channel_id)
         if channel is None:
             return None
+        if str(channel.id) in self.threads:
+            return self.threads[str(channel.id)]
         if guild is None:  # DM
             recipient = next(uid for uid, c in self._dm_channels.items() if c.id == channel.id)
             user = self._user_by_id(recipient)
@@ -1664,6 +1728,7 @@ class DiscordStandIn:
             ("PATCH", "/channels/{channel_id}/messages/{message_id}", self._edit_channel_message, True),
             ("DELETE", "/channels/{channel_id}/messages/{message_id}", self._delete_channel_message, True),
             ("POST", "/channels/{channel_id}/typing", self._no_content, True),
+            ("POST", "/channels/{channel_id}/messages/{message_id}/threads", self._start_thread, True),
             ("PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", self._no_content, True),
             ("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", self._no_content, True),
             ("GET", "/guilds/{guild_id}", self._get_guild, True),
@@ -2147,14 +2212,66 @@ class DiscordStandIn:
             return 404, {"message": "Unknown Guild", "code": 10004}
         return 200, self._guild_events(p["guild_id"])
 
+    def _missing_permissions(self, guild: GuildSpec, *needs: int) -> HandlerResult | None:
+        """403 ``50013`` unless the bot holds one of ``needs`` in the guild (ADMINISTRATOR holds them all)."""
+        have = guild.permissions_of(self.bot_user.id)
+        if any(have & need == need for need in needs):
+            return None
+        return 403, {"message": REFUSALS[50013][1], "code": 50013}
+
+    def _event_errors(self, event: Mapping[str, Any], *, start_changed: bool) -> dict[str, Any]:
+        """Discord's checks of a scheduled event (the merged state after a create or an edit), as ``50035`` errors."""
+        errors: dict[str, Any] = {}
+
+        def err(key: str, message: str, code: str = "BASE_TYPE_BAD_LENGTH") -> None:
+            errors[key] = {"_errors": [{"code": code, "message": message}]}
+
+        name = event.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            err("name", "Must be between 1 and 100 in length.")
+        description = event.get("description")
+        if description is not None and len(str(description)) > 1000:
+            err("description", "Must be 1000 or fewer in length.", "BASE_TYPE_MAX_LENGTH")
+        if event.get("privacy_level") != PRIVACY_GUILD_ONLY:
+            err("privacy_level", f"Value must be one of ({PRIVACY_GUILD_ONLY},).", "ENUM_TYPE_COERCE")
+        if event.get("entity_type") not in (1, 2, ENTITY_EXTERNAL):
+            err("entity_type", "This field is required", "BASE_TYPE_REQUIRED")
+        start, end = _parse_instant(event.get("scheduled_start_time")), _parse_instant(event.get("scheduled_end_time"))
+        if start is None:
+            err("scheduled_start_time", "Could not interpret the value as an ISO8601 timestamp.", "DATE_TYPE_PARSE")
+        elif start_changed and start < self.clock():
+            err("scheduled_start_time", "Cannot schedule event in the past.", "GUILD_SCHEDULED_EVENT_SCHEDULE_PAST")
+        if event.get("scheduled_end_time") is not None and end is None:
+            err("scheduled_end_time", "Could not interpret the value as an ISO8601 timestamp.", "DATE_TYPE_PARSE")
+        if start is not None and end is not None and end <= start:
+            err("scheduled_end_time", "Cannot schedule event to end before starting.",
+                "GUILD_SCHEDULED_EVENT_END_BEFORE_START")
+        if event.get("entity_type") == ENTITY_EXTERNAL:
+            location = (event.get("entity_metadata") or {}).get("location")
+            if not isinstance(location, str) or not 1 <= len(location) <= 100:
+                err("entity_metadata.location", "Must be between 1 and 100 in length.")
+            if event.get("scheduled_end_time") is None:
+                err("scheduled_end_time", "This field is required for external events", "BASE_TYPE_REQUIRED")
+            if event.get("channel_id") is not None:
+                err("channel_id", "Must be null for external events", "CHANNEL_ID_MUST_BE_NULL")
+        return errors
+
     def _create_event(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
-        """Create a scheduled event; Discord caps a guild at 100 scheduled/active events (error 30038)."""
-        if self.guild_by_id(p["guild_id"]) is None:
+        """Create a scheduled event as Discord does: Manage Events (or Create Events) needed, else ``50013``; the
+        fields checked (see :meth:`_event_errors`); at most 100 scheduled/active events a guild (``30038``)."""
+        guild = self.guild_by_id(p["guild_id"])
+        if guild is None:
             return 404, {"message": "Unknown Guild", "code": 10004}
-        upcoming = [e for e in self._guild_events(p["guild_id"]) if e["status"] in (1, 2)]
+        refused = self._missing_permissions(guild, Permission.MANAGE_EVENTS, Permission.CREATE_EVENTS)
+        if refused is not None:
+            return refused
+        body = call.json if isinstance(call.json, dict) else {}
+        errors = self._event_errors(body, start_changed=True)
+        if errors:
+            return self._form_error(errors)
+        upcoming = [e for e in self._guild_events(p["guild_id"]) if e["status"] in (EVENT_SCHEDULED, EVENT_ACTIVE)]
         if len(upcoming) >= 100:
             return 400, {"message": "Maximum number of uncompleted guild scheduled events reached (100)", "code": 30038}
-        body = call.json if isinstance(call.json, dict) else {}
         event = {
             "description": None,
             "channel_id": None,
@@ -2162,39 +2279,156 @@ class DiscordStandIn:
             "entity_metadata": None,
             "image": None,
             "recurrence_rule": None,
-            "privacy_level": 2,
             **body,
             "id": self.new_id(),
             "guild_id": p["guild_id"],
             "creator_id": str(self.bot_user.id),
             "creator": self.bot_user.to_payload(),
             "entity_id": None,
-            "status": 1,
+            "status": EVENT_SCHEDULED,
             "user_count": 0,
         }
         self.scheduled_events[event["id"]] = event
+        self.event_log.append(("create", event["id"], dict(body)))
         return 200, event
 
-    def _get_event(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+    def _guild_event(self, p: dict[str, str]) -> tuple[GuildSpec | None, dict[str, Any] | None]:
         event = self.scheduled_events.get(p["event_id"])
         if event is None or event["guild_id"] != p["guild_id"]:
+            return self.guild_by_id(p["guild_id"]), None
+        return self.guild_by_id(p["guild_id"]), event
+
+    def _may_manage_event(self, guild: GuildSpec, event: Mapping[str, Any]) -> HandlerResult | None:
+        """Manage Events covers every event; Create Events only the bot's own (Discord's rule since 2024)."""
+        if event.get("creator_id") == str(self.bot_user.id):
+            return self._missing_permissions(guild, Permission.MANAGE_EVENTS, Permission.CREATE_EVENTS)
+        return self._missing_permissions(guild, Permission.MANAGE_EVENTS)
+
+    def _get_event(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        event = self._guild_event(p)[1]
+        if event is None:
             return 404, {"message": "Unknown Guild Scheduled Event", "code": 10070}
         return 200, event
 
     def _edit_event(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
-        event = self.scheduled_events.get(p["event_id"])
-        if event is None or event["guild_id"] != p["guild_id"]:
+        """PATCH: only keys present change; status moves only SCHEDULED -> ACTIVE/CANCELED and ACTIVE -> COMPLETED."""
+        guild, event = self._guild_event(p)
+        if guild is None or event is None:
             return 404, {"message": "Unknown Guild Scheduled Event", "code": 10070}
-        event.update(call.json if isinstance(call.json, dict) else {})
+        refused = self._may_manage_event(guild, event)
+        if refused is not None:
+            return refused
+        body = call.json if isinstance(call.json, dict) else {}
+        allowed = _EVENT_TRANSITIONS.get(int(event["status"]), frozenset())
+        if not allowed or ("status" in body and body["status"] not in allowed):
+            return self._form_error({"status": {"_errors": [{
+                "code": "GUILD_SCHEDULED_EVENT_INVALID_STATUS_TRANSITION",
+                "message": f"Cannot change status from {event['status']} to {body.get('status', event['status'])}."}]}})
+        merged = {**event, **body}
+        start_changed = "scheduled_start_time" in body and body["scheduled_start_time"] != event["scheduled_start_time"]
+        errors = self._event_errors(merged, start_changed=start_changed)
+        if errors:
+            return self._form_error(errors)
+        event.update(body)
+        self.event_log.append(("edit", event["id"], dict(body)))
         return 200, event
 
     def _delete_event(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
-        event = self.scheduled_events.get(p["event_id"])
-        if event is None or event["guild_id"] != p["guild_id"]:
+        guild, event = self._guild_event(p)
+        if guild is None or event is None:
             return 404, {"message": "Unknown Guild Scheduled Event", "code": 10070}
-        del self.scheduled_events[p["event_id"]]
+        refused = self._may_manage_event(guild, event)
+        if refused is not None:
+            return refused
+        self.deleted_events[event["id"]] = self.scheduled_events.pop(event["id"])
+        self.event_log.append(("delete", event["id"], {}))
         return 204, None
 
+    # ----------------------------------------------------------------------------------------------------------
+    # REST handlers: threads
+    # ----------------------------------------------------------------------------------------------------------
+
+    def _start_thread(self, call: RecordedCall, p: dict[str, str]) -> HandlerResult:
+        """Start a public thread on a message (``POST /channels/{c}/messages/{m}/threads``), as Discord does:
+        Create Public Threads (or Manage Threads) needed, else ``50013``; one thread a message (``160004``); the
+        thread gets the message's id and is a channel of type 11 that takes messages like any other."""
+        channel, guild = self._find_channel(p["channel_id"])
+        if channel is None:
+            return 404, {"message": "Unknown Channel", "code": 10003}
+        if guild is None or channel.type not in (0, 5):
+            return 400, {"message": "Cannot execute action on this channel type", "code": 50024}
+        message = self._channel_message(p)
+        if message is None:
+            return 404, {"message": "Unknown Message", "code": 10008}
+        refused = self._missing_permissions(guild, Permission.CREATE_PUBLIC_THREADS, Permission.MANAGE_THREADS)
+        if refused is not None:
+            return refused
+        if message["id"] in self.threads:
+            return 400, {"message": "A thread has already been created for this message", "code": 160004}
+        body = call.json if isinstance(call.json, dict) else {}
+        name = body.get("name")
+        errors: dict[str, Any] = {}
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            errors["name"] = {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": "Must be between 1 and 100 in length."}]}
+        archive = body.get("auto_archive_duration") or 1440
+        if archive not in ARCHIVE_DURATIONS:
+            errors["auto_archive_duration"] = {"_errors": [{"code": "BASE_TYPE_CHOICES",
+                                                            "message": f"Value must be one of {ARCHIVE_DURATIONS}."}]}
+        if errors:
+            return self._form_error(errors)
+        thread = ChannelSpec(int(message["id"]), str(name), type=11, parent_id=channel.id)
+        self._thread_specs[thread.id] = (thread, guild)
+        payload = {
+            **thread.to_payload(guild.id),
+            "owner_id": str(self.bot_user.id),
+            "rate_limit_per_user": int(body.get("rate_limit_per_user") or 0),
+            "message_count": 0,
+            "member_count": 1,
+            "total_message_sent": 0,
+            "thread_metadata": {"archived": False, "auto_archive_duration": archive, "archive_timestamp": _now_iso(),
+                                "locked": False, "create_timestamp": _now_iso()},
+            "member": {"id": message["id"], "user_id": str(self.bot_user.id), "join_timestamp": _now_iso(), "flags": 0},
+        }
+        self.threads[message["id"]] = payload
+        message["thread"] = payload
+        message["flags"] |= FLAG_HAS_THREAD
+        return 201, payload
+
+    def thread_messages(self, thread_id: int | str) -> list[dict[str, Any]]:
+        """Messages posted into a thread, oldest first (a thread is a channel: its id is its starter message's)."""
+        return self.channel_messages(thread_id)
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Switches: the bot's own permissions
+    # ----------------------------------------------------------------------------------------------------------
+
+    def bot_role(self, guild_id: int | str | None = None) -> RoleSpec:
+        """The bot's own role in a guild (the default guild unless named)."""
+        guild = self.guild_by_id(guild_id) if guild_id is not None else self.guild
+        if guild is None:
+            raise KeyError(f"no guild {guild_id}")
+        role = guild.role(guild.id + BOT_ROLE_OFFSET)
+        if role is None:
+            raise KeyError(f"the bot has no role of its own in guild {guild.id}")
+        return role
+
+    async def grant_bot(self, permissions: int, guild_id: int | str | None = None) -> None:
+        """Give the bot ``permissions`` (e.g. ``Permission.MANAGE_EVENTS``) in a guild, as an admin editing its role
+        would; a connected bot gets GUILD_ROLE_UPDATE so ``guild.me.guild_permissions`` agrees."""
+        role = self.bot_role(guild_id)
+        role.permissions |= permissions
+        await self._role_updated(role, guild_id)
+
+    async def revoke_bot(self, permissions: int, guild_id: int | str | None = None) -> None:
+        """Take ``permissions`` away from the bot's role (the ``@everyone`` role may still grant them)."""
+        role = self.bot_role(guild_id)
+        role.permissions &= ~permissions
+        await self._role_updated(role, guild_id)
+
+    async def _role_updated(self, role: RoleSpec, guild_id: int | str | None) -> None:
+        if self.connected_sessions():
+            gid = str(guild_id) if guild_id is not None else str(self.guild.id)
+            await self.dispatch("GUILD_ROLE_UPDATE", {"guild_id": gid, "role": role.to_payload()})
 
 CLIENT_READY_TIMEOUT = 5.0
 

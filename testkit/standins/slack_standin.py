@@ -32,6 +32,10 @@ Typical use::
             delivery = await slack.send_slash_command(base + "/slack/events", secret=SECRET, text="today")
         call = await slack.wait_for_call("chat.postMessage")
 
+Messages are checked as Slack checks them where a renderer could get it wrong: Block Kit limits, and every
+``<!date^UNIX^FORMAT[^link]|fallback>`` token (``validate_date_tokens``) in blocks (``invalid_blocks``) and in
+``text`` (``invalid_arguments``).  A ``thread_ts`` reply joins its parent's thread (``thread_replies``).
+
 Everything runs on the test's event loop; nothing here is thread-safe and nothing needs to be.
 """
 
@@ -44,6 +48,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import secrets
 import time
 import urllib.parse
@@ -89,6 +94,7 @@ __all__ = [
     "signed_headers",
     "signed_raw_headers",
     "validate_blocks",
+    "validate_date_tokens",
 ]
 
 # --------------------------------------------------------------------------------------------------------------
@@ -416,7 +422,58 @@ def validate_blocks(blocks: Any, *, max_blocks: int = MAX_MESSAGE_BLOCKS, pointe
                 errors.append(f"no more than {MAX_ACTIONS_ELEMENTS} items allowed [json-pointer:{where}/elements]")
             for j, element in enumerate(elements):
                 errors.extend(_validate_element(element, f"{where}/elements/{j}"))
+        errors.extend(_date_problems_in(block, where))
     return errors
+
+
+#: Slack's ``<!date^UNIX^FORMAT[^LINK]|FALLBACK>`` (api.slack.com "Formatting text for app surfaces": dates).
+DATE_FORMAT_TOKENS = frozenset({
+    "date_num", "date", "date_short", "date_long", "date_pretty", "date_short_pretty", "date_long_pretty",
+    "time", "time_secs", "ago", "day_divider_pretty",
+})
+_DATE_TOKEN = re.compile(r"<!date\^(?P<unix>[^^|>]*)\^(?P<format>[^^|>]*)(?:\^(?P<link>[^|>]*))?(?:\|(?P<fallback>[^>]*))?>")
+_DATE_START = re.compile(r"<!date\b")
+
+
+def _date_token_problem(token: re.Match[str]) -> str | None:
+    """What is wrong with one ``<!date…>`` token, or ``None`` when Slack would render it."""
+    if not re.fullmatch(r"-?\d+", token["unix"]):
+        return f"date timestamp must be integer unix seconds, got {token['unix']!r}"
+    names = re.findall(r"\{([^{}]*)\}", token["format"])
+    if not names:
+        return f"date format {token['format']!r} names no token such as {{date_long_pretty}}"
+    unknown = [n for n in names if n not in DATE_FORMAT_TOKENS]
+    if unknown:
+        return f"unknown date format token(s) {', '.join('{' + n + '}' for n in unknown)}"
+    if token["link"] is not None and not re.match(r"https?://\S+$", token["link"]):
+        return f"date link must be an http(s) URL, got {token['link']!r}"
+    if not token["fallback"]:
+        return "date token needs a |fallback text"
+    return None
+
+
+def validate_date_tokens(text: str, where: str) -> list[str]:
+    """Check every ``<!date^…>`` token in one text: integer seconds, known ``{tokens}``, an optional http(s)
+    ``^link`` and a required ``|fallback`` (what clients that cannot render the date show). Why: a malformed token
+    is shown raw to every reader, in no one's zone, so a renderer that builds one wrongly must fail a test."""
+    errors: list[str] = []
+    for start in _DATE_START.finditer(text):
+        token = _DATE_TOKEN.match(text, start.start())
+        problem = "malformed date token" if token is None else _date_token_problem(token)
+        if problem is not None:
+            errors.append(f"{problem} [json-pointer:{where}]")
+    return errors
+
+
+def _date_problems_in(value: Any, where: str) -> list[str]:
+    """Date-token problems in every string inside a block structure (texts, fields, elements, context)."""
+    if isinstance(value, str):
+        return validate_date_tokens(value, where)
+    if isinstance(value, list):
+        return [e for i, item in enumerate(value) for e in _date_problems_in(item, f"{where}/{i}")]
+    if isinstance(value, dict):
+        return [e for k, item in value.items() for e in _date_problems_in(item, f"{where}/{k}")]
+    return []
 
 
 def _validate_element(element: Mapping[str, Any], where: str) -> list[str]:
@@ -1232,6 +1289,9 @@ class SlackStandIn:
         problems = validate_blocks(params.get("blocks"))
         if problems:
             return _err("invalid_blocks", errors=problems)
+        text_problems = validate_date_tokens(str(params.get("text") or ""), "/text")
+        if text_problems:
+            return _err("invalid_arguments", response_metadata={"messages": text_problems})
         metadata = params.get("metadata")
         if metadata is not None and not (isinstance(metadata, dict) and isinstance(metadata.get("event_type"), str)
                                          and isinstance(metadata.get("event_payload"), dict)):
@@ -1272,8 +1332,29 @@ class SlackStandIn:
             return problem
         ts = self._next_ts()
         message = self._message(params, ts)
+        self._join_thread(str(params["channel"]), message)
         self._messages[(params["channel"], ts)] = message
         return {"ok": True, "channel": params["channel"], "ts": ts, "message": message}
+
+    def _join_thread(self, channel: str, reply: dict[str, Any]) -> None:
+        """A reply (``thread_ts``) joins its parent's thread as on Slack: a ``thread_ts`` naming a reply means that
+        reply's thread, and the parent counts its replies (``reply_count``, ``latest_reply``, ``reply_users``)."""
+        if not reply.get("thread_ts"):
+            return
+        parent = self._messages.get((channel, str(reply["thread_ts"])))
+        if parent is None:
+            return  # Slack posts it anyway, as a reply to a thread no one can see; nothing to count
+        root_ts = parent.get("thread_ts", parent["ts"])
+        root = self._messages.get((channel, root_ts), parent)
+        reply["thread_ts"] = root["ts"]
+        root["thread_ts"] = root["ts"]
+        root["reply_count"] = int(root.get("reply_count", 0)) + 1
+        root["latest_reply"] = reply["ts"]
+        root["reply_users"] = sorted({*root.get("reply_users", []), BOT_USER_ID})
+
+    def thread_replies(self, channel_id: str, thread_ts: str) -> list[dict[str, Any]]:
+        """The replies in a message's thread (the parent itself not included), oldest first."""
+        return [m for m in self.channel_messages(channel_id) if m.get("thread_ts") == thread_ts and m["ts"] != thread_ts]
 
     def _chat_post_ephemeral(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         problem = self._check_message(params)
