@@ -27,14 +27,13 @@ import aiosqlite
 import asyncpg
 from sqlalchemy import URL
 
-from bench.servers import Unreachable, measured_server, scratch_database
+from bench.servers import exit_with, measured_server, scratch_database
 from commands.context import Context
 from commands.dispatch import Dispatcher
 from commands.registry import load_catalog
 from core.bootstrap import build
 from core.community.members import Member
 from core.settings import Settings
-from core.storage.database import StorageError
 from testkit.standins.latency import LatencyStats
 
 RAW_TABLE = ("CREATE TABLE raw_answers (post_id INTEGER, member_id TEXT, choice TEXT, correct INTEGER, "
@@ -171,11 +170,7 @@ def main() -> None:
                         help="which databases to measure (default: both when a PostgreSQL server is available)")
     parser.add_argument("--url", help="a PostgreSQL server to measure (default: DATABASE_URL, else a throwaway one)")
     args = parser.parse_args()
-    try:
-        raise SystemExit(asyncio.run(run(args)))
-    except (StorageError, Unreachable) as error:
-        print(error, file=sys.stderr)
-        raise SystemExit(2) from None
+    exit_with(run(args))
 
 
 if __name__ == "__main__":

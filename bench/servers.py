@@ -6,18 +6,29 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NoReturn
 
 import asyncpg
 from sqlalchemy import URL, make_url
 
 from core.storage.database import StorageError, database_url
 from testkit import postgres
+
+
+def exit_with(run: Coroutine[Any, Any, int]) -> NoReturn:
+    """Run a benchmark to its exit code; a server that cannot be used, or a bad URL, is one line and exit 2."""
+    try:
+        raise SystemExit(asyncio.run(run))
+    except (StorageError, Unreachable) as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 class Unreachable(Exception):

@@ -31,7 +31,6 @@ databases it creates there and drops afterwards. Figures vary on shared machines
 from __future__ import annotations
 
 import argparse
-import asyncio
 import functools
 import math
 import random
@@ -49,12 +48,12 @@ from typing import Any
 import asyncpg
 from sqlalchemy import URL, Engine, event, insert, select, text
 
-from bench.servers import Unreachable, measured_server, scratch_database
+from bench.servers import exit_with, measured_server, scratch_database
 from core.clock import FrozenClock, iso
 from core.community.people import PeopleStore
 from core.community.store import CommunityStore
 from core.storage import schema
-from core.storage.database import Database, StorageError
+from core.storage.database import Database
 from core.storage.schema import activity, communities, streak_values, streaks, tallies, tally_values
 from core.streaks.days import day_end, day_start, local_day
 from core.streaks.rules import fold
@@ -634,11 +633,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.quick:
         args.members, args.activities = 10_000, 100_000
-    try:
-        raise SystemExit(asyncio.run(run(args)))
-    except (StorageError, Unreachable) as error:
-        print(error, file=sys.stderr)
-        raise SystemExit(2) from None
+    exit_with(run(args))
 
 
 if __name__ == "__main__":
