@@ -17,8 +17,9 @@ message id, Slack's `ts`); the console's and the collector's are counters of the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from commands.replies import Reply
 from core.engine.duties import Duty
@@ -50,6 +51,45 @@ class Notifier(Protocol):
     async def direct(self, member_id: str, reply: Reply) -> None:
         """Deliver a message to one member (namespaced id, 'discord:123'): a DM, a Slack IM, a console line.
         Raise `Undeliverable` when the member closed their messages."""
+
+
+@dataclass(frozen=True)
+class NativeEvent:
+    """A study session as a platform's own scheduled event (Discord's Guild Scheduled Events), so it shows in the
+    server's Events list and members can be told by the platform itself. One event stands for the next occurrence."""
+
+    community_id: str  # 'discord:<guild id>'
+    name: str  # at most 100 characters
+    start: datetime  # aware
+    end: datetime
+    location: str  # the session's link, or where it happens ('#study-hall'): at most 100 characters
+    description: str = ""  # at most 1,000 characters
+
+
+@runtime_checkable
+class EventHost(Protocol):
+    """A notifier whose platform has native scheduled events. Notifiers without them simply are not one."""
+
+    async def put_event(self, event: NativeEvent, event_id: str | None) -> str:
+        """Create the event (`event_id` None) or bring an existing one in step; return its id. An event deleted by
+        hand meanwhile is created afresh (a new id). Raise `Unpermitted` when the bot may not manage events, and
+        `Undeliverable` when the community is gone."""
+
+    async def cancel_event(self, community_id: str, event_id: str) -> None:
+        """Cancel a scheduled event (an event already gone, ended or cancelled is left as it is)."""
+
+
+@runtime_checkable
+class ThreadHost(Protocol):
+    """A notifier whose platform can hang a discussion thread on a message."""
+
+    async def open_thread(self, channel_id: str, message_id: str, name: str) -> str:
+        """A thread on the message; return a place `post` accepts as its `channel_id` (Discord: the thread's own
+        channel id; Slack: '<channel>/<message ts>', whose posts are replies in that message's thread). Raise
+        `Unpermitted` when the bot may not create threads there."""
+
+    def thread_link(self, thread_id: str) -> str:
+        """Text that links to the thread in this platform's messages (a channel mention, a permalink)."""
 
 
 def occurrence_key(duty: Duty) -> str:

@@ -16,3 +16,12 @@ class Postpone(Exception):
     def __init__(self, at: datetime) -> None:
         super().__init__(f"postponed to {at.isoformat()}")
         self.at = at
+
+
+class Unpermitted(Undeliverable):
+    """The platform refused because the bot lacks a permission an admin can grant (Discord's Manage Events, Create
+    Public Threads): given up like any refusal, and worth telling an admin about once, by the permission's name."""
+
+    def __init__(self, permission: str, detail: str = "") -> None:
+        super().__init__(f"the bot lacks {permission}" + (f": {detail}" if detail else ""))
+        self.permission = permission
