@@ -27,6 +27,9 @@ from core.qotd.service import QotdService
 from core.questions.bank import QuestionBank
 from core.questions.store import QuestionStore
 from core.questions.taxonomy import Taxonomy, load_taxonomy
+from core.sessions.occurrences import SessionDuties
+from core.sessions.service import SessionService
+from core.sessions.store import SessionStore
 from core.settings import Settings
 from core.storage.database import Database
 from core.streaks.live import LiveBoards
@@ -55,6 +58,8 @@ class Services:
     recaps: RecapSchedule
     nudges: NudgeSchedule
     boards: LiveBoards
+    sessions: SessionService
+    occurrences: SessionDuties
 
     async def start_duties(self, handlers: Mapping[str, DutyHandler], platforms: frozenset[str], *,
                            catch_up: bool = True) -> None:
@@ -64,6 +69,7 @@ class Services:
         self.alarm.every_sweep(lambda: self.daily.plan_missing(platforms))
         self.alarm.every_sweep(lambda: self.recaps.plan_missing(platforms))
         self.alarm.every_sweep(lambda: self.nudges.plan_missing(platforms))
+        self.alarm.every_sweep(lambda: self.occurrences.plan_missing(platforms))
         self.alarm.every_sweep(self._forget_old_duties)
         await self.alarm.start(catch_up=catch_up)
 
@@ -101,5 +107,8 @@ async def build(settings: Settings, *, clock: Clock | None = None, aps: AsyncIOS
     streaks.on_nudge(nudges.changed)
     boards = LiveBoards(streaks, communities, duties, clock)
     streaks.on_activity(boards.activity)
+    session_store = SessionStore(db, clock, streak_store.record_in)
+    sessions = SessionService(session_store, people, streaks, duties, clock)
+    occurrences = SessionDuties(sessions, session_store, duties, clock)
     return Services(settings, clock, db, taxonomy, bank, communities, qotd, daily, duties, runner, alarm, reports,
-                    people, streaks, recaps, nudges, boards)
+                    people, streaks, recaps, nudges, boards, sessions, occurrences)

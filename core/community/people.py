@@ -24,6 +24,7 @@ from core.storage.schema import members
 class MemberSettings:
     zone: str | None = None  # None: the community's zone
     rollover: int = 0  # the hour (local) at which the member's day ends
+    lead: int | None = None  # minutes before a session that they are reminded; None: the default
 
     def zone_in(self, community_zone: str) -> str:
         return self.zone or community_zone
@@ -41,8 +42,10 @@ class PeopleStore:
         cached = self._cache.get(member_id)
         if cached is not None and now - cached[1] < self._ttl:
             return cached[0]
-        row = await self._db.fetchone(select(members.c.timezone, members.c.rollover_hour).where(members.c.id == member_id))
-        found = MemberSettings() if row is None else MemberSettings(row["timezone"], row["rollover_hour"])
+        row = await self._db.fetchone(select(members.c.timezone, members.c.rollover_hour, members.c.remind_minutes)
+                                      .where(members.c.id == member_id))
+        found = (MemberSettings() if row is None
+                 else MemberSettings(row["timezone"], row["rollover_hour"], row["remind_minutes"]))
         self._cache[member_id] = (found, now)
         return found
 
@@ -61,6 +64,10 @@ class PeopleStore:
 
     async def set_rollover(self, member: Member, hour: int) -> None:
         await self._db.execute(self._upsert(member, rollover_hour=hour))
+        self._cache.pop(member.id, None)
+
+    async def set_lead(self, member: Member, minutes: int) -> None:
+        await self._db.execute(self._upsert(member, remind_minutes=minutes))
         self._cache.pop(member.id, None)
 
     async def remember(self, member: Member) -> None:

@@ -82,6 +82,13 @@ class DutyStore:
             duties.c.kind == kind, duties.c.scope == scope, duties.c.done_at.is_(None), duties.c.key != (keep or ""),
             self._unleased()))
 
+    async def drop(self, kind: str, keys: list[str]) -> int:
+        """Forget these pending, unleased occurrences (a member withdrew from a session: no reminder now)."""
+        if not keys:
+            return 0
+        return await self._db.execute(delete(duties).where(
+            duties.c.kind == kind, duties.c.key.in_(keys), duties.c.done_at.is_(None), self._unleased()))
+
     async def settle(self, plan: Plan, outcome: str) -> bool:
         """Record an occurrence as done without running it (an admin skipped the day): planned first if need be, and
         never one already done or one a runner holds right now. True when it was settled here."""

@@ -259,6 +259,67 @@ def streaks(op: Operations) -> None:
     )
 
 
+def study_sessions(op: Operations) -> None:
+    """10: study sessions. A session keeps its first start as an instant and as the author's wall time in their zone
+    (a weekly one keeps that wall time across DST), the weeks cancelled alone, and `next_at`, the start of its
+    occurrence now next or in progress (None once it is over or cancelled), which the sweep that plans the
+    occurrences' duties reads by index. Its number counts up within its community (`#3`). One RSVP per member and
+    session (a waiting member is on the waitlist, in the order they pressed); attendance per occurrence; a member's
+    reminder lead time; the permissions an admin was told the bot lacks (told once)."""
+    op.add_column("members", sa.Column("remind_minutes", sa.Integer))  # None: the default lead time
+    op.create_table(
+        "sessions",
+        sa.Column("id", RowId, primary_key=True, autoincrement=True),
+        sa.Column("community_id", sa.Text, nullable=False),
+        sa.Column("number", sa.Integer, nullable=False),
+        sa.Column("author_id", sa.Text, nullable=False),
+        sa.Column("channel_id", sa.Text),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("starts_at", sa.Text, nullable=False),
+        sa.Column("wall", sa.Text, nullable=False),
+        sa.Column("zone", sa.Text, nullable=False),
+        sa.Column("minutes", sa.Integer, nullable=False),
+        sa.Column("capacity", sa.Integer),
+        sa.Column("link", sa.Text),
+        sa.Column("weekly", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("excluded", sa.Text, nullable=False, server_default=""),
+        sa.Column("next_at", sa.Text),
+        sa.Column("message_id", sa.Text),
+        sa.Column("thread_id", sa.Text),
+        sa.Column("event_id", sa.Text),
+        sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+        sa.Column("created_at", sa.Text, nullable=False),
+        sa.Column("cancelled_at", sa.Text),
+        sa.UniqueConstraint("community_id", "number"),
+        sa.CheckConstraint("minutes BETWEEN 15 AND 480"),
+    )
+    op.create_index("sessions_next", "sessions", ["next_at"])
+    op.create_index("sessions_upcoming", "sessions", ["community_id", "next_at"])
+    op.create_table(
+        "rsvps",
+        sa.Column("session_id", RowId, sa.ForeignKey("sessions.id"), primary_key=True),
+        sa.Column("member_id", sa.Text, primary_key=True),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("answered_at", sa.Text, nullable=False),
+        sa.CheckConstraint("status IN ('going', 'maybe', 'cant', 'waiting')"),
+    )
+    op.create_index("rsvps_by_status", "rsvps", ["session_id", "status", "answered_at"])
+    op.create_index("rsvps_by_member", "rsvps", ["member_id", "status"])
+    op.create_table(
+        "attendance",
+        sa.Column("session_id", RowId, sa.ForeignKey("sessions.id"), primary_key=True),
+        sa.Column("occurrence", sa.Text, primary_key=True),
+        sa.Column("member_id", sa.Text, primary_key=True),
+        sa.Column("at", sa.Text, nullable=False),
+    )
+    op.create_table(
+        "permission_notices",
+        sa.Column("community_id", sa.Text, primary_key=True),
+        sa.Column("permission", sa.Text, primary_key=True),
+        sa.Column("told_at", sa.Text, nullable=False),
+    )
+
+
 MIGRATIONS: list[Migration] = [
     communities_members_questions_posts_answers,
     deliveries,
@@ -269,4 +330,5 @@ MIGRATIONS: list[Migration] = [
     ping_role,
     retired_questions,
     streaks,
+    study_sessions,
 ]

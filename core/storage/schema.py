@@ -36,6 +36,7 @@ members = Table(
     Column("timezone", Text),
     Column("created_at", Text, nullable=False),
     Column("rollover_hour", Integer, nullable=False, server_default="0"),
+    Column("remind_minutes", Integer),
 )
 
 questions = Table(
@@ -184,4 +185,52 @@ live_boards = Table(
     Column("period", Text, nullable=False),
     Column("metric", Text, nullable=False),
     Column("refreshed_at", Text),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("community_id", Text, nullable=False),
+    Column("number", Integer, nullable=False),  # counts up within the community: `#3`
+    Column("author_id", Text, nullable=False),
+    Column("channel_id", Text),  # where its card and "starting now" go; None: nowhere (a console without one)
+    Column("topic", Text, nullable=False),
+    Column("starts_at", Text, nullable=False),  # the first (or only) occurrence
+    Column("wall", Text, nullable=False),  # that start as the author's naive local wall time
+    Column("zone", Text, nullable=False),
+    Column("minutes", Integer, nullable=False),
+    Column("capacity", Integer),  # None: anyone who comes
+    Column("link", Text),
+    Column("weekly", Integer, nullable=False, server_default="0"),
+    Column("excluded", Text, nullable=False, server_default=""),  # weeks cancelled alone: local wall times, one a line
+    Column("next_at", Text),  # the occurrence next or in progress; None: over or cancelled
+    Column("message_id", Text),
+    Column("thread_id", Text),
+    Column("event_id", Text),
+    Column("version", Integer, nullable=False, server_default="1"),  # bumped by each edit or cancellation
+    Column("created_at", Text, nullable=False),
+    Column("cancelled_at", Text),
+)
+
+rsvps = Table(
+    "rsvps", metadata,
+    Column("session_id", RowId, primary_key=True),
+    Column("member_id", Text, primary_key=True),
+    Column("status", Text, nullable=False),  # 'going', 'maybe', 'cant', 'waiting'
+    Column("answered_at", Text, nullable=False),  # the waitlist's order
+)
+
+attendance = Table(
+    "attendance", metadata,
+    Column("session_id", RowId, primary_key=True),
+    Column("occurrence", Text, primary_key=True),  # the occurrence's start
+    Column("member_id", Text, primary_key=True),
+    Column("at", Text, nullable=False),
+)
+
+permission_notices = Table(
+    "permission_notices", metadata,
+    Column("community_id", Text, primary_key=True),
+    Column("permission", Text, primary_key=True),
+    Column("told_at", Text, nullable=False),
 )

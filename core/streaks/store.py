@@ -49,6 +49,7 @@ from core.streaks.rules import Streak, advance, fold
 SOURCES: dict[str, str] = {
     "checkin": "check-in",
     "qotd": "question of the day",
+    "session": "study session",
 }
 ANY = "day"  # the tally of days with any activity at all, kept by week (the recap's active members and milestones)
 FOLDED = ("current", "longest", "freezes", "last_day", "frozen", "expires_at", "updated_at")
