@@ -15,7 +15,8 @@ unrendered would still read. The styles are Discord's:
     t  20:00                              T  20:00:10
     d  Tue 8 Dec 2026                     D  Tuesday 8 December 2026
     f  Tue 8 Dec, 20:00                   F  Tuesday 8 December, 20:00
-    R  relative ("in 3 hours") on Discord; written as an absolute time (like f), since the fallback has no `now`
+    R  relative ("in 3 hours") on Discord; its fallback is relative too when `moment` is given `now` (else it is
+       written as an absolute time, like f)
 
 each followed by the zone's name: "20:00 Asia/Karachi", "Tue 8 Dec 2026 (Asia/Karachi)".
 """
@@ -56,12 +57,27 @@ class Moment:
 Writer = Callable[[Moment], str]
 
 
-def moment(at: datetime, zone: str, style: Style = "f") -> str:
+def moment(at: datetime, zone: str, style: Style = "f", *, now: datetime | None = None) -> str:
     """The token for `at`, whose fallback is written in `zone` (an IANA name) and names it. A naive datetime is
     refused: instants are kept in UTC, and guessing a zone for one would show the wrong time without a sign."""
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("a moment needs an aware datetime; instants are kept in UTC")
-    return Moment(int(at.timestamp()), style, written(at, zone, style)).token
+    text = relative(at, now) if style == "R" and now is not None else written(at, zone, style)
+    return Moment(int(at.timestamp()), style, text).token
+
+
+def relative(at: datetime, now: datetime) -> str:
+    """"in 3 hours", "5 minutes ago": the largest whole unit, as a person says it."""
+    seconds = int((at - now).total_seconds())
+    size = abs(seconds)
+    if size < 60:
+        return "now"
+    for unit, length in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if size >= length:
+            n = round(size / length)
+            words = f"{n} {unit}" + ("" if n == 1 else "s")
+            return f"in {words}" if seconds > 0 else f"{words} ago"
+    raise AssertionError("unreachable")
 
 
 def written(at: datetime, zone: str, style: Style = "f") -> str:

@@ -17,14 +17,18 @@ message id, Slack's `ts`); the console's and the collector's are counters of the
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from commands.replies import Reply
-from core.engine.duties import Duty
+from core.engine.duties import Duty, DutyStore, Plan
 from core.engine.errors import Undeliverable
 from core.engine.runner import BACKOFF, DEADLINE, MAX_ATTEMPTS
+
+log = logging.getLogger(__name__)
 
 #: How far before a retried duty's due time an earlier attempt may have posted: every backoff (each retry moves the
 #: due time on by one) and every attempt's deadline.
@@ -105,6 +109,24 @@ async def post_once(notifier: Notifier, channel_id: str, reply: Reply, duty: Dut
     """A duty's message into a channel, at most once whatever number of attempts the duty takes; its id (the one
     an earlier attempt made, when it had)."""
     return await notifier.post(channel_id, reply, key=occurrence_key(duty), since=retried_since(duty))
+
+
+async def direct_once(notifier: Notifier, duties: DutyStore, claim: Plan, member_id: str, reply: Reply) -> str | None:
+    """A direct message sent at most once: `claim` is settled in the database before sending (False: an earlier
+    attempt took it, and may have sent it). It is given back only when the platform surely did not deliver (an
+    error it raised); a member who closed their messages ends the duty quietly. A process killed mid-send leaves the
+    claim taken: the member may miss one message, and never gets two. Returns the duty's outcome."""
+    if not await duties.settle(claim, "sent"):
+        return "skipped"
+    try:
+        await notifier.direct(member_id, reply)
+    except Undeliverable as error:
+        log.info("no direct message for %s (%s): %s", member_id, claim.kind, error)
+        return "skipped"
+    except Exception:
+        await asyncio.shield(duties.forget(claim.kind, claim.key))
+        raise
+    return None
 
 
 class CollectingNotifier:

@@ -55,10 +55,11 @@ class Card:
 
 @dataclass(frozen=True)
 class Image:
-    """One picture a reply carries (a heatmap, a chart): PNG bytes, the words that describe it for screen readers
-    and for platforms that show no images, and the file name it is uploaded or saved under."""
+    """One file a reply carries: a picture (a heatmap, as PNG) or a calendar (a session's `.ics`). Its bytes, the
+    words that describe it for screen readers and for platforms that show no files, and the file name it is
+    uploaded or saved under (whose extension says what it is)."""
 
-    png: bytes
+    data: bytes
     alt: str
     filename: str = "image.png"
 

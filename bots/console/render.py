@@ -23,6 +23,7 @@ from core.text import plain
 FILES_DIR_ENV = "ROUNDS_FILES_DIR"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_STEM = 60
+SUFFIXES = frozenset({".png", ".ics"})
 MIN_WIDTH = 20  # narrower than this, wrapping helps nobody
 
 
@@ -74,22 +75,23 @@ def wrap_lines(text: str, width: int | None) -> list[str]:
 def image_line(image: Image, directory: Path) -> str:
     """Save the image and say where; if it cannot be saved, say that instead (the alt text still tells the story)."""
     alt = plain(image.alt).strip() or "image"
+    icon = "🖼" if safe_name(image.filename)[1] == ".png" else "📎"
     try:
         path = save(image, directory)
     except OSError as error:
-        return f"🖼 {alt} — could not be saved ({error.strerror or type(error).__name__})"
-    return f"🖼 {alt} — saved to {path}"
+        return f"{icon} {alt} — could not be saved ({error.strerror or type(error).__name__})"
+    return f"{icon} {alt} — saved to {path}"
 
 
 def save(image: Image, directory: Path) -> Path:
-    """Write the PNG under a safe, new name: `heatmap.png`, then `heatmap-2.png`, … (never an existing file)."""
+    """Write the file under a safe, new name: `heatmap.png`, then `heatmap-2.png`, … (never an existing file)."""
     directory.mkdir(parents=True, exist_ok=True)
     stem, suffix = safe_name(image.filename)
     for n in range(1, 10_000):
         path = directory / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
         try:
             with path.open("xb") as out:  # exclusive: two processes never write the same file
-                out.write(image.png)
+                out.write(image.data)
         except FileExistsError:
             continue
         return path.resolve()
@@ -97,7 +99,9 @@ def save(image: Image, directory: Path) -> Path:
 
 
 def safe_name(filename: str) -> tuple[str, str]:
-    """(stem, '.png'): no directories, no leading dots, only letters, digits, '.', '_' and '-'."""
+    """(stem, suffix): no directories, no leading dots, only letters, digits, '.', '_' and '-'; the suffix is one
+    of the kinds a reply carries (a picture, a calendar), else '.png'."""
     base = Path(filename.replace("\\", "/")).name
     stem = _UNSAFE.sub("-", Path(base).stem).strip(".-_")[:MAX_STEM] or "image"
-    return stem, ".png"
+    suffix = Path(base).suffix.lower()
+    return stem, suffix if suffix in SUFFIXES else ".png"

@@ -107,7 +107,7 @@ def allowed_mentions(roles: tuple[str, ...]) -> discord.AllowedMentions:
 
 def file_for(image: Image) -> discord.File:
     """The PNG as an attachment; its alt text becomes the description screen readers announce."""
-    return discord.File(io.BytesIO(image.png), filename=image.filename or "image.png",
+    return discord.File(io.BytesIO(image.data), filename=image.filename or "image.png",
                         description=clip(image.alt, ALT_LIMIT) or None)
 
 

@@ -185,7 +185,7 @@ def render(reply: Reply) -> SlackMessage:
 def upload_args(image: Image, channel: str) -> dict[str, Any]:
     """Keyword arguments for files_upload_v2: the PNG shared into `channel`, titled and described by its alt text."""
     alt = plain(image.alt).strip()
-    return {"channel": channel, "content": image.png, "filename": image.filename or "image.png",
+    return {"channel": channel, "content": image.data, "filename": image.filename or "image.png",
             "title": clip(alt, MAX_FILE_TITLE) or None, "alt_txt": clip(alt, MAX_ALT) or None}
 
 

@@ -3,18 +3,17 @@ by the notifier of the community's platform. Core decides what is due; this only
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from commands.context import DutyContext
-from commands.notifier import post_once
+from commands.notifier import direct_once, post_once
 from commands.registry import duty
 from commands.streaks.notices import nudge_reply, recap_reply
 from commands.streaks.views import live_board_reply
 from core.engine.duties import Duty
 from core.engine.errors import Undeliverable
 from core.streaks.live import REFRESH, DueBoard
-from core.streaks.nudges import NUDGE, DueNudge
+from core.streaks.nudges import NUDGE
 from core.streaks.recaps import RECAP
 
 log = logging.getLogger(__name__)
@@ -31,24 +30,11 @@ async def weekly_recap(ctx: DutyContext, due: Duty) -> str | None:
 
 @duty(NUDGE)
 async def nudge(ctx: DutyContext, due: Duty) -> str | None:
+    """Sent once (a member who closed their messages misses today's; tomorrow's is planned already)."""
     found = await ctx.services.nudges.due(due)
-    if found is None or not await ctx.services.nudges.claim(found):
+    if found is None:
         return "skipped"
-    return await _direct(ctx, found)
-
-
-async def _direct(ctx: DutyContext, found: DueNudge) -> str | None:
-    """Sent once: the claim is given back only when the platform surely did not deliver (an error it raised); a
-    member who closed their messages ends the day's nudge quietly (tomorrow's is planned already)."""
-    try:
-        await ctx.notifier.direct(found.member_id, nudge_reply(found))
-    except Undeliverable as error:
-        log.info("no nudge for %s in %s: %s", found.member_id, found.community_id, error)
-        return "skipped"
-    except Exception:
-        await asyncio.shield(ctx.services.nudges.give_back(found))
-        raise
-    return None
+    return await direct_once(ctx.notifier, ctx.services.duties, found.claim, found.member_id, nudge_reply(found))
 
 
 @duty(REFRESH)

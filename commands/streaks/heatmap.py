@@ -125,7 +125,7 @@ def alt_text(summary: Summary, today: date, weeks: int = 12, title: str = "") ->
 def heatmap_image(counts: Mapping[date, int], today: date, *, weeks: int = 12, title: str = "") -> Image:
     """The reply's picture: the PNG and the words that stand in for it."""
     alt = alt_text(summarize(counts, today, weeks), today, weeks, title)
-    return Image(png=heatmap_png(counts, today, weeks=weeks, title=title), alt=alt, filename=FILENAME)
+    return Image(data=heatmap_png(counts, today, weeks=weeks, title=title), alt=alt, filename=FILENAME)
 
 
 def heatmap_png(counts: Mapping[date, int], today: date, *, weeks: int = 12, title: str = "") -> bytes:

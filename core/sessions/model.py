@@ -9,8 +9,9 @@ duty that opens each occurrence: what reminders, "starting now", `/study list` a
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+from core.sessions.local import to_utc
 from core.sessions.recurrence import Weekly
 from core.sessions.rules import MAX_MINUTES
 
@@ -94,3 +95,12 @@ class Session:
         if series is None:
             raise ValueError("a one-off session has no occurrence to cancel alone")
         return replace(self, excluded=series.without(occurrence).excluded)
+
+    def occurrence_on(self, day: date) -> datetime | None:
+        """The occurrence that starts on `day` in the session's own zone, if one does."""
+        midnight = to_utc(datetime.combine(day, time()), self.zone)
+        series = self.series
+        if series is None:
+            return self.start if midnight <= self.start < midnight + timedelta(days=1) else None
+        found = series.between(midnight, to_utc(datetime.combine(day + timedelta(days=1), time()), self.zone))
+        return found[0] if found else None

@@ -111,14 +111,6 @@ class NudgeSchedule:
         return DueNudge(community_id, member_id, day, summary,
                         day_end(day, summary.where.zone, summary.where.rollover))
 
-    async def claim(self, due: DueNudge) -> bool:
-        """Taken before sending: False when an earlier attempt took it (and may have sent the message)."""
-        return await self.duties.settle(due.claim, "sent")
-
-    async def give_back(self, due: DueNudge) -> None:
-        """The delivery failed before the member got it: a retry may send it."""
-        await self.duties.forget(due.claim.kind, due.claim.key)
-
 
 def _key(community_id: str, member_id: str, day: date) -> str:
     return f"{community_id}|{member_id}|{day.isoformat()}"

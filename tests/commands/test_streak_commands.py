@@ -165,7 +165,7 @@ async def test_streak_sends_a_heatmap_with_the_active_days_coloured(console, clo
     for n in (10, 0):
         await checkin_at(ana, clock, today - timedelta(days=n))
     reply = await ana.send("/streak")
-    picture = PILImage.open(io.BytesIO(reply.image.png))
+    picture = PILImage.open(io.BytesIO(reply.image.data))
     assert picture.format == "PNG"
     day, before = today.date(), (today - timedelta(days=10)).date()
     assert picture.convert("RGB").getpixel(cell_center(*position(before, day, 12))) == LEVELS[0]

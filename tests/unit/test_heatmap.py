@@ -29,7 +29,7 @@ def pixel(picture: PILImage.Image, column: int, row: int) -> tuple[int, ...]:
 def test_the_reply_image_is_a_png_of_the_declared_size():
     image = heatmap_image({WEDNESDAY: 1}, WEDNESDAY)
     assert isinstance(image, Image) and image.filename == "streak-heatmap.png"
-    picture = decode(image.png)
+    picture = decode(image.data)
     assert picture.format == "PNG"
     assert picture.size == image_size(12)
     assert 550 <= picture.width <= 750 and 150 <= picture.height <= 220  # a modest banner, not a poster
@@ -63,7 +63,7 @@ def test_counts_beyond_the_twelve_weeks_are_ignored():
     old = {first - timedelta(days=n): 5 for n in range(1, 30)}
     future = {WEDNESDAY + timedelta(days=n): 5 for n in range(1, 10)}
     image = heatmap_image({**old, **future, first: 1}, WEDNESDAY)
-    assert pixel(decode(image.png), 0, 0) == LEVELS[0]  # the first day shown still counts
+    assert pixel(decode(image.data), 0, 0) == LEVELS[0]  # the first day shown still counts
     assert "active on 1 of 80 days, 0 this week" in image.alt
     assert heatmap_png({**old, **future}, WEDNESDAY) == heatmap_png({}, WEDNESDAY)
 
@@ -78,7 +78,7 @@ def test_the_alt_text_counts_the_active_days():
 
 def test_an_empty_history_still_renders():
     image = heatmap_image({}, WEDNESDAY)
-    picture = decode(image.png)
+    picture = decode(image.data)
     assert picture.size == image_size()
     assert pixel(picture, 0, 0) == EMPTY and pixel(picture, 11, 2) == EMPTY
     assert "active on 0 of 80 days, 0 this week" in image.alt
@@ -93,7 +93,7 @@ def test_the_grid_crosses_a_year_boundary():
     today = date(2027, 1, 5)  # a Tuesday
     counts = {date(2026, 12, 31): 2, date(2027, 1, 1): 1, today: 4, date(2026, 10, 18): 5}  # 18 Oct: the day before the grid
     image = heatmap_image(counts, today)
-    picture = decode(image.png)
+    picture = decode(image.data)
     assert heatmap.first_day(today) == date(2026, 10, 19)
     assert pixel(picture, 10, 3) == LEVELS[1]  # Thursday 31 Dec 2026
     assert pixel(picture, 10, 4) == LEVELS[0]  # Friday 1 Jan 2027, same column

@@ -1,0 +1,1 @@
+"""Study sessions: plain-language times, RSVP with a waitlist, reminders, weekly series, calendars, attendance."""
