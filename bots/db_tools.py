@@ -83,7 +83,8 @@ async def forget(member_id: str) -> int:
             print(f"Rounds keeps nothing about {member_id.strip()}: nothing to erase.")
         else:
             print(f"Forgot {member_id.strip()}: {_count(done.answers, 'answer')} anonymised (their posts keep the "
-                  f"counts), {_count(done.reports, 'report')} and {_count(done.activity, 'activity record')} deleted with their streaks, member row {'deleted' if done.member else 'absent'}.")
+                  f"counts), {_count(done.reports, 'report')}, {_count(done.activity, 'activity record')} and "
+                  f"{_count(done.sessions, 'study-session record')} deleted with their streaks, member row {'deleted' if done.member else 'absent'}.")
         return 0
     return await _refusing(run)
 

@@ -63,8 +63,9 @@ def erased_reply(done: Forgotten) -> Reply:
     if not done.anything:
         return notice("Rounds keeps nothing about you any more: there was nothing left to erase.")
     return notice(f"Erased. {_count(done.answers, 'answer')} no longer linked to you (the posts keep their counts), "
-                  f"{_count(done.reports, 'report')} and {_count(done.activity, 'activity record')} "
-                  "deleted with your streaks, and your name and settings are gone.")
+                  f"{_count(done.reports, 'report')}, {_count(done.activity, 'activity record')} and "
+                  f"{_count(done.sessions, 'study-session record')} deleted with your streaks, and your name and "
+                  "settings are gone.")
 
 
 def digest(member_id: str) -> str:

@@ -34,8 +34,11 @@ from core.storage.schema import (
     communities,
     daily_posts,
     members,
+    attendance,
     question_reports,
     questions,
+    rsvps,
+    sessions,
     streaks,
     tallies,
 )
@@ -96,10 +99,11 @@ class Forgotten:
     reports: int
     member: bool  # a member row was deleted
     activity: int = 0  # check-ins and other activity deleted, with their streaks and tallies
+    sessions: int = 0  # RSVPs and attendance deleted, and sessions they hosted no longer linked to them
 
     @property
     def anything(self) -> bool:
-        return bool(self.answers or self.reports or self.member or self.activity)
+        return bool(self.answers or self.reports or self.member or self.activity or self.sessions)
 
 
 # -- export ------------------------------------------------------------------------------------------------------
@@ -356,6 +360,16 @@ async def member_data(db: Database, member_id: str) -> dict[str, Any]:
     done = await db.fetchall(select(activity).where(activity.c.member_id == member_id)
                              .order_by(activity.c.at.desc(), activity.c.id.desc()))
     held = await db.fetchall(select(streaks).where(streaks.c.member_id == member_id).order_by(streaks.c.community_id))
+    hosted = await db.fetchall(select(sessions.c.community_id.label("community"), sessions.c.number, sessions.c.topic,
+                                      sessions.c.starts_at, sessions.c.created_at)
+                               .where(sessions.c.author_id == member_id).order_by(sessions.c.created_at))
+    answered = await db.fetchall(select(sessions.c.community_id.label("community"), sessions.c.number, rsvps.c.status,
+                                        rsvps.c.answered_at).join(sessions, sessions.c.id == rsvps.c.session_id)
+                                 .where(rsvps.c.member_id == member_id).order_by(rsvps.c.answered_at))
+    attended = await db.fetchall(select(sessions.c.community_id.label("community"), sessions.c.number,
+                                        attendance.c.occurrence, attendance.c.at)
+                                 .join(sessions, sessions.c.id == attendance.c.session_id)
+                                 .where(attendance.c.member_id == member_id).order_by(attendance.c.at))
     return {
         "format": MEMBER_FORMAT, "version": VERSION,
         "member": _out("members", found[0]) if found else None,
@@ -363,6 +377,9 @@ async def member_data(db: Database, member_id: str) -> dict[str, Any]:
         "reports": [dict(row) for row in reported],
         "activity": [{"community": row["community_id"], **_out("activity", row)} for row in done],
         "streaks": [{"community": row["community_id"], **_out("streaks", row)} for row in held],
+        "sessions_hosted": [dict(row) for row in hosted],
+        "session_answers": [dict(row) for row in answered],
+        "attendance": [dict(row) for row in attended],
     }
 
 
@@ -381,7 +398,11 @@ async def forget_member(db: Database, member_id: str) -> Forgotten:
         for table in (streaks, tallies):
             await conn.execute(delete(table).where(table.c.member_id == member_id))
         member = (await conn.execute(delete(members).where(members.c.id == member_id))).rowcount
-    return Forgotten(len(keys), reports, member > 0, done)
+        seen = sum([(await conn.execute(delete(table).where(table.c.member_id == member_id))).rowcount
+                    for table in (rsvps, attendance)])
+        hosted = (await conn.execute(update(sessions).where(sessions.c.author_id == member_id)
+                                     .values(author_id=tombstone()))).rowcount
+    return Forgotten(len(keys), reports, member > 0, done, seen + hosted)
 
 
 def tombstone() -> str:

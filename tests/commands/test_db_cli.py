@@ -63,7 +63,7 @@ def test_a_console_community_moves_to_postgresql_and_its_export_is_the_same(tmp_
     forgot = rounds("db", "forget-member", "console:alice", db=pg_database)
     assert forgot.returncode == 0, forgot.stderr
     assert forgot.stdout.strip() == ("Forgot console:alice: 1 answer anonymised (their posts keep the counts), "
-                                     "1 report and 1 activity record deleted with their streaks, member row deleted.")
+                                     "1 report, 1 activity record and 0 study-session records deleted with their streaks, member row deleted.")
     after = json.loads(rounds("db", "export", "--community", "console:default", db=pg_database).stdout)
     assert [m["id"] for m in after["members"]] == ["console:bob"] and after["reports"] == []
     assert sorted(a["choice"] for a in after["answers"]) == ["B", "C"]

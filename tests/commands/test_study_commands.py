@@ -25,6 +25,7 @@ from commands.sessions.views import RSVP_ACTION
 from core.bootstrap import build
 from core.settings import Settings
 from core.storage.schema import rsvps, sessions
+from core.storage.transfer import forget_member, member_data
 
 START = datetime(2026, 12, 7, 10, tzinfo=UTC)  # a Monday
 
@@ -296,3 +297,20 @@ async def test_list_and_mine_show_times_in_the_viewers_own_zone(karachi, console
     await press(berlin, 1, "going")
     assert "**#1** Micro" in read(await berlin.send("/study mine"))
     assert "haven't answered" in read(await console("nobody").send("/study mine"))
+
+
+async def test_forgetting_a_member_takes_their_answers_and_attendance_and_unlinks_the_sessions_they_host(
+        karachi, console, services, clock):
+    host = await karachi()
+    await host.send("/study new topic:Ethics when:tomorrow 19:00")
+    bob = console("bob")
+    await press(bob, 1, "going")
+    clock.set(at("2026-12-08T19:05", "Asia/Karachi"))
+    await bob.send("/study here")
+    assert {"session_answers", "attendance"} <= set(await member_data(services.db, "console:bob"))
+    assert len((await member_data(services.db, "console:host"))["sessions_hosted"]) == 1
+    done = await forget_member(services.db, "console:bob")
+    assert done.sessions == 2 and await count(services, rsvps) == 0
+    assert (await forget_member(services.db, "console:host")).sessions == 1
+    row = await services.db.fetchone(select(sessions.c.author_id))
+    assert row["author_id"].startswith("erased:")
