@@ -19,7 +19,8 @@ from core.errors import UserError
 from core.sessions.calendar import CalendarEntry, session_ics
 from core.sessions.model import Counts, Session
 from core.sessions.recurrence import Weekly
-from core.sessions.rules import Draft
+from core.sessions.local import to_wall
+from core.sessions.rules import Draft, check_capacity, check_link, check_minutes, check_topic
 from core.sessions.store import Answered, SessionStore, Status
 from core.streaks.service import StreakService
 from core.streaks.store import Activity
@@ -163,11 +164,16 @@ class SessionService:
         """The changes asked for (None: unchanged); returns the session and who it seated (a larger capacity).
         A new time moves the whole series (weekly: every week from the new first start) and tells those going."""
         self._open(session)
-        changed = replace(session, topic=topic or session.topic, minutes=minutes or session.minutes,
-                          capacity=session.capacity if capacity is None else capacity,
-                          link=session.link if link is None else (link or None))
+        changed = replace(session, topic=session.topic if topic is None else check_topic(topic),
+                          minutes=session.minutes if minutes is None else check_minutes(minutes),
+                          capacity=session.capacity if capacity is None else check_capacity(capacity),
+                          link=session.link if link is None else check_link(link))
         moved = when is not None and when != session.next_at
-        if when is not None and wall is not None and zone is not None:
+        if when is not None:
+            if when <= self._clock.now():
+                raise UserError("That would put the whole session in the past: pick a time still to come.")
+            zone = zone or session.zone
+            wall = wall or to_wall(when, zone)
             if session.weekly:
                 Weekly.starting(when, zone)
             changed = replace(changed, start=when, wall=wall, zone=zone, excluded=frozenset())
