@@ -13,13 +13,14 @@ from datetime import UTC, datetime, timedelta
 
 from core.clock import Clock, iso
 from core.community.members import Member
+from core.community.model import platform_of
 from core.community.people import PeopleStore
 from core.engine.duties import DutyStore, Plan
 from core.errors import UserError
 from core.sessions.calendar import CalendarEntry, session_ics
+from core.sessions.local import to_wall
 from core.sessions.model import Counts, Session
 from core.sessions.recurrence import Weekly
-from core.sessions.local import to_wall
 from core.sessions.rules import Draft, check_capacity, check_link, check_minutes, check_topic
 from core.sessions.store import Answered, SessionStore, Status
 from core.streaks.service import StreakService
@@ -31,6 +32,7 @@ POST, REFRESH, START, END, REMIND, TELL, EVENT = (
 REFRESH_EVERY = timedelta(seconds=5)
 DEFAULT_LEAD, MIN_LEAD, MAX_LEAD = 15, 5, 120  # minutes before a start that Going members are reminded
 LIST_LIMIT = 10
+PRESSES: tuple[Status, ...] = ("going", "maybe", "cant")  # the buttons; 'waiting' is only ever decided
 Told = str  # what a direct message tells: 'seated' (off the waitlist), 'cancelled', 'moved', 'week-cancelled'
 
 
@@ -71,6 +73,7 @@ class SessionService:
     async def create(self, community_id: str, author: Member, channel_id: str | None, draft: Draft) -> Session:
         """Stored, then its card (with its thread and event) and its first occurrence planned: all due now or at
         their time, so nothing is lost if the process stops right after."""
+        _same_platform(community_id, author)
         if draft.repeat == "weekly":
             Weekly.starting(draft.starts_at, draft.when.zone)  # refuses a first start in a repeated hour's second pass
         await self._people.remember(author)
@@ -107,6 +110,9 @@ class SessionService:
     async def answer(self, community_id: str, number: int, member: Member, pressed: Status) -> tuple[Shown, Answered]:
         """Going, Maybe or Can't; the same again withdraws. A seat gets a reminder planned, a seat given up loses
         it, and the member it goes to is told."""
+        if pressed not in PRESSES:
+            raise ValueError(f"a press is one of {PRESSES}, not {pressed!r}")  # 'waiting' would skip the seat count
+        _same_platform(community_id, member)
         session = await self.find(community_id, number)
         occurrence = self._open(session)
         await self._people.remember(member)
@@ -137,6 +143,8 @@ class SessionService:
         reminders follow (a reminder of a cancelled occurrence finds it cancelled and is skipped)."""
         now = self._clock.now()
         live = self._open(session)
+        if occurrence is not None and occurrence < live:
+            raise UserError("That week is over already: pick one still to come from `/study list`.")
         if occurrence is None:
             changed = replace(session, cancelled_at=now, next_at=None)
             what = "cancelled"
@@ -213,6 +221,7 @@ class SessionService:
                      channel_id: str | None) -> tuple[Session, datetime, bool]:
         """"I'm here": for the session named, else the one on now (in this channel, if several are). Counts for
         the member's streak once per occurrence."""
+        _same_platform(community_id, member)
         session = await (self.find(community_id, number) if number is not None else self._on_now(community_id, channel_id))
         now = self._clock.now()
         occurrence = None if session.cancelled_at else session.occurrence_after(now)
@@ -295,6 +304,13 @@ class SessionService:
     def _tell_plan(self, session: Session, member_id: str, what: Told, about: str) -> Plan:
         return Plan(TELL, f"{session.id}/{what}/{member_id}/{about}", session.community_id, self._clock.now(),
                     {"session": session.id, "member": member_id, "what": what, "about": about})
+
+
+def _same_platform(community_id: str, member: Member) -> None:
+    """A member acts in a community of their own platform: a reminder or message planned for a Slack id in a
+    Discord community would go to an adapter that cannot reach them. An adapter's bug, not a member's input."""
+    if platform_of(member.id) != platform_of(community_id):
+        raise ValueError(f"member {member.id!r} is not on the platform of {community_id!r}")
 
 
 def _not_on(session: Session, occurrence: datetime | None) -> str:

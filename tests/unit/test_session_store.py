@@ -11,8 +11,7 @@ from core.bootstrap import build
 from core.sessions.model import Counts
 from core.sessions.service import END, EVENT, POST, REFRESH, REMIND, START, TELL
 from core.settings import Settings
-from tests.unit.session_kit import (
-    AUTHOR, COMMUNITY, OTHER, due_of, member, new_session, okey, pending, pending_keys, rkey)
+from tests.unit.session_kit import AUTHOR, COMMUNITY, OTHER, due_of, member, new_session, okey, pending, pending_keys, rkey
 
 STARTS = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)  # 2026-11-26 19:00 in New York
 
