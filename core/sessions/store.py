@@ -137,7 +137,7 @@ class SessionStore:
         waits; a seat given up goes to the first member waiting."""
         now = iso(self._clock.now())
         async with self._db.transaction() as conn:
-            await conn.execute(select(sessions.c.id).where(sessions.c.id == session.id).with_for_update())
+            session = await _locked(conn, session)
             before = await _status(conn, session.id, member_id)
             after: Status | None
             if before == pressed or (pressed == "going" and before == "waiting"):
@@ -165,7 +165,7 @@ class SessionStore:
         """Seats a larger capacity (or none) frees go to the members waiting, first come first served."""
         seated: list[str] = []
         async with self._db.transaction() as conn:
-            await conn.execute(select(sessions.c.id).where(sessions.c.id == session.id).with_for_update())
+            session = await _locked(conn, session)
             while (member := await _promote(conn, session)) is not None:
                 seated.append(member)
         return seated
@@ -239,6 +239,13 @@ class SessionStore:
 
 
 _LONGEST = Session.longest()
+
+
+async def _locked(conn: AsyncConnection, session: Session) -> Session:
+    """The session's row locked for the rest of the transaction, and its capacity as stored now: the one the caller
+    read may be stale (another process raised it and found nobody waiting), and a seat is decided on what holds."""
+    found = await rows(conn, select(sessions.c.capacity).where(sessions.c.id == session.id).with_for_update())
+    return replace(session, capacity=found[0]["capacity"]) if found else session
 
 
 async def _status(conn: AsyncConnection, session_id: int, member_id: str) -> Status | None:

@@ -5,6 +5,7 @@ many members (or processes) press for it at the same moment."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from core.bootstrap import build
@@ -184,3 +185,26 @@ async def test_a_permission_is_noticed_once_until_the_notice_fails(services):
     await store.notice_failed(COMMUNITY, "manage_events")
     assert await store.first_notice(COMMUNITY, "manage_events") is True
 
+
+
+async def test_a_press_decides_on_the_capacity_stored_now_not_the_one_it_read_before(database, clock):
+    """One process reads the session (capacity 1) for a press; another raises the capacity to 2 and fills the seats
+    from a waitlist that is empty; the press then lands. It must get the free seat, not wait for a withdrawal."""
+    first = await build(Settings(db_path=database), clock=clock)
+    second = await build(Settings(db_path=database), clock=clock)
+    try:
+        read = await new_session(first, clock, capacity=1)
+        await first.sessions.answer(COMMUNITY, 1, member("alice"), "going")
+        await second.sessions.edit(await second.sessions.find(COMMUNITY, 1), capacity=2)
+        answered = await first.sessions.store.answer(read, member("bob").id, "going")
+        assert answered.after == "going" and answered.counts == Counts(going=2)
+        lowered = await first.sessions.store.by_id(read.id)
+        assert lowered is not None
+        await second.sessions.edit(lowered, capacity=1)
+        _, answered = await first.sessions.answer(COMMUNITY, 1, member("alice"), "going")  # a seat given up...
+        assert answered.promoted is None  # ...is no free seat while two sit in one
+        answered = await first.sessions.store.answer(replace(read, capacity=5), member("carol").id, "going")
+        assert answered.after == "waiting"
+    finally:
+        await first.close()
+        await second.close()
