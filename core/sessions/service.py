@@ -161,7 +161,7 @@ class SessionService:
         told_about = iso(occurrence or live)
         plans = [self._refresh_plan(saved), self._event_plan(saved),
                  *[self._tell_plan(saved, m, what, told_about) for m in tell]]
-        if saved.next_at is not None and saved.next_at != live:
+        if saved.next_at is not None and saved.next_at != session.next_at:  # (an END not run yet left it behind)
             plans += await self._occurrence_plans(saved, saved.next_at)
         await self.duties.plan(*plans)
         return saved
@@ -192,7 +192,7 @@ class SessionService:
         seated = await self.store.fill(saved)
         plans = [self._refresh_plan(saved), self._event_plan(saved),
                  *[self._tell_plan(saved, m, "seated", iso(self._clock.now())) for m in seated]]
-        if moved or minutes is not None:
+        if moved or minutes is not None or next_at != session.next_at:  # (an END not run yet left it behind)
             plans += await self._occurrence_plans(saved, next_at)
             if moved:
                 plans += [self._tell_plan(saved, m, "moved", iso(next_at))
