@@ -22,7 +22,7 @@ from core.sessions.local import to_wall
 from core.sessions.model import Counts, Session
 from core.sessions.recurrence import Weekly
 from core.sessions.rules import Draft, check_capacity, check_link, check_minutes, check_topic
-from core.sessions.store import Answered, SessionStore, Status
+from core.sessions.store import Answered, Changed, SessionStore, Status
 from core.streaks.service import StreakService
 from core.streaks.store import Activity
 
@@ -156,7 +156,7 @@ class SessionService:
             if changed.next_at is None:
                 changed = replace(changed, cancelled_at=now)
             what = "week-cancelled"
-        saved = await self.store.save(changed)
+        saved = await self._save(changed)
         tell = await self.store.members(session.id, "going")
         told_about = iso(occurrence or live)
         plans = [self._refresh_plan(saved), self._event_plan(saved),
@@ -188,7 +188,7 @@ class SessionService:
         next_at = changed.occurrence_after(self._clock.now())
         if next_at is None:
             raise UserError("That would put the whole session in the past: pick a time still to come.")
-        saved = await self.store.save(replace(changed, next_at=next_at))
+        saved = await self._save(replace(changed, next_at=next_at))
         seated = await self.store.fill(saved)
         plans = [self._refresh_plan(saved), self._event_plan(saved),
                  *[self._tell_plan(saved, m, "seated", iso(self._clock.now())) for m in seated]]
@@ -201,6 +201,13 @@ class SessionService:
             plans += [await self._reminder_plan(saved, next_at, m) for m in seated]
         await self.duties.plan(*plans)
         return saved, seated
+
+    async def _save(self, session: Session) -> Session:
+        try:
+            return await self.store.save(session)
+        except Changed:
+            raise UserError(f"Session #{session.number} was changed meanwhile (edited or cancelled): look at it "
+                            f"again with `/study list` and try once more.") from None
 
     # -- reminders ----------------------------------------------------------------------------------------------
     async def lead(self, member_id: str) -> int:

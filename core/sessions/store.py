@@ -38,6 +38,10 @@ class Answered:
     counts: Counts
 
 
+class Changed(Exception):
+    """The session was edited or cancelled since it was read: the change asked for was not written."""
+
+
 Also = Callable[[AsyncConnection, Sequence[Any]], Awaitable[object]]  # more writes in the same commit (activity)
 
 
@@ -75,11 +79,16 @@ class SessionStore:
         return None if row is None else _session(row)
 
     async def save(self, session: Session) -> Session:
-        """Write an edited session back, its version bumped (so the duties it plans anew get keys of their own)."""
+        """Write an edited session back, its version bumped (so the duties it plans anew get keys of their own).
+        Only over the version it was read at: an edit or cancellation made meanwhile (another admin, another
+        process) is never written over with what was read before it; that raises Changed instead."""
         values = _values(session)
         values.pop("created_at")
         values["version"] = session.version + 1
-        await self._db.execute(update(sessions).where(sessions.c.id == session.id).values(**values))
+        written = await self._db.execute(update(sessions).where(
+            sessions.c.id == session.id, sessions.c.version == session.version).values(**values))
+        if written != 1:
+            raise Changed(session.id)
         return replace(session, version=session.version + 1)
 
     async def placed(self, session_id: int, **where: str | None) -> None:

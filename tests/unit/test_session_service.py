@@ -297,3 +297,41 @@ async def test_the_ics_of_a_weekly_session_has_its_rule_and_the_week_cancelled(s
 async def test_author_is_remembered_by_name(services, clock):
     await new_session(services, clock)
     assert await services.people.names([AUTHOR.id]) == {AUTHOR.id: "Author"}
+
+
+# -- changes that race -------------------------------------------------------------------------------------------
+async def test_an_edit_after_a_weeks_end_not_yet_run_plans_the_week_it_moves_to(services, clock):
+    session = await new_session(services, clock, repeat="weekly")
+    await services.sessions.answer(COMMUNITY, 1, ALICE, "going")
+    clock.set(STARTS + timedelta(hours=1, minutes=1))  # over; its END not run yet (a busy runner, a restart)
+    saved, _ = await services.sessions.edit(session, topic="UWorld block 13")
+    week2 = STARTS + timedelta(days=7)
+    assert saved.next_at == week2
+    assert await due_of(services, START, okey(session, week2)) == week2
+    assert await due_of(services, REMIND, rkey(session, week2, ALICE)) == week2 - timedelta(minutes=15)
+
+
+async def test_a_week_cancelled_after_a_weeks_end_not_yet_run_plans_the_week_after(services, clock):
+    session = await new_session(services, clock, repeat="weekly")
+    clock.set(STARTS + timedelta(hours=2))
+    week2, week3 = STARTS + timedelta(days=7), STARTS + timedelta(days=14)
+    saved = await services.sessions.cancel(session, week3)
+    assert saved.next_at == week2
+    assert await due_of(services, START, okey(session, week2)) == week2
+
+
+async def test_a_change_made_on_a_stale_read_is_refused_not_written_over_another(services, clock):
+    read = await new_session(services, clock, repeat="weekly")  # two admins look at #1
+    await services.sessions.answer(COMMUNITY, 1, ALICE, "going")
+    later = STARTS + timedelta(hours=2)
+    moved, _ = await services.sessions.edit(read, when=later)  # one moves it
+    with pytest.raises(UserError, match="changed"):
+        await services.sessions.cancel(read, STARTS + timedelta(days=7))  # the other cancels a week of the old time
+    with pytest.raises(UserError, match="changed"):
+        await services.sessions.edit(read, topic="stale")
+    kept = await services.sessions.find(COMMUNITY, 1)
+    assert kept == moved and kept.start == later and kept.excluded == frozenset()
+    await services.sessions.cancel(kept)
+    with pytest.raises(UserError, match="changed"):
+        await services.sessions.edit(moved, topic="after the cancel")  # a stale edit never brings it back
+    assert (await services.sessions.find(COMMUNITY, 1)).cancelled_at is not None
