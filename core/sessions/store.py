@@ -132,6 +132,8 @@ class SessionStore:
     async def unplanned(self, kind: str, platforms: frozenset[str], limit: int) -> list[Session]:
         """Live sessions whose occurrence next has no duty of `kind` (a lost plan, an occurrence the start of the
         last one never moved on to). The key is the one `occurrence_key` makes, built in SQL by concatenation."""
+        if not platforms:  # an empty or_() filters nothing (and is deprecated): no platform, no sessions
+            return []
         key = cast(sessions.c.id, Text) + "@" + sessions.c.next_at
         planned = exists().where(duties.c.kind == kind, duties.c.key == key)
         prefixes = or_(*[sessions.c.community_id.startswith(f"{p}:") for p in sorted(platforms)])

@@ -178,6 +178,7 @@ async def test_the_sweep_plans_an_occurrence_whose_start_was_lost(services, cloc
     assert await services.duties.drop(START, [key]) == 1
     assert await services.duties.drop(REMIND, [rkey(session, STARTS, ALICE)]) == 1
     await services.occurrences.plan_missing(frozenset({"discord"}))  # not this process's platform
+    await services.occurrences.plan_missing(frozenset())  # none at all
     assert await pending_keys(services, START) == set()
     await services.occurrences.plan_missing(CONSOLE)
     assert await due_of(services, START, key) == STARTS
