@@ -247,7 +247,7 @@ class SessionService:
         now = self._clock.now()
         on = [s for s in await self.store.upcoming(community_id, now, 50)
               if (o := s.occurrence_after(now)) is not None and s.open_for_attendance(o, now)]
-        here = [s for s in on if s.channel_id == channel_id] or on
+        here = [s for s in on if channel_id in (s.channel_id, s.thread_id or s.channel_id)] or on  # or its thread
         if not here:
             raise UserError("No session is on right now. `/study list` shows the ones coming up; \"I'm here\" opens "
                             "10 minutes before a start.")

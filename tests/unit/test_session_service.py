@@ -255,6 +255,17 @@ async def test_im_here_without_a_number_picks_the_session_on_in_this_channel(ser
         await services.sessions.attend(COMMUNITY, ALICE, None, CHANNEL)
 
 
+async def test_im_here_without_a_number_in_a_sessions_thread_picks_that_session(services, clock):
+    await new_session(services, clock)
+    second = await new_session(services, clock, topic="OET")  # both in CHANNEL, at the same time
+    await services.occurrences.thread_opened(second, "thread-2")
+    clock.set(STARTS)
+    session, _, _ = await services.sessions.attend(COMMUNITY, ALICE, None, "thread-2")
+    assert session.number == 2
+    with pytest.raises(UserError, match="Several"):
+        await services.sessions.attend(COMMUNITY, ALICE, None, CHANNEL)
+
+
 async def test_im_here_at_a_cancelled_session_is_refused(services, clock):
     session = await new_session(services, clock)
     await services.sessions.cancel(session)
