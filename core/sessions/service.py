@@ -13,14 +13,16 @@ from datetime import UTC, datetime, timedelta
 
 from core.clock import Clock, iso
 from core.community.members import Member
+from core.community.model import platform_of
 from core.community.people import PeopleStore
 from core.engine.duties import DutyStore, Plan
 from core.errors import UserError
 from core.sessions.calendar import CalendarEntry, session_ics
+from core.sessions.local import to_wall
 from core.sessions.model import Counts, Session
 from core.sessions.recurrence import Weekly
-from core.sessions.rules import Draft
-from core.sessions.store import Answered, SessionStore, Status
+from core.sessions.rules import Draft, check_capacity, check_link, check_minutes, check_topic
+from core.sessions.store import Answered, Changed, SessionStore, Status
 from core.streaks.service import StreakService
 from core.streaks.store import Activity
 
@@ -30,6 +32,7 @@ POST, REFRESH, START, END, REMIND, TELL, EVENT = (
 REFRESH_EVERY = timedelta(seconds=5)
 DEFAULT_LEAD, MIN_LEAD, MAX_LEAD = 15, 5, 120  # minutes before a start that Going members are reminded
 LIST_LIMIT = 10
+PRESSES: tuple[Status, ...] = ("going", "maybe", "cant")  # the buttons; 'waiting' is only ever decided
 Told = str  # what a direct message tells: 'seated' (off the waitlist), 'cancelled', 'moved', 'week-cancelled'
 
 
@@ -70,6 +73,7 @@ class SessionService:
     async def create(self, community_id: str, author: Member, channel_id: str | None, draft: Draft) -> Session:
         """Stored, then its card (with its thread and event) and its first occurrence planned: all due now or at
         their time, so nothing is lost if the process stops right after."""
+        _same_platform(community_id, author)
         if draft.repeat == "weekly":
             Weekly.starting(draft.starts_at, draft.when.zone)  # refuses a first start in a repeated hour's second pass
         await self._people.remember(author)
@@ -106,6 +110,9 @@ class SessionService:
     async def answer(self, community_id: str, number: int, member: Member, pressed: Status) -> tuple[Shown, Answered]:
         """Going, Maybe or Can't; the same again withdraws. A seat gets a reminder planned, a seat given up loses
         it, and the member it goes to is told."""
+        if pressed not in PRESSES:
+            raise ValueError(f"a press is one of {PRESSES}, not {pressed!r}")  # 'waiting' would skip the seat count
+        _same_platform(community_id, member)
         session = await self.find(community_id, number)
         occurrence = self._open(session)
         await self._people.remember(member)
@@ -136,6 +143,8 @@ class SessionService:
         reminders follow (a reminder of a cancelled occurrence finds it cancelled and is skipped)."""
         now = self._clock.now()
         live = self._open(session)
+        if occurrence is not None and occurrence < live:
+            raise UserError("That week is over already: pick one still to come from `/study list`.")
         if occurrence is None:
             changed = replace(session, cancelled_at=now, next_at=None)
             what = "cancelled"
@@ -147,12 +156,12 @@ class SessionService:
             if changed.next_at is None:
                 changed = replace(changed, cancelled_at=now)
             what = "week-cancelled"
-        saved = await self.store.save(changed)
+        saved = await self._save(changed)
         tell = await self.store.members(session.id, "going")
         told_about = iso(occurrence or live)
         plans = [self._refresh_plan(saved), self._event_plan(saved),
                  *[self._tell_plan(saved, m, what, told_about) for m in tell]]
-        if saved.next_at is not None and saved.next_at != live:
+        if saved.next_at is not None and saved.next_at != session.next_at:  # (an END not run yet left it behind)
             plans += await self._occurrence_plans(saved, saved.next_at)
         await self.duties.plan(*plans)
         return saved
@@ -163,22 +172,27 @@ class SessionService:
         """The changes asked for (None: unchanged); returns the session and who it seated (a larger capacity).
         A new time moves the whole series (weekly: every week from the new first start) and tells those going."""
         self._open(session)
-        changed = replace(session, topic=topic or session.topic, minutes=minutes or session.minutes,
-                          capacity=session.capacity if capacity is None else capacity,
-                          link=session.link if link is None else (link or None))
+        changed = replace(session, topic=session.topic if topic is None else check_topic(topic),
+                          minutes=session.minutes if minutes is None else check_minutes(minutes),
+                          capacity=session.capacity if capacity is None else check_capacity(capacity),
+                          link=session.link if link is None else check_link(link))
         moved = when is not None and when != session.next_at
-        if when is not None and wall is not None and zone is not None:
+        if when is not None:
+            if when <= self._clock.now():
+                raise UserError("That would put the whole session in the past: pick a time still to come.")
+            zone = zone or session.zone
+            wall = wall or to_wall(when, zone)
             if session.weekly:
                 Weekly.starting(when, zone)
             changed = replace(changed, start=when, wall=wall, zone=zone, excluded=frozenset())
         next_at = changed.occurrence_after(self._clock.now())
         if next_at is None:
             raise UserError("That would put the whole session in the past: pick a time still to come.")
-        saved = await self.store.save(replace(changed, next_at=next_at))
+        saved = await self._save(replace(changed, next_at=next_at))
         seated = await self.store.fill(saved)
         plans = [self._refresh_plan(saved), self._event_plan(saved),
                  *[self._tell_plan(saved, m, "seated", iso(self._clock.now())) for m in seated]]
-        if moved or minutes is not None:
+        if moved or minutes is not None or next_at != session.next_at:  # (an END not run yet left it behind)
             plans += await self._occurrence_plans(saved, next_at)
             if moved:
                 plans += [self._tell_plan(saved, m, "moved", iso(next_at))
@@ -187,6 +201,13 @@ class SessionService:
             plans += [await self._reminder_plan(saved, next_at, m) for m in seated]
         await self.duties.plan(*plans)
         return saved, seated
+
+    async def _save(self, session: Session) -> Session:
+        try:
+            return await self.store.save(session)
+        except Changed:
+            raise UserError(f"Session #{session.number} was changed meanwhile (edited or cancelled): look at it "
+                            f"again with `/study list` and try once more.") from None
 
     # -- reminders ----------------------------------------------------------------------------------------------
     async def lead(self, member_id: str) -> int:
@@ -207,6 +228,7 @@ class SessionService:
                      channel_id: str | None) -> tuple[Session, datetime, bool]:
         """"I'm here": for the session named, else the one on now (in this channel, if several are). Counts for
         the member's streak once per occurrence."""
+        _same_platform(community_id, member)
         session = await (self.find(community_id, number) if number is not None else self._on_now(community_id, channel_id))
         now = self._clock.now()
         occurrence = None if session.cancelled_at else session.occurrence_after(now)
@@ -225,7 +247,7 @@ class SessionService:
         now = self._clock.now()
         on = [s for s in await self.store.upcoming(community_id, now, 50)
               if (o := s.occurrence_after(now)) is not None and s.open_for_attendance(o, now)]
-        here = [s for s in on if s.channel_id == channel_id] or on
+        here = [s for s in on if channel_id in (s.channel_id, s.thread_id or s.channel_id)] or on  # or its thread
         if not here:
             raise UserError("No session is on right now. `/study list` shows the ones coming up; \"I'm here\" opens "
                             "10 minutes before a start.")
@@ -289,6 +311,13 @@ class SessionService:
     def _tell_plan(self, session: Session, member_id: str, what: Told, about: str) -> Plan:
         return Plan(TELL, f"{session.id}/{what}/{member_id}/{about}", session.community_id, self._clock.now(),
                     {"session": session.id, "member": member_id, "what": what, "about": about})
+
+
+def _same_platform(community_id: str, member: Member) -> None:
+    """A member acts in a community of their own platform: a reminder or message planned for a Slack id in a
+    Discord community would go to an adapter that cannot reach them. An adapter's bug, not a member's input."""
+    if platform_of(member.id) != platform_of(community_id):
+        raise ValueError(f"member {member.id!r} is not on the platform of {community_id!r}")
 
 
 def _not_on(session: Session, occurrence: datetime | None) -> str:

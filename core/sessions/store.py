@@ -38,6 +38,10 @@ class Answered:
     counts: Counts
 
 
+class Changed(Exception):
+    """The session was edited or cancelled since it was read: the change asked for was not written."""
+
+
 Also = Callable[[AsyncConnection, Sequence[Any]], Awaitable[object]]  # more writes in the same commit (activity)
 
 
@@ -75,11 +79,16 @@ class SessionStore:
         return None if row is None else _session(row)
 
     async def save(self, session: Session) -> Session:
-        """Write an edited session back, its version bumped (so the duties it plans anew get keys of their own)."""
+        """Write an edited session back, its version bumped (so the duties it plans anew get keys of their own).
+        Only over the version it was read at: an edit or cancellation made meanwhile (another admin, another
+        process) is never written over with what was read before it; that raises Changed instead."""
         values = _values(session)
         values.pop("created_at")
         values["version"] = session.version + 1
-        await self._db.execute(update(sessions).where(sessions.c.id == session.id).values(**values))
+        written = await self._db.execute(update(sessions).where(
+            sessions.c.id == session.id, sessions.c.version == session.version).values(**values))
+        if written != 1:
+            raise Changed(session.id)
         return replace(session, version=session.version + 1)
 
     async def placed(self, session_id: int, **where: str | None) -> None:
@@ -123,6 +132,8 @@ class SessionStore:
     async def unplanned(self, kind: str, platforms: frozenset[str], limit: int) -> list[Session]:
         """Live sessions whose occurrence next has no duty of `kind` (a lost plan, an occurrence the start of the
         last one never moved on to). The key is the one `occurrence_key` makes, built in SQL by concatenation."""
+        if not platforms:  # an empty or_() filters nothing (and is deprecated): no platform, no sessions
+            return []
         key = cast(sessions.c.id, Text) + "@" + sessions.c.next_at
         planned = exists().where(duties.c.kind == kind, duties.c.key == key)
         prefixes = or_(*[sessions.c.community_id.startswith(f"{p}:") for p in sorted(platforms)])
@@ -137,7 +148,7 @@ class SessionStore:
         waits; a seat given up goes to the first member waiting."""
         now = iso(self._clock.now())
         async with self._db.transaction() as conn:
-            await conn.execute(select(sessions.c.id).where(sessions.c.id == session.id).with_for_update())
+            session = await _locked(conn, session)
             before = await _status(conn, session.id, member_id)
             after: Status | None
             if before == pressed or (pressed == "going" and before == "waiting"):
@@ -165,7 +176,7 @@ class SessionStore:
         """Seats a larger capacity (or none) frees go to the members waiting, first come first served."""
         seated: list[str] = []
         async with self._db.transaction() as conn:
-            await conn.execute(select(sessions.c.id).where(sessions.c.id == session.id).with_for_update())
+            session = await _locked(conn, session)
             while (member := await _promote(conn, session)) is not None:
                 seated.append(member)
         return seated
@@ -239,6 +250,13 @@ class SessionStore:
 
 
 _LONGEST = Session.longest()
+
+
+async def _locked(conn: AsyncConnection, session: Session) -> Session:
+    """The session's row locked for the rest of the transaction, and its capacity as stored now: the one the caller
+    read may be stale (another process raised it and found nobody waiting), and a seat is decided on what holds."""
+    found = await rows(conn, select(sessions.c.capacity).where(sessions.c.id == session.id).with_for_update())
+    return replace(session, capacity=found[0]["capacity"]) if found else session
 
 
 async def _status(conn: AsyncConnection, session_id: int, member_id: str) -> Status | None:
