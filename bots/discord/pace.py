@@ -5,10 +5,11 @@ requests a second a bot) it meets only after the fact: a global 429 makes it wai
 burst of reminders costs a round of refusals (which Discord counts against the bot) and retries, each of which may be
 refused again. So the notifier takes a token here before each request it makes.
 
-The bucket is GCRA-shaped: each `take` reserves the next free slot at once (no await between reading and updating),
-so concurrent callers are served in order, each waits only for its own slot, and none wakes up to find the token
-gone. `burst` tokens may go at once after a quiet spell; with the defaults any one second sees at most
-45 + 5 = 50 requests, Discord's limit, however Discord counts its second.
+The bucket is GCRA-shaped: a `take` computes its slot (the next free one, or now when `burst` tokens are saved up)
+and sleeps until it, holding a lock, so callers are served in order and none wakes up to find the token gone. The
+next caller computes its slot only once the one before has woken: if the event loop stalls (a long GC, a busy
+machine), what waited does not pour out at once when it resumes, at most `burst` requests do. With the defaults any
+one second sees at most 45 + 5 = 50 requests, Discord's limit, however Discord counts its second.
 """
 
 from __future__ import annotations
@@ -34,14 +35,16 @@ class Pacer:
         self._clock = clock
         self._sleep = sleep
         self._free_at = -math.inf  # the earliest moment the next slot can be had, bursts aside
+        self._turn = asyncio.Lock()  # FIFO: one caller at a time computes its slot and waits for it
         self.taken = 0  # tokens handed out: what went out through this pacer
 
     async def take(self) -> None:
         """Wait for this request's slot. A caller cancelled while waiting leaves its slot unused (harmless: the
         rate only drops)."""
-        now = self._clock()
-        slot = max(self._free_at, now - (self.burst - 1) * self._interval)
-        self._free_at = slot + self._interval
-        self.taken += 1
-        if slot > now:
-            await self._sleep(slot - now)
+        async with self._turn:
+            now = self._clock()
+            slot = max(self._free_at, now - (self.burst - 1) * self._interval)
+            self._free_at = slot + self._interval
+            self.taken += 1
+            if slot > now:
+                await self._sleep(slot - now)

@@ -9,6 +9,7 @@ burst tests drive the real discord.py against the stand-in and assert on counts 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import discord
@@ -76,6 +77,35 @@ async def test_a_quiet_spell_refills_the_burst_and_no_more() -> None:
     for _ in range(3):
         await pacer.take()
     assert fake.slept == [0.1]
+
+
+async def test_after_a_stalled_loop_the_waiting_do_not_pour_out_at_once() -> None:
+    """The loop stalls for five seconds while B waits for its slot: C, queued behind, goes when B does (its burst of
+    one), and D, who comes next, waits a whole slot again instead of finding its reserved slot long past."""
+    now = [0.0]
+    wakes: list[asyncio.Future[None]] = []
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 9))
+        wakes.append(asyncio.get_running_loop().create_future())
+        await wakes[-1]
+
+    pacer = Pacer(10, burst=1, clock=lambda: now[0], sleep=sleep)
+    await pacer.take()  # A: at once
+    b, c = asyncio.create_task(pacer.take()), asyncio.create_task(pacer.take())
+    await asyncio.sleep(0)
+    assert slept == [0.1] and not c.done()  # B sleeps for its slot, C waits its turn
+    now[0] = 5.0  # the stall
+    wakes[0].set_result(None)
+    await asyncio.gather(b, c)
+    assert slept == [0.1]  # C's slot is now: it did not sleep
+    d = asyncio.create_task(pacer.take())
+    await asyncio.sleep(0)
+    assert slept == [0.1, 0.1] and not d.done()
+    d.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await d
 
 
 def test_a_pacer_needs_a_rate() -> None:
