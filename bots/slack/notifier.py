@@ -19,6 +19,12 @@ the file of a message (it was shared after it, as a message of its own), so an e
 image on the edited reply is left out. A message deleted in the meantime (`message_not_found`), one the app may not
 change (`cant_update_message`, `edit_window_closed`) or a channel gone is `Undeliverable`, so the caller posts a fresh
 one.
+
+Study sessions: the notifier is a `ThreadHost` (not an `EventHost`: Slack has no scheduled events of its own). A
+thread needs no call to open: a reply names its parent (`chat.postMessage(thread_ts=<the message's ts>)`), so
+`open_thread` answers the place '<channel>/<message ts>', and `post` and `edit` accept such a place as their channel.
+A retried post into a thread looks for its key in the thread (conversations.replies, the same scopes), since replies
+are not in the channel's history.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from typing import Any
 from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bots.slack.render import SlackMessage, render, upload_args
 from commands.replies import Image, Reply
@@ -62,24 +69,37 @@ class SlackNotifier:
 
     async def post(self, channel_id: str, reply: Reply, *, key: str | None = None,
                    since: datetime | None = None) -> str | None:
+        """`channel_id` is a channel, or a thread place '<channel>/<parent ts>' from `open_thread`."""
         client = self._client()
+        channel, thread_ts = place_of(channel_id)
         with refusals_for_good(f"channel {channel_id}"):
             if key is not None and since is not None:
-                earlier = await already_posted(client, channel_id, key, since)
+                earlier = await already_posted(client, channel, key, since, thread_ts=thread_ts)
                 if earlier is not None:
                     log.info("a message for %s is already in %s: not posted again", key, channel_id)
                     return earlier or None
-            return await send(client, channel_id, render(reply), metadata=duty_metadata(key) if key else None)
+            return await send(client, channel, render(reply), metadata=duty_metadata(key) if key else None,
+                              thread_ts=thread_ts)
 
     async def edit(self, channel_id: str, message_id: str, reply: Reply) -> None:
-        """The message's text and blocks become the reply's (no blocks: none); an image is not sent (see above)."""
+        """The message's text and blocks become the reply's (no blocks: none); an image is not sent (see above).
+        A reply in a thread is edited like any message: by its channel and its own ts."""
         client = self._client()
         message = render(reply)
         if message.image is not None:
             log.info("the image of an edit of %s in %s is left out: Slack cannot change a message's file",
                      message_id, channel_id)
         with refusals_for_good(f"message {message_id} in channel {channel_id}", also=GONE):
-            await client.chat_update(channel=channel_id, ts=message_id, text=message.text, blocks=message.blocks)
+            await client.chat_update(channel=place_of(channel_id)[0], ts=message_id, text=message.text,
+                                     blocks=message.blocks)
+
+    async def open_thread(self, channel_id: str, message_id: str, name: str) -> str:
+        """No call: a Slack thread is the replies to a message, and it has no name of its own (`name` is unused)."""
+        return f"{place_of(channel_id)[0]}/{message_id}"
+
+    def thread_link(self, thread_id: str) -> str:
+        """The thread's channel: Slack has no mention of a thread (a permalink would cost a chat.getPermalink)."""
+        return f"<#{place_of(thread_id)[0]}>"
 
     async def direct(self, member_id: str, reply: Reply) -> None:
         client = self._client()
@@ -93,13 +113,20 @@ class SlackNotifier:
         return self.client
 
 
+def place_of(place: str) -> tuple[str, str | None]:
+    """A channel id, or a thread place '<channel>/<parent ts>', as (channel, parent ts or None)."""
+    channel, _, thread_ts = place.partition("/")
+    return channel, thread_ts or None
+
+
 async def send(client: AsyncWebClient, channel: str, message: SlackMessage,
-               metadata: Mapping[str, Any] | None = None) -> str | None:
-    """The message, then its image, into one conversation; the message's ts."""
+               metadata: Mapping[str, Any] | None = None, thread_ts: str | None = None) -> str | None:
+    """The message, then its image, into one conversation (into a message's thread, given its ts); the message's
+    ts."""
     response = await client.chat_postMessage(channel=channel, metadata=dict(metadata) if metadata else None,
-                                             **message.post())
+                                             thread_ts=thread_ts, **message.post())
     if message.image is not None:
-        await upload(client, channel, message.image)
+        await upload(client, channel, message.image, thread_ts=thread_ts)
     ts = response.get("ts")
     return str(ts) if ts else None
 
@@ -108,14 +135,15 @@ def duty_metadata(key: str) -> dict[str, Any]:
     return {"event_type": EVENT_TYPE, "event_payload": {"key": key}}
 
 
-async def already_posted(client: AsyncWebClient, channel: str, key: str, since: datetime) -> str | None:
-    """The ts of a message carrying this duty key in the channel's history since `since`, or None. A history Slack
-    refuses to show (a missing scope, an error) counts as not found: the caller posts."""
+async def already_posted(client: AsyncWebClient, channel: str, key: str, since: datetime,
+                         thread_ts: str | None = None) -> str | None:
+    """The ts of a message carrying this duty key since `since`, in the channel's history or (`thread_ts`) in that
+    message's thread, or None. A history Slack refuses to show (a missing scope, an error) counts as not found: the
+    caller posts."""
     cursor: str | None = None
     try:
         for _ in range(HISTORY_PAGES):
-            page = await client.conversations_history(channel=channel, oldest=f"{since.timestamp():.6f}",
-                                                      limit=HISTORY_PAGE, include_all_metadata=True, cursor=cursor)
+            page = await history_page(client, channel, f"{since.timestamp():.6f}", cursor, thread_ts)
             found = next((m for m in page.get("messages") or [] if _carries(m, key)), None)
             if found is not None:
                 return str(found.get("ts") or "")  # Slack gives every message one
@@ -130,13 +158,24 @@ async def already_posted(client: AsyncWebClient, channel: str, key: str, since: 
     return None
 
 
+async def history_page(client: AsyncWebClient, channel: str, oldest: str, cursor: str | None,
+                       thread_ts: str | None) -> AsyncSlackResponse:
+    """One page of a channel's history (its top-level messages), or of a thread: replies are only in the latter,
+    which also starts with the parent (whose key, a different duty's, never matches)."""
+    if thread_ts is not None:
+        return await client.conversations_replies(channel=channel, ts=thread_ts, oldest=oldest, limit=HISTORY_PAGE,
+                                                  include_all_metadata=True, cursor=cursor)
+    return await client.conversations_history(channel=channel, oldest=oldest, limit=HISTORY_PAGE,
+                                              include_all_metadata=True, cursor=cursor)
+
+
 def _carries(message: Mapping[str, Any], key: str) -> bool:
     metadata = message.get("metadata") or {}
     return bool(metadata.get("event_type") == EVENT_TYPE and (metadata.get("event_payload") or {}).get("key") == key)
 
 
-async def upload(client: AsyncWebClient, channel: str, image: Image) -> None:
-    await client.files_upload_v2(**upload_args(image, channel))
+async def upload(client: AsyncWebClient, channel: str, image: Image, thread_ts: str | None = None) -> None:
+    await client.files_upload_v2(**upload_args(image, channel), thread_ts=thread_ts)
 
 
 async def open_im(client: AsyncWebClient, user_id: str) -> str:

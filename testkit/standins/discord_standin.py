@@ -61,6 +61,13 @@ its own).  A thread started on a message (``POST /channels/{c}/messages/{m}/thre
 (or Manage Threads) and becomes a channel with the message's id.  The bot's permissions are its own role's:
 :meth:`DiscordStandIn.grant_bot` / :meth:`DiscordStandIn.revoke_bot`.  Accepted event changes are kept in
 :attr:`DiscordStandIn.event_log`.
+
+Rate limits (opt-in, :meth:`DiscordStandIn.enforce_rate_limits`; off by default so other tests are unaffected): a
+global limit of N requests a second across the bot's REST calls, as a token bucket (interaction callbacks and
+webhooks are exempt, as on Discord), answered over it with a global 429 (``X-RateLimit-Global``, scope ``global``,
+``{"global": true}``); and Discord's per-channel bucket for ``POST /channels/{id}/messages`` (5 per 5 s), whose
+``X-RateLimit-*`` headers let discord.py pace itself per bucket, as it does on Discord.  Every 429 and every request
+let through is kept with its time (:meth:`DiscordStandIn.rate_stats`) so a benchmark can report what it achieved.
 """
 
 from __future__ import annotations
@@ -70,6 +77,7 @@ import contextlib
 import inspect
 import itertools
 import json
+import math
 import re
 import secrets
 import time
@@ -110,6 +118,7 @@ __all__ = [
     "InteractionRecord",
     "MemberSpec",
     "Permission",
+    "RateStats",
     "RecordedCall",
     "RoleSpec",
     "UserSpec",
@@ -536,6 +545,8 @@ class RecordedCall:
     status: int = 0
     response: JsonBody = None
     injected: bool = False
+    #: The ``X-RateLimit-*`` headers of the answer, when an enforced per-route bucket counted the request.
+    rate_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def unknown(self) -> bool:
@@ -580,6 +591,90 @@ class _Fault:
     headers: dict[str, str]
     times: int
     delay: float = 0.0
+
+
+class _TokenBucket:
+    """Discord's global limit as a token bucket: ``capacity`` tokens, refilled at ``rate`` a second; a request takes
+    one. Times are passed in (``time.monotonic()`` in use), so the arithmetic is testable without waiting."""
+
+    def __init__(self, rate: float, capacity: float) -> None:
+        self.rate, self.capacity = rate, capacity
+        self.tokens = capacity
+        self.stamp: float | None = None
+
+    def _refill(self, now: float) -> None:
+        if self.stamp is not None:
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+
+    def wait(self, now: float) -> float:
+        """Seconds until a token is there (0: one is there now)."""
+        self._refill(now)
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1
+
+
+@dataclass
+class _Window:
+    """A per-route bucket as Discord keeps one (for one channel): ``limit`` requests in a window of ``period``
+    seconds that starts with the first request after the last window ended."""
+
+    limit: int
+    period: float
+    started: float = -math.inf
+    used: int = 0
+
+    def reset_after(self, now: float) -> float:
+        """Seconds until the window ends (a new one starts with the next request if it already ended)."""
+        if now >= self.started + self.period:
+            self.started, self.used = now, 0
+        return self.started + self.period - now
+
+    @property
+    def remaining(self) -> int:
+        return self.limit - self.used
+
+
+#: The bucket hash Discord gives ``POST /channels/{id}/messages`` (one hash, one bucket per channel id).
+MESSAGE_BUCKET = "standin-channel-messages"
+#: Paths Discord's global limit does not count: interaction responses and webhooks.
+RATE_EXEMPT = ("/interactions/", "/webhooks/")
+_MESSAGE_ROUTE = re.compile(r"/channels/(\d+)/messages/?")
+
+
+@dataclass
+class RateStats:
+    """What the rate limiter saw while enforced: the ``time.monotonic()`` of every request it let through, and
+    ``(time, scope, method path)`` of every 429 answered (the enforced ones and any a test injected)."""
+
+    accepted: list[float] = field(default_factory=list)
+    limited: list[tuple[float, str, str]] = field(default_factory=list)
+
+    @property
+    def global_429s(self) -> int:
+        return sum(1 for _, scope, _ in self.limited if scope == "global")
+
+    @property
+    def route_429s(self) -> int:
+        return sum(1 for _, scope, _ in self.limited if scope != "global")
+
+    def rate(self) -> float:
+        """Accepted requests a second from the first to the last (0 for fewer than two)."""
+        if len(self.accepted) < 2:
+            return 0.0
+        return (len(self.accepted) - 1) / (self.accepted[-1] - self.accepted[0] or math.inf)
+
+
+@dataclass
+class _RateLimits:
+    """The switch and state behind :meth:`DiscordStandIn.enforce_rate_limits`."""
+
+    bucket: _TokenBucket
+    message_limit: tuple[int, float] | None
+    windows: dict[str, _Window] = field(default_factory=dict)
+    stats: RateStats = field(default_factory=RateStats)
 
 
 @dataclass
@@ -692,6 +787,7 @@ class DiscordStandIn:
         self.attachments: dict[str, bytes] = {}
         self._faults: list[_Fault] = []
         self._holds: list[_Fault] = []
+        self._limits: _RateLimits | None = None
         #: Requests carried out whose answer :meth:`hold_answers` is still holding back.
         self.held: list[RecordedCall] = []
         #: (author id, nonce) -> (message id, time.monotonic() of its creation), for ``enforce_nonce``.
@@ -1020,6 +1116,85 @@ class DiscordStandIn:
             headers["X-RateLimit-Global"] = "true"
         body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
         self.fail_next(path_prefix, 429, body, method=method, times=times, headers=headers)
+
+    def enforce_rate_limits(
+        self,
+        per_second: float = 50.0,
+        *,
+        burst: float | None = None,
+        channel_messages: tuple[int, float] | None = (5, 5.0),
+    ) -> None:
+        """Limit the bot's REST calls as Discord does, until the stand-in stops (off by default).
+
+        :param per_second: the global limit, a token bucket refilled at this rate (Discord's is 50 a second);
+            interaction callbacks and webhooks are exempt. Over it: a global 429 (``X-RateLimit-Global: true``,
+            ``X-RateLimit-Scope: global``, ``{"global": true}``), ``retry_after`` the time until the next token.
+        :param burst: the bucket's size (default: one second's worth, ``per_second``).
+        :param channel_messages: ``(limit, period)`` of each channel's ``POST /channels/{id}/messages`` bucket
+            (Discord: 5 per 5 s), sent as ``X-RateLimit-*`` headers on every such answer so discord.py waits for the
+            reset before the next; over it, a 429 of scope ``user``. ``None``: no per-channel bucket.
+
+        A request refused with a 429 takes no token. :meth:`rate_stats` reads what the limiter saw.
+        """
+        if per_second <= 0:
+            raise ValueError("per_second must be positive")
+        self._limits = _RateLimits(_TokenBucket(per_second, burst or per_second), channel_messages)
+
+    def rate_stats(self) -> RateStats:
+        """Requests let through and 429s answered since :meth:`enforce_rate_limits` (empty before it)."""
+        return self._limits.stats if self._limits is not None else RateStats()
+
+    def _rate_limited(self, call: RecordedCall) -> web.Response | None:
+        """A 429 when the request is over the enforced limits, else None (its token and window slot taken)."""
+        limits = self._limits
+        if limits is None or call.path.startswith(RATE_EXEMPT):
+            return None
+        now = time.monotonic()
+        wait = limits.bucket.wait(now)
+        if wait > 0:
+            return self._too_many(call, wait, is_global=True)
+        window = self._message_window(limits, call)
+        reset_after = window.reset_after(now) if window is not None else 0.0
+        if window is not None and window.remaining <= 0:
+            return self._too_many(call, reset_after, is_global=False, window=window)
+        limits.bucket.take()
+        if window is not None:
+            window.used += 1
+            call.rate_headers = self._window_headers(window, reset_after)
+        limits.stats.accepted.append(now)
+        return None
+
+    @staticmethod
+    def _message_window(limits: _RateLimits, call: RecordedCall) -> _Window | None:
+        match = _MESSAGE_ROUTE.fullmatch(call.path)
+        if match is None or call.method != "POST" or limits.message_limit is None:
+            return None
+        limit, period = limits.message_limit
+        return limits.windows.setdefault(match.group(1), _Window(limit, period))
+
+    @staticmethod
+    def _window_headers(window: _Window, reset_after: float) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(window.limit),
+            "X-RateLimit-Remaining": str(max(window.remaining, 0)),
+            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Bucket": MESSAGE_BUCKET,
+        }
+
+    def _too_many(self, call: RecordedCall, retry_after: float, *, is_global: bool,
+                  window: _Window | None = None) -> web.Response:
+        """Discord's 429: ``Via`` (else discord.py takes it for a Cloudflare ban), the scope, and the body's float
+        ``retry_after``, which is what discord.py waits (the header is whole seconds, rounded up)."""
+        headers = {"Retry-After": str(math.ceil(retry_after)), "Via": "1.1 google",
+                   "X-RateLimit-Scope": "global" if is_global else "user"}
+        if is_global:
+            headers["X-RateLimit-Global"] = "true"
+        if window is not None:
+            headers.update(self._window_headers(window, retry_after))
+        body = {"message": "You are being rate limited.", "retry_after": round(retry_after, 3), "global": is_global}
+        call.route, call.status, call.response = "rate limit", 429, body
+        return self._json_response(429, body, headers)
 
     def _take_fault(self, method: str, path: str) -> _Fault | None:
         for fault in self._faults:
@@ -1791,6 +1966,11 @@ class DiscordStandIn:
         except Exception as exc:
             call.status, call.response = 500, {"message": f"stand-in error: {exc!r}", "code": 0}
             response = self._json_response(500, call.response)
+        if call.rate_headers:
+            response.headers.update(call.rate_headers)
+        if self._limits is not None and call.status == 429:
+            scope = "global" if isinstance(call.response, dict) and call.response.get("global") else "user"
+            self._limits.stats.limited.append((call.received_at, scope, f"{call.method} {call.path}"))
         self.calls.append(call)
         self._notify()
         hold = self._take_hold(call.method, call.path)
@@ -1819,6 +1999,9 @@ class DiscordStandIn:
             if fault.status is not None:
                 call.injected, call.status, call.response = True, fault.status, fault.body
                 return self._json_response(fault.status, fault.body, fault.headers)
+        limited = self._rate_limited(call)
+        if limited is not None:
+            return limited
         for method, pattern, label, handler in self._custom_routes:
             match = pattern.fullmatch(call.path)
             if match and method == call.method:

@@ -15,7 +15,8 @@ The stand-in plays both sides of Slack:
   IM refuse messages (``messages_tab_disabled``) and ``SlackChannel(is_member=False)`` a channel the bot left.
   ``conversations.history`` reads back the messages posted into a conversation, newest first, between ``oldest``
   and ``latest`` (exclusive unless ``inclusive``), ``limit`` at a time (default 100, at most 999) with cursor
-  paging, and each message's ``metadata`` only with ``include_all_metadata``, as Slack documents it.
+  paging, and each message's ``metadata`` only with ``include_all_metadata``, as Slack documents it;
+  ``conversations.replies`` reads a message's thread the same way (the parent first, then its replies).
 * **Slack's delivery** (what calls the app): signed HTTP requests (``send_slash_command`` / ``send_interactive``)
   and Socket Mode envelopes (``push_slash_command`` / ``push_interactive``), each timed until its ack so tests
   can compute median / p99 ack latency. What Slack never sends, for the app to refuse, goes by ``post_raw`` (raw
@@ -631,6 +632,7 @@ class SlackStandIn:
             "conversations.info": self._conversations_info,
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
         }
@@ -1500,6 +1502,46 @@ class SlackStandIn:
         body: dict[str, Any] = {
             "ok": True, "messages": [m if metadata else {k: v for k, v in m.items() if k != "metadata"} for m in page],
             "has_more": bool(rest), "pin_count": 0, "channel_actions_ts": None, "channel_actions_count": 0,
+        }
+        if rest:
+            body["response_metadata"] = {"next_cursor": base64.b64encode(f"next_ts:{rest[0]['ts']}".encode()).decode()}
+        return body
+
+    def _conversations_replies(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        """A message's thread, oldest first: the parent on the first page (whatever ``oldest`` says), then the
+        replies between ``oldest`` and ``latest``, ``limit`` at a time with cursor paging; ``ts`` may name the
+        parent or any reply (``thread_not_found`` when it names no message). ``metadata`` as in the history."""
+        channel_id = str(params.get("channel") or "")
+        channel = self.channels.get(channel_id)
+        if channel is None and self._im_recipient(channel_id) is None:
+            return _err("channel_not_found")
+        if channel is not None and not channel.is_member:
+            return _err("not_in_channel")
+        named = self._messages.get((channel_id, str(params.get("ts") or "")))
+        if named is None:
+            return _err("thread_not_found")
+        root = self._messages.get((channel_id, named.get("thread_ts", named["ts"])), named)
+        try:
+            oldest = Decimal(str(params.get("oldest") or "0"))
+            latest = Decimal(str(params["latest"])) if params.get("latest") else None
+            limit = min(max(int(params.get("limit") or HISTORY_LIMIT), 1), MAX_HISTORY_LIMIT)
+        except (InvalidOperation, ValueError):
+            return _err("invalid_arguments")
+        inclusive = _flag(params.get("inclusive"))
+        replies = [m for m in self.thread_replies(channel_id, root["ts"])
+                   if (oldest <= Decimal(m["ts"]) if inclusive else oldest < Decimal(m["ts"]))
+                   and (latest is None or (Decimal(m["ts"]) <= latest if inclusive else Decimal(m["ts"]) < latest))]
+        found = [root, *replies]
+        if params.get("cursor"):
+            after = _cursor_ts(str(params["cursor"]))
+            if after is None:
+                return _err("invalid_cursor")
+            found = [m for m in replies if Decimal(m["ts"]) >= after]
+        page, rest = found[:limit], found[limit:]
+        metadata = _flag(params.get("include_all_metadata"))
+        body: dict[str, Any] = {
+            "ok": True, "messages": [m if metadata else {k: v for k, v in m.items() if k != "metadata"} for m in page],
+            "has_more": bool(rest),
         }
         if rest:
             body["response_metadata"] = {"next_cursor": base64.b64encode(f"next_ts:{rest[0]['ts']}".encode()).decode()}
