@@ -31,10 +31,10 @@ from core.storage.database import Database, Row, rows
 from core.storage.schema import (
     activity,
     answers,
+    attendance,
     communities,
     daily_posts,
     members,
-    attendance,
     question_reports,
     questions,
     rsvps,
