@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.clock import Clock, iso, parse_iso
+from core.errors import UserError
 from core.sessions.model import Counts, Session
 from core.storage.database import Database, Row, rows
 from core.storage.schema import attendance, duties, members, permission_notices, rsvps, sessions
@@ -149,6 +150,8 @@ class SessionStore:
         now = iso(self._clock.now())
         async with self._db.transaction() as conn:
             session = await _locked(conn, session)
+            if session.cancelled_at is not None:  # cancelled by another process since the caller read it
+                raise UserError(f"Session #{session.number} was cancelled.")
             before = await _status(conn, session.id, member_id)
             after: Status | None
             if before == pressed or (pressed == "going" and before == "waiting"):
@@ -255,8 +258,12 @@ _LONGEST = Session.longest()
 async def _locked(conn: AsyncConnection, session: Session) -> Session:
     """The session's row locked for the rest of the transaction, and its capacity as stored now: the one the caller
     read may be stale (another process raised it and found nobody waiting), and a seat is decided on what holds."""
-    found = await rows(conn, select(sessions.c.capacity).where(sessions.c.id == session.id).with_for_update())
-    return replace(session, capacity=found[0]["capacity"]) if found else session
+    found = await rows(conn, select(sessions.c.capacity, sessions.c.cancelled_at).where(sessions.c.id == session.id)
+                       .with_for_update())
+    if not found:
+        return session
+    cancelled = found[0]["cancelled_at"]
+    return replace(session, capacity=found[0]["capacity"], cancelled_at=parse_iso(cancelled) if cancelled else None)
 
 
 async def _status(conn: AsyncConnection, session_id: int, member_id: str) -> Status | None:
