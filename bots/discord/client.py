@@ -23,6 +23,7 @@ from discord import app_commands
 
 from bots.discord.binder import PLATFORM, Refused, bind, form_modal, member_of, modal_values, unusable_option
 from bots.discord.notifier import DiscordNotifier
+from bots.discord.pace import DEFAULT_RATE
 from bots.discord.render import NO_PINGS, render
 from commands.context import Context
 from commands.dispatch import INTERNAL_ERROR, STALE_BUTTON, Dispatcher
@@ -89,7 +90,7 @@ class RoundsTree(app_commands.CommandTree):
 class RoundsClient(discord.Client):
     def __init__(self, services: Services, *, catalog: Catalog | None = None, sync: Sync = NO_SYNC,
                  defer_after: float = DEFER_AFTER, owns_services: bool = True, run_duties: bool = True,
-                 **options: Any) -> None:
+                 rest_rate: float | None = DEFAULT_RATE, **options: Any) -> None:
         options.setdefault("intents", discord.Intents(guilds=True))  # no privileged intent is needed
         _without_voice_warnings()
         super().__init__(allowed_mentions=NO_PINGS, **options)
@@ -100,6 +101,7 @@ class RoundsClient(discord.Client):
         self.defer_after = defer_after
         self.owns_services = owns_services
         self.run_duties = run_duties
+        self.rest_rate = rest_rate  # the duties' REST requests a second (DISCORD_REST_RATE), under Discord's global 50
         self.ready_event = asyncio.Event()
         self._services_closing: asyncio.Future[None] | None = None
 
@@ -111,7 +113,7 @@ class RoundsClient(discord.Client):
         self.add_dynamic_items(RoundsButton)
         await self._sync_commands()
         if self.run_duties:
-            await start_duties(self.services, [DiscordNotifier(self)], self.dispatcher.catalog, catch_up=False)
+            await start_duties(self.services, [DiscordNotifier(self, rate=self.rest_rate)], self.dispatcher.catalog, catch_up=False)
 
     async def _sync_commands(self) -> None:
         if self.sync.mode == "global":

@@ -21,6 +21,7 @@ import discord.http
 import yarl
 
 from bots.discord.client import DEFER_AFTER, NO_SYNC, RoundsClient, Sync
+from bots.discord.pace import DEFAULT_RATE
 from bots.stopping import on_stop
 from commands.registry import Catalog
 from core.bootstrap import build
@@ -42,8 +43,27 @@ def run(args: argparse.Namespace | None = None, env: Mapping[str, str] | None = 
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
+    try:
+        rate = rest_rate(env.get("DISCORD_REST_RATE"))
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
     point_at(env.get("DISCORD_API_BASE_URL"), env.get("DISCORD_GATEWAY_URL"))
-    return asyncio.run(serve(token, Settings.from_env(env), sync))
+    return asyncio.run(serve(token, Settings.from_env(env), sync, rate))
+
+
+def rest_rate(text: str | None) -> float:
+    """DISCORD_REST_RATE: the duties' REST requests a second (default 45, under Discord's global limit of 50)."""
+    if text is None or not text.strip():
+        return DEFAULT_RATE
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = 0.0
+    if not 0 < rate <= 1000:
+        raise ValueError(f"DISCORD_REST_RATE must be a number of requests a second above 0 (Discord allows 50); "
+                         f"got {text.strip()[:40]!r}.")
+    return rate
 
 
 def point_at(api_base: str | None, gateway: str | None) -> None:
@@ -61,8 +81,8 @@ async def create_client(settings: Settings, *, sync: Sync = NO_SYNC, catalog: Ca
     return RoundsClient(services, catalog=catalog, sync=sync, defer_after=defer_after, **options)
 
 
-async def serve(token: str, settings: Settings, sync: Sync) -> int:
-    client = await create_client(settings, sync=sync)
+async def serve(token: str, settings: Settings, sync: Sync, rate: float = DEFAULT_RATE) -> int:
+    client = await create_client(settings, sync=sync, rest_rate=rate)
     on_stop(lambda: asyncio.ensure_future(client.close()))
     try:
         await client.start(token)

@@ -35,6 +35,7 @@ class Alarm:
         self._chores: list[Chore] = []
         self._armed_for: datetime | None = None
         self._tick_lock = asyncio.Lock()
+        self._again = False  # a duty due now was planned during a tick: wake again right after it
         self._closing = False
 
     def every_sweep(self, chore: Chore) -> None:
@@ -87,7 +88,10 @@ class Alarm:
             except Exception:
                 log.exception("running due duties failed")
             self._armed_for = None  # whatever was armed meanwhile may have fired already: arm afresh
+            again, self._again = self._again, False
             await self._arm_next()
+            if again:
+                self.arm(self.clock.now())
 
     async def _arm_next(self) -> None:
         try:
@@ -102,6 +106,9 @@ class Alarm:
         if not self.aps.running:
             return
         now = self.clock.now()
+        if due is not None and due <= now and self._tick_lock.locked():
+            self._again = True  # one wake after this tick, not a wake for each duty a sweep plans (500 of them)
+            return
         at = now + self.sweep if due is None else min(due, now + self.sweep)
         if self._armed_for is not None and now < self._armed_for <= at:
             return

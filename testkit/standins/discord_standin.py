@@ -402,6 +402,10 @@ class MemberSpec:
         return payload
 
 
+#: Discord sends a large guild's GUILD_CREATE with only some of its members (the gateway's default threshold).
+LARGE_THRESHOLD = 250
+
+
 @dataclass
 class GuildSpec:
     """A guild with channels, roles and members, enough for discord.py to build a usable ``Guild``."""
@@ -480,12 +484,12 @@ class GuildSpec:
             "emojis": [],
             "stickers": [],
             "joined_at": "2024-01-01T00:00:00+00:00",
-            "large": False,
+            "large": len(self.members) > LARGE_THRESHOLD,
             "unavailable": False,
             "member_count": len(self.members),
             "max_members": 500000,
             "voice_states": [],
-            "members": [m.to_payload() for m in self.members],
+            "members": [m.to_payload() for m in self.members[:LARGE_THRESHOLD]],  # a large guild sends only some
             "channels": [c.to_payload() for c in self.channels],
             "threads": [],
             "presences": [],
@@ -752,6 +756,7 @@ class DiscordStandIn:
             if bot_member is not None and bot_role.id not in bot_member.roles:
                 bot_member.roles.append(bot_role.id)
         self.clock = clock or (lambda: datetime.now(UTC))
+        self._user_index: tuple[int, dict[int, UserSpec]] = (-1, {})
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.ack_deadline = ack_deadline
         self.allowed_privileged_intents = allowed_privileged_intents
@@ -941,11 +946,10 @@ class DiscordStandIn:
         uid = int(user_id)
         if uid == self.bot_user.id:
             return self.bot_user
-        for guild in self.guilds:
-            member = guild.member(uid)
-            if member is not None:
-                return member.user
-        return None
+        size = sum(len(guild.members) for guild in self.guilds)
+        if self._user_index[0] != size:  # members added since: index them again (a benchmark has 200,000)
+            self._user_index = (size, {m.user.id: m.user for guild in self.guilds for m in guild.members})
+        return self._user_index[1].get(uid)
 
     def message(self, message_id: int | str) -> dict[str, Any] | None:
         """A message the bot created (with later edits applied), or ``None``."""
