@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from core.errors import SettingsError
 
@@ -115,3 +116,27 @@ def platform_now() -> datetime:
     """The wall clock, for one purpose only: measuring a platform's own deadline against its own timestamps (a
     Discord interaction's 3 seconds). Date rules never use it; they take a Clock."""
     return datetime.now(UTC)
+
+
+def slot_end(at: datetime, step: timedelta) -> datetime:
+    """The end of the `step`-long slot `at` falls in (a moment on a slot's edge starts the next one): what coalesces
+    a burst of changes into one refresh at the slot's end."""
+    size = int(step.total_seconds())
+    seconds = int(at.astimezone(UTC).timestamp())
+    return datetime.fromtimestamp(seconds - seconds % size + size, UTC)
+
+
+def jump_over(wall: datetime, zone: str) -> datetime:
+    """The instant the clocks jump past `wall`, a naive local time that a DST gap skips in `zone` (ZoneInfo's fold=0
+    reads it at the offset before the jump, an instant after it; fold=1 at the offset after, an instant before). The
+    jump is between them, on a whole second, as every tzdata change is."""
+    tz = ZoneInfo(zone)
+    before = int(wall.replace(tzinfo=tz, fold=1).astimezone(UTC).timestamp())  # the clock shows less than `wall`
+    after = int(wall.replace(tzinfo=tz, fold=0).astimezone(UTC).timestamp())  # the clock shows more
+    while after - before > 1:
+        middle = (before + after) // 2
+        if datetime.fromtimestamp(middle, tz).replace(tzinfo=None) >= wall:
+            after = middle
+        else:
+            before = middle
+    return datetime.fromtimestamp(after, UTC)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from core.clock import jump_over
+
 
 @dataclass(frozen=True)
 class Gap:
@@ -45,17 +47,7 @@ def gap(wall: datetime, zone: str) -> Gap | None:
     tz = ZoneInfo(zone)
     if to_wall(to_utc(wall, zone), zone) == wall:
         return None
-    # fold=0 reads `wall` at the offset before the jump (an instant after it), fold=1 at the offset after it (an
-    # instant before). The jump is between them, on a whole second, as every tzdata change is.
-    before = int(wall.replace(tzinfo=tz, fold=1).astimezone(UTC).timestamp())
-    after = int(to_utc(wall, zone).timestamp())
-    while after - before > 1:
-        middle = (before + after) // 2
-        if datetime.fromtimestamp(middle, tz).replace(tzinfo=None) >= wall:
-            after = middle
-        else:
-            before = middle
-    jump = datetime.fromtimestamp(after, UTC)
+    jump = jump_over(wall, zone)
     offset_before = wall.replace(tzinfo=tz, fold=0).utcoffset()
     assert offset_before is not None
     return Gap(start=(jump + offset_before).replace(tzinfo=None), end=to_wall(jump, zone))

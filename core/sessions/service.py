@@ -9,9 +9,9 @@ the card once, and every press of the slot is on it.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from core.clock import Clock, iso
+from core.clock import Clock, iso, slot_end
 from core.community.members import Member
 from core.community.model import platform_of
 from core.community.people import PeopleStore
@@ -52,12 +52,6 @@ def occurrence_key(session_id: int, occurrence: datetime) -> str:
 
 def reminder_key(session_id: int, occurrence: datetime, member_id: str) -> str:
     return f"{occurrence_key(session_id, occurrence)}/{member_id}"
-
-
-def slot_end(at: datetime) -> datetime:
-    step = int(REFRESH_EVERY.total_seconds())
-    seconds = int(at.astimezone(UTC).timestamp())
-    return datetime.fromtimestamp(seconds - seconds % step + step, UTC)
 
 
 class SessionService:
@@ -301,7 +295,7 @@ class SessionService:
                     {"session": session.id, "occurrence": iso(occurrence), "member": member_id})
 
     def _refresh_plan(self, session: Session) -> Plan:
-        end = slot_end(self._clock.now())
+        end = slot_end(self._clock.now(), REFRESH_EVERY)
         return Plan(REFRESH, f"{session.id}|{iso(end)}", session.community_id, end, {"session": session.id})
 
     def _event_plan(self, session: Session) -> Plan:

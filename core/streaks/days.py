@@ -17,6 +17,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from core.clock import jump_over
+
 MAX_ROLLOVER = 6  # a later end of day would make the morning of one day count for the one before
 
 
@@ -40,17 +42,7 @@ def day_start(day: date, zone: str, rollover: int = 0) -> datetime:
     first = wall.replace(tzinfo=tz).astimezone(UTC)  # fold=0: the first of two, if the clock shows it twice
     if first.astimezone(tz).replace(tzinfo=None) == wall:
         return first
-    # In a gap: fold=0 reads `wall` at the offset before the jump (an instant after it), fold=1 at the offset after
-    # it (an instant before). The jump is between them, on a whole second (as every tzdata change is).
-    before = int(wall.replace(tzinfo=tz, fold=1).astimezone(UTC).timestamp())  # the clock shows less than `wall`
-    after = int(first.timestamp())  # the clock shows more
-    while after - before > 1:
-        middle = (before + after) // 2
-        if datetime.fromtimestamp(middle, tz).replace(tzinfo=None) >= wall:
-            after = middle
-        else:
-            before = middle
-    return datetime.fromtimestamp(after, UTC)
+    return jump_over(wall, zone)
 
 
 def day_end(day: date, zone: str, rollover: int = 0) -> datetime:

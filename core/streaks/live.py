@@ -10,9 +10,9 @@ layer renders, edits, and posts a fresh message when the old one is gone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
-from core.clock import Clock, iso
+from core.clock import Clock, iso, slot_end
 from core.community.model import Community
 from core.community.store import CommunityStore
 from core.engine.duties import Duty, DutyStore, Plan
@@ -31,13 +31,6 @@ class DueBoard:
     community: Community
     board: Board
     at: datetime  # the refresh's moment, for "Updated HH:MM"
-
-
-def slot_end(at: datetime) -> datetime:
-    """The end of the `REFRESH_EVERY` slot `at` falls in (a moment on a slot's edge starts the next one)."""
-    step = int(REFRESH_EVERY.total_seconds())
-    seconds = int(at.astimezone(UTC).timestamp())
-    return datetime.fromtimestamp(seconds - seconds % step + step, UTC)
 
 
 class LiveBoards:
@@ -68,7 +61,7 @@ class LiveBoards:
 
     async def activity(self, community_ids: set[str]) -> None:
         """Activity was recorded: a community with a live board refreshes it at the end of this slot."""
-        due = slot_end(self.clock.now())
+        due = slot_end(self.clock.now(), REFRESH_EVERY)
         for community_id in sorted(community_ids):
             if self._planned.get(community_id) == due:  # this process planned this slot's refresh already
                 continue

@@ -535,6 +535,17 @@ def _flag(value: Any) -> bool:
     return value is True or str(value).lower() in ("1", "true")
 
 
+def _window(params: dict[str, Any]) -> tuple[Decimal, Decimal | None, int, bool] | None:
+    """A history call's `oldest`, `latest`, `limit` and `inclusive` (None when one is not a number)."""
+    try:
+        oldest = Decimal(str(params.get("oldest") or "0"))
+        latest = Decimal(str(params["latest"])) if params.get("latest") else None
+        limit = min(max(int(params.get("limit") or HISTORY_LIMIT), 1), MAX_HISTORY_LIMIT)
+    except (InvalidOperation, ValueError):
+        return None
+    return oldest, latest, limit, _flag(params.get("inclusive"))
+
+
 def _cursor_ts(cursor: str) -> Decimal | None:
     """The timestamp a conversations.history cursor continues from, or None for a cursor Slack never gave."""
     try:
@@ -1480,13 +1491,10 @@ class SlackStandIn:
             return _err("channel_not_found")
         if channel is not None and not channel.is_member:
             return _err("not_in_channel")
-        try:
-            oldest = Decimal(str(params.get("oldest") or "0"))
-            latest = Decimal(str(params["latest"])) if params.get("latest") else None
-            limit = min(max(int(params.get("limit") or HISTORY_LIMIT), 1), MAX_HISTORY_LIMIT)
-        except (InvalidOperation, ValueError):
+        window = _window(params)
+        if window is None:
             return _err("invalid_arguments")
-        inclusive = _flag(params.get("inclusive"))
+        oldest, latest, limit, inclusive = window
         found = sorted((m for (c, _), m in self._messages.items()
                         if c == channel_id and m.get("thread_ts", m["ts"]) == m["ts"]
                         and (oldest <= Decimal(m["ts"]) if inclusive else oldest < Decimal(m["ts"]))
@@ -1521,13 +1529,10 @@ class SlackStandIn:
         if named is None:
             return _err("thread_not_found")
         root = self._messages.get((channel_id, named.get("thread_ts", named["ts"])), named)
-        try:
-            oldest = Decimal(str(params.get("oldest") or "0"))
-            latest = Decimal(str(params["latest"])) if params.get("latest") else None
-            limit = min(max(int(params.get("limit") or HISTORY_LIMIT), 1), MAX_HISTORY_LIMIT)
-        except (InvalidOperation, ValueError):
+        window = _window(params)
+        if window is None:
             return _err("invalid_arguments")
-        inclusive = _flag(params.get("inclusive"))
+        oldest, latest, limit, inclusive = window
         replies = [m for m in self.thread_replies(channel_id, root["ts"])
                    if (oldest <= Decimal(m["ts"]) if inclusive else oldest < Decimal(m["ts"]))
                    and (latest is None or (Decimal(m["ts"]) <= latest if inclusive else Decimal(m["ts"]) < latest))]
