@@ -88,10 +88,10 @@ class Alarm:
             except Exception:
                 log.exception("running due duties failed")
             self._armed_for = None  # whatever was armed meanwhile may have fired already: arm afresh
-            again, self._again = self._again, False
             await self._arm_next()
-            if again:
-                self.arm(self.clock.now())
+            again, self._again = self._again, False  # no await from here to the release: none is missed
+        if again:  # outside the lock: inside it, this would only ask again
+            self.arm(self.clock.now())
 
     async def _arm_next(self) -> None:
         try:

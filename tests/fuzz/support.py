@@ -25,6 +25,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from commands.registry import CommandSpec, Option, load_catalog
+from core.text import clean
 
 T = TypeVar("T")
 
@@ -40,13 +41,13 @@ STATE_TABLES = ("communities", "members", "answers", "daily_posts", "activity", 
 ALL_TABLES = (*STATE_TABLES, "duties", "deliveries")
 # A member's own records: what their answer, check-in, zone or nudge may write (a nudge is a planned duty).
 OWN_TABLES = {"members", "answers", "activity", "streaks", "tallies"}
-SELF_SERVICE = {"checkin", "timezone", "streak"}  # commands by which a member records something of their own
+SELF_SERVICE = {"checkin", "timezone", "streak", "study"}  # commands by which a member records something of their own
 
 
 def member_may_write(line: str) -> set[str]:
     """The tables a member's command line may change: their own records through a self-service command (its
     refusals are checked by the commands' own tests), nothing otherwise."""
-    words = line.strip().lstrip("/").split(maxsplit=1)
+    words = clean(line).strip().lstrip("/").split(maxsplit=1)  # as the dispatcher reads it: '/\x00checkin' is /checkin
     return OWN_TABLES | {"duties"} if words and words[0] in SELF_SERVICE else set()
 
 

@@ -300,3 +300,30 @@ async def test_a_bot_starts_without_waiting_for_its_overdue_duties(db_path):
         assert len(slow.posts) == 1  # … and the overdue post went out in the background
     finally:
         await services.close()
+
+
+async def test_duties_planned_due_now_during_a_wake_up_get_one_more_wake_up_not_one_each(db_path):
+    """A sweep that plans hundreds of duties due now (sessions' occurrences) arms the alarm once, after its wake-up,
+    and those duties still run without waiting for the next sweep."""
+    clock = FrozenClock(NINE)
+    notifier = CollectingNotifier()
+    services = await build(Settings(db_path=db_path), clock=clock)
+    try:
+        await start_duties(services, [notifier])
+        planned = asyncio.Event()
+
+        async def plan_many() -> None:
+            if not planned.is_set():
+                planned.set()
+                for i in range(20):
+                    await daily_at_nine(services, f"console:s{i}", f"room{i}")
+        services.alarm.every_sweep(plan_many)
+        services.alarm.arm(clock.now())
+        for _ in range(300):
+            if len(notifier.posts) == 20:
+                break
+            await asyncio.sleep(0.02)
+        assert sorted(channel for channel, _ in notifier.posts) == sorted(f"room{i}" for i in range(20))
+        assert [job.id for job in services.alarm.aps.get_jobs()] == [JOB_ID]
+    finally:
+        await services.close()
