@@ -16,7 +16,8 @@ from core.sessions.recurrence import Weekly
 from core.sessions.rules import MAX_MINUTES
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-HERE_EARLY = timedelta(minutes=10)  # "I'm here" counts from this long before the start
+HERE_EARLY = timedelta(minutes=10)
+LONGEST = timedelta(minutes=MAX_MINUTES)  # no occurrence runs longer: an index on starts finds every one on now  # "I'm here" counts from this long before the start
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,6 @@ class Session:
     event_id: str | None = None
     version: int = 1
     cancelled_at: datetime | None = None
-
-    @staticmethod
-    def longest() -> timedelta:
-        return timedelta(minutes=MAX_MINUTES)
 
     @property
     def duration(self) -> timedelta:

@@ -120,12 +120,6 @@ class SessionDuties:
         return (session.cancelled_at is None and session.next_at == occurrence and session.is_occurrence(occurrence)
                 and self.clock.now() < session.ends(occurrence))
 
-    async def claim(self, direct: Direct) -> bool:
-        return await self.duties.settle(direct.claim, "sent")
-
-    async def give_back(self, direct: Direct) -> None:
-        await self.duties.forget(direct.claim.kind, direct.claim.key)
-
     async def first_notice(self, community_id: str, permission: str) -> bool:
         return await self.store.first_notice(community_id, permission)
 

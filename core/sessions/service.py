@@ -77,7 +77,7 @@ class SessionService:
             draft.minutes, draft.capacity, draft.link, draft.repeat == "weekly", next_at=draft.starts_at,
             created_at=now))
         await self.duties.plan(Plan(POST, str(session.id), community_id, now, {"session": session.id}),
-                               self._event_plan(session), *await self._occurrence_plans(session, draft.starts_at))
+                               self._event_plan(session), *await self.occurrence_plans(session, draft.starts_at))
         return session
 
     async def find(self, community_id: str, number: int) -> Session:
@@ -156,7 +156,7 @@ class SessionService:
         plans = [self._refresh_plan(saved), self._event_plan(saved),
                  *[self._tell_plan(saved, m, what, told_about) for m in tell]]
         if saved.next_at is not None and saved.next_at != session.next_at:  # (an END not run yet left it behind)
-            plans += await self._occurrence_plans(saved, saved.next_at)
+            plans += await self.occurrence_plans(saved, saved.next_at)
         await self.duties.plan(*plans)
         return saved
 
@@ -187,7 +187,7 @@ class SessionService:
         plans = [self._refresh_plan(saved), self._event_plan(saved),
                  *[self._tell_plan(saved, m, "seated", iso(self._clock.now())) for m in seated]]
         if moved or minutes is not None or next_at != session.next_at:  # (an END not run yet left it behind)
-            plans += await self._occurrence_plans(saved, next_at)
+            plans += await self.occurrence_plans(saved, next_at)
             if moved:
                 plans += [self._tell_plan(saved, m, "moved", iso(next_at))
                           for m in await self.store.members(saved.id, "going") if m not in seated]
@@ -268,7 +268,7 @@ class SessionService:
             excluded=tuple(sorted(session.excluded))))
 
     # -- plans ------------------------------------------------------------------------------------------------
-    async def _occurrence_plans(self, session: Session, occurrence: datetime) -> list[Plan]:
+    async def occurrence_plans(self, session: Session, occurrence: datetime) -> list[Plan]:
         """An occurrence's "starting now" post, its end (which moves the session on), and a reminder for each
         member going."""
         key, payload = occurrence_key(session.id, occurrence), {"session": session.id, "occurrence": iso(occurrence)}
@@ -277,14 +277,11 @@ class SessionService:
         leads = await self.store.going_with_leads(session.id)
         return [start, end, *[self._reminder(session, occurrence, m, lead or DEFAULT_LEAD) for m, lead in leads]]
 
-    async def occurrence_plans(self, session: Session, occurrence: datetime) -> list[Plan]:
-        return await self._occurrence_plans(session, occurrence)
-
     async def moved_on(self, session: Session, following: datetime | None) -> list[Plan]:
         """What an occurrence's end plans: the next occurrence's duties, and the card and event brought up to it."""
         moved = replace(session, next_at=following)
         plans = [self._refresh_plan(moved), self._event_plan(moved)]
-        return plans + (await self._occurrence_plans(moved, following) if following is not None else [])
+        return plans + (await self.occurrence_plans(moved, following) if following is not None else [])
 
     async def _reminder_plan(self, session: Session, occurrence: datetime, member_id: str) -> Plan:
         return self._reminder(session, occurrence, member_id, await self.lead(member_id))

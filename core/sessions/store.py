@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.clock import Clock, iso, parse_iso
 from core.errors import UserError
-from core.sessions.model import Counts, Session
+from core.sessions.model import LONGEST, Counts, Session
 from core.storage.database import Database, Row, rows
 from core.storage.schema import attendance, duties, members, permission_notices, rsvps, sessions
 
@@ -108,7 +108,7 @@ class SessionStore:
         so the start index finds them)."""
         found = await self._db.fetchall(select(sessions).where(
             sessions.c.community_id == community_id, sessions.c.cancelled_at.is_(None),
-            sessions.c.next_at > iso(since - _LONGEST)).order_by(sessions.c.next_at, sessions.c.number).limit(limit * 2))
+            sessions.c.next_at > iso(since - LONGEST)).order_by(sessions.c.next_at, sessions.c.number).limit(limit * 2))
         live = [s for s in map(_session, found) if s.next_at is not None and s.ends(s.next_at) > since]
         return live[:limit]
 
@@ -117,7 +117,7 @@ class SessionStore:
         found = await self._db.fetchall(
             select(sessions, rsvps.c.status).join(rsvps, rsvps.c.session_id == sessions.c.id).where(
                 rsvps.c.member_id == member_id, rsvps.c.status.in_(statuses), sessions.c.community_id == community_id,
-                sessions.c.cancelled_at.is_(None), sessions.c.next_at > iso(since - _LONGEST))
+                sessions.c.cancelled_at.is_(None), sessions.c.next_at > iso(since - LONGEST))
             .order_by(sessions.c.next_at))
         pairs = [(_session(r), r["status"]) for r in found]
         return [(s, status) for s, status in pairs if s.next_at is not None and s.ends(s.next_at) > since]
@@ -250,9 +250,6 @@ class SessionStore:
         """A member's answers and attendance, inside the caller's transaction (forgetting a member)."""
         gone = (await conn.execute(delete(rsvps).where(rsvps.c.member_id == member_id))).rowcount
         return gone + (await conn.execute(delete(attendance).where(attendance.c.member_id == member_id))).rowcount
-
-
-_LONGEST = Session.longest()
 
 
 async def _locked(conn: AsyncConnection, session: Session) -> Session:

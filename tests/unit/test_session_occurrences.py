@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from commands.notifier import CollectingNotifier, direct_once
+from commands.replies import Reply
 from core.bootstrap import build
 from core.sessions.local import to_wall
 from core.sessions.model import Counts
@@ -219,10 +221,17 @@ async def test_a_reminder_is_found_while_it_holds_and_claimed_once(services, clo
     direct = await services.occurrences.reminder(remind)
     assert direct is not None and direct.member_id == ALICE.id and direct.occurrence == STARTS
     assert direct.what == "reminder" and direct.shown.counts == Counts(going=1)
-    assert await services.occurrences.claim(direct) is True
-    assert await services.occurrences.claim(direct) is False
-    await services.occurrences.give_back(direct)
-    assert await services.occurrences.claim(direct) is True
+    failing, notifier = Failing(), CollectingNotifier()
+    with pytest.raises(ConnectionError):  # the platform surely did not deliver: the claim is given back
+        await direct_once(failing, services.duties, direct.claim, direct.member_id, Reply(text="x"))
+    assert await direct_once(notifier, services.duties, direct.claim, direct.member_id, Reply(text="x")) is None
+    assert await direct_once(notifier, services.duties, direct.claim, direct.member_id, Reply(text="x")) == "skipped"
+    assert [to for to, _ in notifier.directs] == [ALICE.id]  # once, whatever the attempts
+
+
+class Failing(CollectingNotifier):
+    async def direct(self, member_id: str, reply: Reply) -> None:
+        raise ConnectionError("the platform did not answer")
 
 
 async def test_a_reminder_still_sent_late_while_the_session_runs_but_not_once_over(services, clock):
@@ -281,7 +290,7 @@ async def test_a_seated_message_skips_once_the_member_gave_the_seat_up(services,
     (tell,) = await pending(services, TELL)
     direct = await services.occurrences.telling(tell)
     assert direct is not None and direct.member_id == BOB.id and direct.what == "seated"
-    assert await services.occurrences.claim(direct) is True and await services.occurrences.claim(direct) is False
+    assert direct.claim.kind == "sessions.told" and direct.claim.key == tell.key  # sent once, under its own key
     await services.sessions.answer(COMMUNITY, 1, BOB, "cant")
     assert await services.occurrences.telling(tell) is None
 
