@@ -3,6 +3,7 @@ calendar, and say "I'm here". Changing or cancelling a session is for its host o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 from commands.context import Context
@@ -103,7 +104,7 @@ async def show(ctx: Context, id: int) -> Reply:
          Option("week", "Only this week's: its date (2026-12-15) or `next`; leave out to cancel the whole session"))
 async def cancel(ctx: Context, id: int, week: str | None = None) -> Reply:
     session = await _managed(ctx, id)
-    occurrence = _week(session, week) if week else None
+    occurrence = _week(session, week, ctx.services.clock.now()) if week else None
     saved = await ctx.services.sessions.cancel(session, occurrence)
     if occurrence is None:
         return notice(f"🚫 Session #{session.number} is cancelled. Those going will be told.")
@@ -186,22 +187,41 @@ async def _managed(ctx: Context, number: int) -> Session:
     return session
 
 
-def _week(session: Session, text: str) -> datetime:
+def _week(session: Session, text: str, now: datetime) -> datetime:
     if not session.weekly:
         raise UserError(f"#{session.number} is a one-off: leave `week` out to cancel it.")
     if text.strip().lower() == "next":
-        if session.next_at is None:
-            raise UserError(f"#{session.number} has no week left to cancel.")
-        return session.next_at
+        return _next_week(session, now)
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
         raise UserError("`week` takes a date like `2026-12-15`, or `next`.") from None
     found = session.occurrence_on(day)
     if found is None:
-        raise UserError(f"#{session.number} doesn't meet on {day:%A} {day.day} {day:%B}: it meets "
-                        f"{session.wall:%A}s at {session.wall:%H:%M} {session.zone}.")
+        raise UserError(_no_week(session, day))
     return found
+
+
+def _next_week(session: Session, now: datetime) -> datetime:
+    """The next occurrence still to start: while one is under way, `next` is the one after it, never the one its
+    members are sitting in."""
+    found = session.occurrence_after(now)
+    if found is not None and found <= now:
+        found = session.following(found)
+    if found is None:
+        raise UserError(f"#{session.number} has no week left to cancel.")
+    return found
+
+
+def _no_week(session: Session, day: date) -> str:
+    """Why a weekly session has no occurrence on `day`: before its first, cancelled already, or another weekday."""
+    first = f"{session.wall:%A} {session.wall.day} {session.wall:%B} {session.wall.year}"
+    if day < session.wall.date():
+        return f"#{session.number} first meets on {first}: pick that week or a later one."
+    if replace(session, excluded=frozenset()).occurrence_on(day) is not None:
+        return f"#{session.number}'s week of {day:%A} {day.day} {day:%B} is already cancelled."
+    return (f"#{session.number} doesn't meet on {day:%A} {day.day} {day:%B}: it meets "
+            f"{session.wall:%A}s at {session.wall:%H:%M} {session.zone}.")
 
 
 async def _card_for(ctx: Context, shown: Shown, text: str) -> Reply:
