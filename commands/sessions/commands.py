@@ -20,6 +20,7 @@ from commands.sessions.views import (
     calendar_file,
     card_reply,
     list_lines,
+    said_back,
 )
 from core.errors import UserError
 from core.sessions.model import Session
@@ -68,7 +69,7 @@ async def new(ctx: Context, topic: str, when: str, duration: int | None = None, 
     draft = check_draft(topic, when, zone, now, minutes=duration, capacity=capacity, link=link, repeat=repeat)
     session = await ctx.services.sessions.create(ctx.community_id, ctx.member, ctx.channel_id, draft)
     where = " Its card is posted in this channel for everyone." if ctx.channel_id else ""
-    text = (f"📅 Session **#{session.number}** is set for **{written(draft.starts_at, draft.when.zone, 'F')}**"
+    text = (f"📅 Session **#{session.number}** is set for **{said_back(draft.starts_at, draft.when.zone, now)}**"
             f"{' and every week after' if session.weekly else ''}.{where} Wrong time? `/study edit id:{session.number} "
             "when:…`")
     return card_reply(await ctx.services.sessions.shown(session), zone, now, ctx.member.display, text=text,
