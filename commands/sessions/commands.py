@@ -148,6 +148,9 @@ async def remind(ctx: Context, minutes: int | None = None) -> Reply:
 @command("study ics", "A calendar file (.ics) for a session, for Google, Apple or Outlook calendars", NUMBER)
 async def ics(ctx: Context, id: int) -> Reply:
     session = await ctx.services.sessions.find(ctx.community_id, id)
+    if session.cancelled_at is not None:  # a file would put a session nobody will hold in members' calendars
+        raise UserError(f"Session #{id} was cancelled, so there is nothing to add to your calendar. `/study list` "
+                        "shows the ones coming up.")
     data = ctx.services.sessions.calendar(session, ctx.community_name)
     return Reply(text=f"📎 Session #{id} for your calendar: open the file to add it"
                       f"{' (every week)' if session.weekly else ''}.", image=calendar_file(session, data), private=True)

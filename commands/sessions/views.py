@@ -26,7 +26,7 @@ DAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays"
 def session_card(shown: Shown, zone: str, now: datetime, host: str, thread: str = "") -> Card:
     session = shown.session
     return Card(title=f"📅 #{session.number} · {session.topic}", body="\n".join(_lines(shown, zone, now, host, thread)),
-                fields=_count_fields(session, shown.counts), footer=_footer(session), accent=ACCENT)
+                fields=_count_fields(session, shown.counts), footer=_footer(shown), accent=ACCENT)
 
 
 def card_reply(shown: Shown, zone: str, now: datetime, host: str, thread: str = "", text: str = "",
@@ -90,7 +90,12 @@ def _count_fields(session: Session, counts: Counts) -> tuple[Field, ...]:
     return tuple(fields)
 
 
-def _footer(session: Session) -> str:
+def _footer(shown: Shown) -> str:
+    """The hints only while the card can be answered: a cancelled or finished session has no buttons to press
+    again, and a cancelled one no calendar file."""
+    session = shown.session
+    if shown.occurrence is None or session.cancelled_at is not None:
+        return f"Session #{session.number}"
     return f"Session #{session.number} · /study ics id:{session.number} for your calendar · pressing again withdraws"
 
 
