@@ -38,7 +38,7 @@ from core.sessions.rules import (
     check_minutes,
     check_topic,
 )
-from core.sessions.service import MAX_LEAD, MIN_LEAD, Shown
+from core.sessions.service import LIST_LIMIT, MAX_LEAD, MIN_LEAD, Shown
 from core.sessions.when import EXAMPLES, MAX_WHEN, parse_when
 
 GROUP = Group("study", "Study-group sessions: plan one, RSVP, get reminded, attend")
@@ -78,9 +78,10 @@ async def new(ctx: Context, topic: str, when: str, duration: int | None = None, 
 
 @command("study list", "Upcoming study sessions in this community, in your time zone")
 async def upcoming(ctx: Context) -> Reply:
-    found = await ctx.services.sessions.upcoming(ctx.community_id)
-    body = list_lines(found, await ctx.zone(), ctx.services.clock.now())
-    return _listed("📅 Coming up", body or "No sessions planned yet. `/study new` plans one.")
+    found = await ctx.services.sessions.upcoming(ctx.community_id, LIST_LIMIT + 1)  # one more: are there others?
+    body = list_lines(found[:LIST_LIMIT], await ctx.zone(), ctx.services.clock.now())
+    more = f"\n…and more after these: this shows the next {LIST_LIMIT}." if len(found) > LIST_LIMIT else ""
+    return _listed("📅 Coming up", body + more if body else "No sessions planned yet. `/study new` plans one.")
 
 
 @command("study mine", "The sessions you're going to (or waiting for, or maybe)")

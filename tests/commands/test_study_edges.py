@@ -126,3 +126,13 @@ async def test_a_link_holding_markup_is_refused(host):
         reply = await host.send(f"/study new topic:Cardio when:tue 8pm link:{link}")
         assert "Session" not in reply.text and "zoom.us/j/123456789" in reply.text, link
     assert "#1" in (await host.send("/study new topic:Cardio when:tue 8pm link:https://zoom.us/j/1?pwd=a%3Cb")).text
+
+
+async def test_the_list_says_when_more_are_planned_than_it_shows(host):
+    for hour in range(11):
+        await host.send(f"/study new topic:Block {hour} when:2026-12-09 {8 + hour:02d}:00")
+    listed = read(await host.send("/study list"))
+    assert "Block 9" in listed and "Block 10" not in listed
+    assert "the next 10" in listed
+    await host.send("/study cancel id:11")
+    assert "the next 10" not in read(await host.send("/study list"))
