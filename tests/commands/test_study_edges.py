@@ -136,3 +136,13 @@ async def test_the_list_says_when_more_are_planned_than_it_shows(host):
     assert "the next 10" in listed
     await host.send("/study cancel id:11")
     assert "the next 10" not in read(await host.send("/study list"))
+
+
+async def test_moving_a_weekly_session_keeps_the_weeks_cancelled_alone(host):
+    await host.send("/study new topic:Cases when:tue 8pm repeat:weekly")
+    await host.send("/study cancel id:1 week:2026-12-22")
+    await host.send("/study edit id:1 when:tue 7pm")  # the same weekday, an hour earlier
+    assert "already cancelled" in (await host.send("/study cancel id:1 week:2026-12-22")).text
+    await host.send("/study edit id:1 when:thu 7pm")  # two days later: that week's Thursday stays cancelled
+    assert "already cancelled" in (await host.send("/study cancel id:1 week:2026-12-24")).text
+    assert "won't meet" in (await host.send("/study cancel id:1 week:2026-12-17")).text
