@@ -7,7 +7,7 @@ Through the console harness, down to the database (SQLite, then PostgreSQL); the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
