@@ -146,3 +146,8 @@ async def test_moving_a_weekly_session_keeps_the_weeks_cancelled_alone(host):
     await host.send("/study edit id:1 when:thu 7pm")  # two days later: that week's Thursday stays cancelled
     assert "already cancelled" in (await host.send("/study cancel id:1 week:2026-12-24")).text
     assert "won't meet" in (await host.send("/study cancel id:1 week:2026-12-17")).text
+
+
+async def test_a_button_typed_before_any_reply_points_to_the_sessions_too(console):
+    reply = await console("newcomer").send("[Going]")
+    assert reply is not None and "/study show" in reply.text
