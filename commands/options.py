@@ -110,5 +110,11 @@ def _number(option: Option, value: Any) -> int | float:
 
 def _range(low: float | None, high: float | None) -> str:
     if low is not None and high is not None:
-        return f"between {low:g} and {high:g}"
-    return f"at least {low:g}" if low is not None else f"at most {high:g}"
+        return f"between {_bound(low)} and {_bound(high)}"
+    return f"at least {_bound(low)}" if low is not None else f"at most {_bound(high)}"
+
+
+def _bound(limit: float | None) -> str:
+    """A limit as a person reads it: "1,000,000,000", not `:g`'s "1e+09"."""
+    assert limit is not None
+    return f"{int(limit):,}" if float(limit).is_integer() else f"{limit:,}"

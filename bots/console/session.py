@@ -82,7 +82,8 @@ class ConsoleSession:
 
     def _no_such_button(self, label: str) -> str:
         if not self._buttons:
-            return f"There is no [{quote(label)}] button to press. Type `/qotd` to get today's question."
+            return (f"There is no [{quote(label)}] button to press: buttons come with a reply, like "
+                    "`/qotd` (today's question) or `/study show id:1` (a session's Going, Maybe and Can't).")
         shown = " ".join(f"[{b.label}]" for b in self._buttons.values())
         return f"There is no [{quote(label)}] button here. The buttons you can press are {shown}."
 

@@ -3,6 +3,7 @@ calendar, and say "I'm here". Changing or cancelling a session is for its host o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 from commands.context import Context
@@ -19,6 +20,7 @@ from commands.sessions.views import (
     calendar_file,
     card_reply,
     list_lines,
+    said_back,
 )
 from core.errors import UserError
 from core.sessions.model import Session
@@ -36,7 +38,7 @@ from core.sessions.rules import (
     check_minutes,
     check_topic,
 )
-from core.sessions.service import MAX_LEAD, MIN_LEAD, Shown
+from core.sessions.service import LIST_LIMIT, MAX_LEAD, MIN_LEAD, Shown
 from core.sessions.when import EXAMPLES, MAX_WHEN, parse_when
 
 GROUP = Group("study", "Study-group sessions: plan one, RSVP, get reminded, attend")
@@ -67,7 +69,7 @@ async def new(ctx: Context, topic: str, when: str, duration: int | None = None, 
     draft = check_draft(topic, when, zone, now, minutes=duration, capacity=capacity, link=link, repeat=repeat)
     session = await ctx.services.sessions.create(ctx.community_id, ctx.member, ctx.channel_id, draft)
     where = " Its card is posted in this channel for everyone." if ctx.channel_id else ""
-    text = (f"📅 Session **#{session.number}** is set for **{written(draft.starts_at, draft.when.zone, 'F')}**"
+    text = (f"📅 Session **#{session.number}** is set for **{said_back(draft.starts_at, draft.when.zone, now)}**"
             f"{' and every week after' if session.weekly else ''}.{where} Wrong time? `/study edit id:{session.number} "
             "when:…`")
     return card_reply(await ctx.services.sessions.shown(session), zone, now, ctx.member.display, text=text,
@@ -76,9 +78,10 @@ async def new(ctx: Context, topic: str, when: str, duration: int | None = None, 
 
 @command("study list", "Upcoming study sessions in this community, in your time zone")
 async def upcoming(ctx: Context) -> Reply:
-    found = await ctx.services.sessions.upcoming(ctx.community_id)
-    body = list_lines(found, await ctx.zone(), ctx.services.clock.now())
-    return _listed("📅 Coming up", body or "No sessions planned yet. `/study new` plans one.")
+    found = await ctx.services.sessions.upcoming(ctx.community_id, LIST_LIMIT + 1)  # one more: are there others?
+    body = list_lines(found[:LIST_LIMIT], await ctx.zone(), ctx.services.clock.now())
+    more = f"\n…and more after these: this shows the next {LIST_LIMIT}." if len(found) > LIST_LIMIT else ""
+    return _listed("📅 Coming up", body + more if body else "No sessions planned yet. `/study new` plans one.")
 
 
 @command("study mine", "The sessions you're going to (or waiting for, or maybe)")
@@ -103,7 +106,7 @@ async def show(ctx: Context, id: int) -> Reply:
          Option("week", "Only this week's: its date (2026-12-15) or `next`; leave out to cancel the whole session"))
 async def cancel(ctx: Context, id: int, week: str | None = None) -> Reply:
     session = await _managed(ctx, id)
-    occurrence = _week(session, week) if week else None
+    occurrence = _week(session, week, ctx.services.clock.now()) if week else None
     saved = await ctx.services.sessions.cancel(session, occurrence)
     if occurrence is None:
         return notice(f"🚫 Session #{session.number} is cancelled. Those going will be told.")
@@ -146,6 +149,9 @@ async def remind(ctx: Context, minutes: int | None = None) -> Reply:
 @command("study ics", "A calendar file (.ics) for a session, for Google, Apple or Outlook calendars", NUMBER)
 async def ics(ctx: Context, id: int) -> Reply:
     session = await ctx.services.sessions.find(ctx.community_id, id)
+    if session.cancelled_at is not None:  # a file would put a session nobody will hold in members' calendars
+        raise UserError(f"Session #{id} was cancelled, so there is nothing to add to your calendar. `/study list` "
+                        "shows the ones coming up.")
     data = ctx.services.sessions.calendar(session, ctx.community_name)
     return Reply(text=f"📎 Session #{id} for your calendar: open the file to add it"
                       f"{' (every week)' if session.weekly else ''}.", image=calendar_file(session, data), private=True)
@@ -186,22 +192,41 @@ async def _managed(ctx: Context, number: int) -> Session:
     return session
 
 
-def _week(session: Session, text: str) -> datetime:
+def _week(session: Session, text: str, now: datetime) -> datetime:
     if not session.weekly:
         raise UserError(f"#{session.number} is a one-off: leave `week` out to cancel it.")
     if text.strip().lower() == "next":
-        if session.next_at is None:
-            raise UserError(f"#{session.number} has no week left to cancel.")
-        return session.next_at
+        return _next_week(session, now)
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
         raise UserError("`week` takes a date like `2026-12-15`, or `next`.") from None
     found = session.occurrence_on(day)
     if found is None:
-        raise UserError(f"#{session.number} doesn't meet on {day:%A} {day.day} {day:%B}: it meets "
-                        f"{session.wall:%A}s at {session.wall:%H:%M} {session.zone}.")
+        raise UserError(_no_week(session, day))
     return found
+
+
+def _next_week(session: Session, now: datetime) -> datetime:
+    """The next occurrence still to start: while one is under way, `next` is the one after it, never the one its
+    members are sitting in."""
+    found = session.occurrence_after(now)
+    if found is not None and found <= now:
+        found = session.following(found)
+    if found is None:
+        raise UserError(f"#{session.number} has no week left to cancel.")
+    return found
+
+
+def _no_week(session: Session, day: date) -> str:
+    """Why a weekly session has no occurrence on `day`: before its first, cancelled already, or another weekday."""
+    first = f"{session.wall:%A} {session.wall.day} {session.wall:%B} {session.wall.year}"
+    if day < session.wall.date():
+        return f"#{session.number} first meets on {first}: pick that week or a later one."
+    if replace(session, excluded=frozenset()).occurrence_on(day) is not None:
+        return f"#{session.number}'s week of {day:%A} {day.day} {day:%B} is already cancelled."
+    return (f"#{session.number} doesn't meet on {day:%A} {day.day} {day:%B}: it meets "
+            f"{session.wall:%A}s at {session.wall:%H:%M} {session.zone}.")
 
 
 async def _card_for(ctx: Context, shown: Shown, text: str) -> Reply:

@@ -5,8 +5,9 @@ reader's zone and the console in the zone named."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from commands.moments import moment
+from commands.moments import moment, written
 from commands.replies import Button, Card, Field, Image, Reply
 from core.sessions.model import Counts, Session
 from core.sessions.service import Shown
@@ -25,7 +26,7 @@ DAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays"
 def session_card(shown: Shown, zone: str, now: datetime, host: str, thread: str = "") -> Card:
     session = shown.session
     return Card(title=f"📅 #{session.number} · {session.topic}", body="\n".join(_lines(shown, zone, now, host, thread)),
-                fields=_count_fields(session, shown.counts), footer=_footer(session), accent=ACCENT)
+                fields=_count_fields(session, shown.counts), footer=_footer(shown), accent=ACCENT)
 
 
 def card_reply(shown: Shown, zone: str, now: datetime, host: str, thread: str = "", text: str = "",
@@ -43,6 +44,18 @@ def rsvp_buttons(session: Session) -> tuple[Button, ...]:
 
 def here_button(session: Session) -> Button:
     return Button("I'm here", HERE_ACTION, (str(session.number),), "primary")
+
+
+def said_back(at: datetime, zone: str, now: datetime) -> str:
+    """A start written out for the one who typed it ("Tuesday 8 December, 20:00 Asia/Karachi"), with its year when
+    that is not this year's: a session is planned up to a year ahead, so "Monday 6 December" alone could be a day
+    already gone."""
+    text = written(at, zone, "F")
+    local, today = at.astimezone(ZoneInfo(zone)), now.astimezone(ZoneInfo(zone))
+    if local.year == today.year:
+        return text
+    day, time = text.split(", ", 1)
+    return f"{day} {local.year}, {time}"
 
 
 def when_line(session: Session, occurrence: datetime, zone: str, now: datetime) -> str:
@@ -77,7 +90,12 @@ def _count_fields(session: Session, counts: Counts) -> tuple[Field, ...]:
     return tuple(fields)
 
 
-def _footer(session: Session) -> str:
+def _footer(shown: Shown) -> str:
+    """The hints only while the card can be answered: a cancelled or finished session has no buttons to press
+    again, and a cancelled one no calendar file."""
+    session = shown.session
+    if shown.occurrence is None or session.cancelled_at is not None:
+        return f"Session #{session.number}"
     return f"Session #{session.number} · /study ics id:{session.number} for your calendar · pressing again withdraws"
 
 
@@ -87,7 +105,8 @@ def answered_text(shown: Shown, after: Status | None, before: Status | None, pro
         return f"Withdrawn: you no longer have an answer for #{session.number}." + (
             " Your seat went to the first member waiting." if promoted else "")
     if after == "waiting":
-        return (f"⏳ #{session.number} is full ({session.capacity} seats): you're on the waitlist, number "
+        seats = f"{session.capacity} seat{'' if session.capacity == 1 else 's'}"
+        return (f"⏳ #{session.number} is full ({seats}): you're on the waitlist, number "
                 f"{shown.counts.waiting}. I'll message you if a seat frees up.")
     if after == "going":
         return f"✅ You're going to #{session.number}. I'll remind you before it starts (`/study remind` sets when)."
@@ -135,7 +154,7 @@ def told_reply(shown: Shown, what: str, occurrence: datetime, zone: str, now: da
     name = f"**#{session.number} · {session.topic}**"
     text = {
         "seated": f"🎉 A seat freed up: you're now going to {name}, {moment(occurrence, zone, 'F')}.",
-        "cancelled": f"🚫 {name} was cancelled by its host.",
+        "cancelled": f"🚫 {name} was cancelled.",  # by its host or an admin
         "week-cancelled": f"🚫 {name} won't meet on {moment(occurrence, zone, 'D')}. "
                           + (f"The next one is {moment(shown.occurrence, zone, 'F')}." if shown.occurrence else ""),
         "moved": f"🕗 {name} has a new time: {moment(occurrence, zone, 'F')} "

@@ -1,8 +1,12 @@
 """What a study session may hold, checked before anything is stored: each check raises a UserError that says what to
 type instead, and `check_draft` runs them all first so a bad option never leaves a half-made session behind.
 
-A topic is one line of clean text (core.text.clean) of 1-200 characters; a link is an http(s) URL with a host and no
-user name (`https://zoom.us@evil.example` opens evil.example); a session lasts 15 minutes to 8 hours and holds 1-500
+A topic is one line of plain text of 1-200 characters: clean (core.text.clean), and with our neutral markup written
+as the text it shows (core.text.plain), because the topic is set inside that markup on every card, reminder and
+"starting now" post: a `<@&S0LEADS>` kept as typed (Slack sends `@leads` so) would ping the whole user group from
+the channel post. A link is an http(s) URL with a host, no user name (`https://zoom.us@evil.example` opens
+evil.example) and none of the characters RFC 3986 leaves out of URLs (`<`, `>`, `"`, backticks…), which would
+otherwise be read as markup around it; a session lasts 15 minutes to 8 hours and holds 1-500
 members, or anyone who comes.
 """
 
@@ -14,13 +18,14 @@ from urllib.parse import urlsplit
 
 from core.errors import UserError
 from core.sessions.when import When, parse_when
-from core.text import clean, quote
+from core.text import clean, plain, quote
 
 TOPIC_LIMIT = 200
 LINK_LIMIT = 500
 MIN_MINUTES, MAX_MINUTES, DEFAULT_MINUTES = 15, 480, 60
 MIN_CAPACITY, MAX_CAPACITY = 1, 500
 REPEATS = ("weekly",)
+_NOT_IN_URLS = frozenset('<>"`{}|\\^')  # RFC 3986 §2: never in a URL unencoded; `<@&…>` in one is a mention
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ def check_draft(topic: str, when: str, zone: str, now: datetime, *, minutes: int
 
 def check_topic(text: str) -> str:
     """One line of clean text: runs of whitespace (newlines too) become one space."""
-    topic = " ".join(clean(text).split())
+    topic = " ".join(plain(clean(text)).split())
     if not topic:
         raise UserError("Give the session a topic, like `UWorld block 12 review` or `OET speaking practice`.")
     if len(topic) > TOPIC_LIMIT:
@@ -70,8 +75,9 @@ def check_link(text: str | None) -> str | None:
     example = "a full web address like `https://zoom.us/j/123456789`"
     if len(link) > LINK_LIMIT:
         raise UserError(f"The link is {len(link):,} characters long; the limit is {LINK_LIMIT}. Use {example}.")
-    if clean(link) != link or any(c.isspace() for c in link):
-        raise UserError(f"`{quote(link)}` has spaces or hidden characters. Use {example}.")
+    if clean(link) != link or any(c.isspace() or c in _NOT_IN_URLS for c in link):
+        raise UserError(f"`{quote(link)}` has spaces, hidden characters or ones a web address can't "
+                        f"hold, like `<` or quotes. Use {example}.")
     try:
         parts = urlsplit(link)
         host = parts.hostname

@@ -178,7 +178,8 @@ class SessionService:
             wall = wall or to_wall(when, zone)
             if session.weekly:
                 Weekly.starting(when, zone)
-            changed = replace(changed, start=when, wall=wall, zone=zone, excluded=frozenset())
+            changed = replace(changed, start=when, wall=wall, zone=zone,
+                              excluded=_moved_weeks(session.excluded, session.wall, wall) if session.weekly else frozenset())
         next_at = changed.occurrence_after(self._clock.now())
         if next_at is None:
             raise UserError("That would put the whole session in the past: pick a time still to come.")
@@ -309,6 +310,16 @@ def _same_platform(community_id: str, member: Member) -> None:
     Discord community would go to an adapter that cannot reach them. An adapter's bug, not a member's input."""
     if platform_of(member.id) != platform_of(community_id):
         raise ValueError(f"member {member.id!r} is not on the platform of {community_id!r}")
+
+
+def _moved_weeks(excluded: frozenset[datetime], old: datetime, new: datetime) -> frozenset[datetime]:
+    """The weeks cancelled alone, carried to a series' new wall time: each to the same week's new day (the nearer
+    way round, Tuesday to Thursday is two days on) at the new time, as the rule makes its starts. Those going were
+    told those weeks are off; a new time must not silently bring them back. Weeks before the new first start go."""
+    shift = (new.weekday() - old.weekday()) % 7
+    days = timedelta(days=shift - 7 if shift > 3 else shift)
+    moved = (datetime.combine(wall.date() + days, new.time()) for wall in excluded)
+    return frozenset(wall for wall in moved if wall >= new)
 
 
 def _not_on(session: Session, occurrence: datetime | None) -> str:

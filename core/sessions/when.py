@@ -21,6 +21,9 @@ What dateparser does that is corrected here (each found by trying it, and pinned
   that moves exactly with the base by a span that is not whole days is elapsed time, so it is added to the instant
   now; "in 2 days" and "next week" keep the wall time.
 
+- a bare hour count ("20h") is a span to dateparser, 20 hours from now, while "20h30" is 20:30; in French, Spanish
+  and Portuguese "20h" is 20:00. Without "in" it is refused, with both readings to pick from.
+
 What dateparser does that is kept: "next friday" said on a Thursday is the next day (not the Friday a week later);
 "next tue" said on a Tuesday is a week later. The reply shows the date in full, so either is seen at once. A zone in
 the text ("8pm EST") is refused: a fixed abbreviation is an hour off half the year, and dateparser would also read
@@ -33,6 +36,7 @@ Starts are whole minutes; seconds from "in 2 hours" are dropped.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,6 +53,7 @@ MAX_AHEAD = timedelta(days=366)  # sessions are planned up to a year ahead
 EXAMPLES = "`tue 8pm`, `tomorrow 19:30`, `next friday 7am`, `in 2 hours` or `2026-12-15 20:00`"
 _PROBE = timedelta(hours=1, minutes=7)  # a second base, to tell elapsed time ("in 2 hours") from a wall time
 _DAY = timedelta(days=1)
+_BARE_HOURS = re.compile(r"(\d{1,2})\s*h", re.IGNORECASE)  # "20h", "2 h": no "in", no minutes
 _SETTINGS: dict[str, Any] = {"TIMEZONE": "UTC", "DATE_ORDER": "MDY", "RETURN_TIME_AS_PERIOD": True,
                              "PARSERS": ["relative-time", "absolute-time"]}
 
@@ -78,6 +83,7 @@ def parse_when(text: str, zone: str, now: datetime) -> When:
         raise UserError(f"Say when the session starts, for example {EXAMPLES}.")
     if len(typed) > MAX_WHEN:
         raise UserError(f"`when` is {len(typed):,} characters long; keep it to {MAX_WHEN} or fewer, like {EXAMPLES}.")
+    _not_bare_hours(typed)
     now = now.astimezone(UTC)
     base = to_wall(now, zone)
     later = _read(typed, base, "future")
@@ -91,6 +97,15 @@ def parse_when(text: str, zone: str, now: datetime) -> When:
     else:
         when = _wall_when(typed, zone, now, base, later)
     return _checked(when, typed, now)
+
+
+def _not_bare_hours(text: str) -> None:
+    """Refuse "20h" (20:00 to many, 20 hours from now to dateparser) rather than pick a reading silently."""
+    bare = _BARE_HOURS.fullmatch(text)
+    if bare is not None and int(bare[1]) <= 23:
+        hours = int(bare[1])
+        raise UserError(f"`{quote(text)}` could be {hours:02d}:00 or {hours} hour{'' if hours == 1 else 's'} from now: "
+                        f"write `{hours:02d}:00` or `in {hours} hour{'' if hours == 1 else 's'}`.")
 
 
 def _read(text: str, base: datetime, prefer: str, order: str = "MDY") -> datetime | None:
