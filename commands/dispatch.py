@@ -31,7 +31,7 @@ class Dispatcher:
 
     async def command(self, ctx: Context, name: str, raw: Mapping[str, Any]) -> Reply:
         name = " ".join(clean(name).lower().split())
-        spec = self.catalog.commands.get(name)
+        spec = self.catalog.commands.get(name) or self.catalog.root_alias(name.split())
         if spec is None:
             return notice(unknown_command(self.catalog, name))
         values = {clean(str(key)): clean(value) if isinstance(value, str) else value for key, value in raw.items()}
@@ -78,7 +78,7 @@ class Dispatcher:
 
     async def suggest(self, ctx: Context, name: str, option_name: str, typed: str) -> list[str]:
         """Autocomplete never raises: a failure just offers nothing."""
-        spec = self.catalog.commands.get(name)
+        spec = self.catalog.commands.get(name) or self.catalog.root_alias(name.split())
         option = spec.option(option_name) if spec else None
         if option is None or option.suggest is None:
             return []

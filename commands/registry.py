@@ -61,6 +61,7 @@ class CommandSpec:
     options: tuple[Option, ...]
     handler: Handler
     admin: bool = False
+    form: bool = False  # run with nothing typed, it opens its form where the platform has one (a modal)
 
     @property
     def name(self) -> str:
@@ -100,13 +101,18 @@ class DutySpec:
 
 @dataclass(frozen=True)
 class Group:
+    """`root_as` names the group's own command as a subcommand too: Discord cannot run a group's root (`/resource
+    query:…` beside `/resource suggest`), so there it is bound as `/resource search`, which every platform reads."""
+
     name: str
     description: str
+    root_as: str | None = None
 
 
-def command(name: str, description: str, *options: Option, admin: bool = False) -> Callable[[Handler], Handler]:
+def command(name: str, description: str, *options: Option, admin: bool = False,
+            form: bool = False) -> Callable[[Handler], Handler]:
     def mark(handler: Handler) -> Handler:
-        handler.__rounds_command__ = CommandSpec(tuple(name.split()), description, options, handler, admin)  # type: ignore[attr-defined]
+        handler.__rounds_command__ = CommandSpec(tuple(name.split()), description, options, handler, admin, form)  # type: ignore[attr-defined]
         return handler
     return mark
 
@@ -159,7 +165,17 @@ class Catalog:
             spec = self.commands.get(" ".join(words[:length]))
             if spec is not None and len(words) >= length:
                 return spec, list(words[length:])
+            root = self.root_alias(words[:length])
+            if root is not None:
+                return root, list(words[length:])
         return None, list(words)
+
+    def root_alias(self, words: Sequence[str]) -> CommandSpec | None:
+        """`resource search` for the group `resource`'s own command, when the group declares that name for it."""
+        group = self.groups.get(words[0].lower()) if len(words) == 2 else None
+        if group is None or group.root_as is None or words[1].lower() != group.root_as:
+            return None
+        return self.commands.get(group.name)
 
 
 def load_catalog(package: str = "commands") -> Catalog:

@@ -75,7 +75,7 @@ def read_command(catalog: Catalog, text: str) -> tuple[str, CommandSpec | None, 
     when unknown) and its raw options. The console and Slack both read typed text through this one function."""
     words = split_words(text)
     head = [word.lower() for word in words[:2]]  # a command's name; option values keep their case
-    spec, _ = catalog.resolve(head)
+    spec, rest = catalog.resolve(head)
     if spec is None:
         return " ".join(head), None, {}
-    return spec.name, spec, parse_options(spec, words[len(spec.path):])
+    return spec.name, spec, parse_options(spec, rest + words[2:])

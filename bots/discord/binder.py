@@ -14,6 +14,7 @@ import inspect
 import keyword
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from typing import Any, Literal, Union
 
 import discord
@@ -124,9 +125,12 @@ def bind(catalog: Catalog, run: Run, suggest: Suggest) -> list[Bound]:
         if not subs:
             bound.append(build_command(catalog.commands[top], run, suggest, top_level=True))
             continue
-        if top in catalog.commands:
-            log.warning("/%s has subcommands, so Discord cannot run it on its own; only its subcommands are bound", top)
         declared = catalog.groups.get(top)
+        if top in catalog.commands:
+            if declared is not None and declared.root_as:
+                subs = sorted([*subs, replace(catalog.commands[top], path=(top, declared.root_as))], key=lambda s: s.name)
+            else:
+                log.warning("/%s has subcommands, so Discord cannot run it on its own; only its subcommands are bound", top)
         group = app_commands.Group(name=top, description=clip(declared.description if declared else top, DESCRIPTION_LIMIT),
                                    guild_only=True)
         for spec in subs[:OPTIONS_LIMIT]:
@@ -136,7 +140,9 @@ def bind(catalog: Catalog, run: Run, suggest: Suggest) -> list[Bound]:
 
 
 def build_command(spec: CommandSpec, run: Run, suggest: Suggest, *, top_level: bool) -> app_commands.Command[Any, ..., Any]:
-    idents = {_identifier(option, index): option for index, option in enumerate(spec.options[:OPTIONS_LIMIT])}
+    # A form command takes nothing on Discord: run bare, it opens its modal (see the client's run_command).
+    options = () if spec.form else spec.options[:OPTIONS_LIMIT]
+    idents = {_identifier(option, index): option for index, option in enumerate(options)}
 
     async def callback(interaction: discord.Interaction, **values: Any) -> None:
         raw = {idents[key].name: value for key, value in values.items() if value is not None}

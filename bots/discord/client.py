@@ -27,6 +27,7 @@ from bots.discord.pace import DEFAULT_RATE
 from bots.discord.render import NO_PINGS, render
 from commands.context import Context
 from commands.dispatch import INTERNAL_ERROR, STALE_BUTTON, Dispatcher
+from commands.forms import Form
 from commands.registry import Catalog, load_catalog
 from commands.replies import CUSTOM_ID_PREFIX, Reply
 from commands.runtime import start_duties
@@ -142,6 +143,10 @@ class RoundsClient(discord.Client):
     # --- interactions -------------------------------------------------------------------------------------------
 
     async def run_command(self, interaction: discord.Interaction, name: str, raw: dict[str, Any]) -> None:
+        spec = self.dispatcher.catalog.commands.get(name)
+        if spec is not None and spec.form and not raw and await self.dispatcher.allowed(self.context(interaction), spec):
+            await interaction.response.send_modal(form_modal(Form(spec, {})))  # its answer to Discord is the modal
+            return
         await answer(interaction, self.dispatcher.command(self.context(interaction), name, raw), self.defer_after)
 
     async def press(self, interaction: discord.Interaction, custom_id: str) -> None:

@@ -532,7 +532,7 @@ class SlackAdapter:
                               channel_id: str | None) -> bool:
         """A command that needs input nobody typed opens a form, for someone allowed to run it (anyone else gets the
         dispatcher's refusal instead)."""
-        if raw or not any(o.required for o in spec.options) or not await self.dispatcher.allowed(ctx, spec):
+        if raw or not (spec.form or any(o.required for o in spec.options)) or not await self.dispatcher.allowed(ctx, spec):
             return False
         return await self._open_modal(text_of(body.get("trigger_id")) or "", spec, channel_id)
 
