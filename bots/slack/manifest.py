@@ -69,9 +69,10 @@ def _description(catalog: Catalog, name: str) -> str:
 
 def _usage_hint(catalog: Catalog, name: str) -> str:
     spec = catalog.commands.get(name)
+    subs = [sub.path[-1] for sub in catalog.subcommands(name)]
     if spec is not None:
-        return _options_hint(spec)
-    return " | ".join(sub.path[-1] for sub in catalog.subcommands(name))
+        return " | ".join(hint for hint in (_options_hint(spec), *subs) if hint)
+    return " | ".join(subs)
 
 
 def _options_hint(spec: CommandSpec) -> str:
