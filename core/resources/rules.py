@@ -15,6 +15,7 @@ from core.text import clean, plain, quote
 NOTE_LIMIT = 500
 TAG_LIMIT = 30
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_SPECIAL_MENTION = re.compile(r"<!([^>|]+)(?:\|[^>]*)?>")  # Slack's <!channel>, <!here>, <!subteam^…>
 EXAMPLE_URL = "a full https:// address, like `https://www.ecfmg.org/certification/`"
 
 
@@ -31,7 +32,7 @@ def check_suggestion(title: str, url: str, note: str = "", tags: tuple[str, ...]
 
 
 def one_line(text: str) -> str:
-    return " ".join(plain(clean(text or "")).split())
+    return " ".join(_SPECIAL_MENTION.sub(r"@\1", plain(clean(text or ""))).split())
 
 
 def check_title(text: str) -> str:

@@ -75,6 +75,8 @@ class ResourceService:
 
     async def _did_you_mean(self, community_id: str, parsed: Query, near: dict[str, list[str]]) -> str | None:
         """A query that would find something: the words corrected a little more loosely, else the closest title."""
+        if self.store.loose_differs:
+            near = await self.store.near(community_id, list(near), loose=True)
         loose = _corrections(near, loose=True)
         if loose:
             return " ".join(loose.get(c.typed, (c.typed,))[0] for c in parsed.concepts)

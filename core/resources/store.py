@@ -73,7 +73,7 @@ _SQLITE_NEAR = """
 _POSTGRES_NEAR = """
     SELECT :typed{i} AS typed, word FROM (
         SELECT word FROM resource_words WHERE community_id IN ('', :community)
-        AND (word IN (:typed{i}, :singular{i}) OR word % :typed{i})
+        AND (word IN (:typed{i}, :singular{i}) OR {similar})
         ORDER BY word IN (:typed{i}, :singular{i}) DESC, similarity(word, :typed{i}) DESC, word LIMIT :limit) n{i}"""
 
 
@@ -147,6 +147,11 @@ class ResourceStore:
                      .order_by(func.coalesce(marks.c.n, 0).desc(), resources.c.title, resources.c.key).limit(limit))
         return [r["title"] for r in await self._db.fetchall(statement, {"community": community_id})]
 
+    @property
+    def loose_differs(self) -> bool:
+        """Whether `near(loose=True)` finds more than `near` (PostgreSQL's similarity threshold; FTS5 has none)."""
+        return self._db.dialect == "postgresql"
+
     # -- search -----------------------------------------------------------------------------------------------------
     async def search(self, community_id: str, concepts: Concepts, limit: int) -> list[Hit]:
         """The entries matching any phrase of any concept, best first by the engine's own rank."""
@@ -160,10 +165,12 @@ class ResourceStore:
         found = await self._db.fetchall(statement, {"query": query, "community": community_id, "limit": limit})
         return [Hit(_resource(r), float(r["score"]), int(r["helpful"])) for r in found]
 
-    async def near(self, community_id: str, words: Sequence[str], limit: int = CANDIDATES) -> dict[str, list[str]]:
+    async def near(self, community_id: str, words: Sequence[str], limit: int = CANDIDATES, *,
+                   loose: bool = False) -> dict[str, list[str]]:
         """For each word, the vocabulary's words near it, in one statement: the word itself (or its singular) when
         the vocabulary knows it, and the words sharing the most trigrams with it (FTS5 trigram / pg_trgm), which an
-        edit distance then checks."""
+        edit distance then checks. `loose` (a "did you mean" after nothing was found): on PostgreSQL, words below
+        pg_trgm's similarity threshold too, read without its index."""
         words = [w for w in dict.fromkeys(words) if len(w) >= 3]
         if not words:
             return {}
@@ -172,7 +179,9 @@ class ResourceStore:
         for i, word in enumerate(words):
             params |= {f"typed{i}": word, f"singular{i}": word[:-1] if word.endswith("s") else word,
                        f"grams{i}": " OR ".join(f'"{g}"' for g in trigrams(word))}
-        found = await self._db.fetchall(text(" UNION ALL ".join(shape.format(i=i) for i in range(len(words)))), params)
+        similar = "similarity(word, :typed{i}) > 0.1" if loose else "word % :typed{i}"
+        union = " UNION ALL ".join(shape.replace("{similar}", similar).format(i=i) for i in range(len(words)))
+        found = await self._db.fetchall(text(union), params)
         near: dict[str, list[str]] = {w: [] for w in words}
         for row in found:
             near[row["typed"]].append(row["word"])
