@@ -27,6 +27,11 @@ from core.qotd.service import QotdService
 from core.questions.bank import QuestionBank
 from core.questions.store import QuestionStore
 from core.questions.taxonomy import Taxonomy, load_taxonomy
+from core.resources.library import Library, load_bundled
+from core.resources.roadmap import RoadmapService
+from core.resources.roadmap_store import RoadmapStore
+from core.resources.service import ResourceService
+from core.resources.store import ResourceStore
 from core.sessions.occurrences import SessionDuties
 from core.sessions.service import SessionService
 from core.sessions.store import SessionStore
@@ -60,6 +65,8 @@ class Services:
     boards: LiveBoards
     sessions: SessionService
     occurrences: SessionDuties
+    resources: ResourceService
+    roadmap: RoadmapService
 
     async def start_duties(self, handlers: Mapping[str, DutyHandler], platforms: frozenset[str], *,
                            catch_up: bool = True) -> None:
@@ -81,12 +88,21 @@ class Services:
         await self.db.close()
 
 
-async def build(settings: Settings, *, clock: Clock | None = None, aps: AsyncIOScheduler | None = None) -> Services:
+async def build(settings: Settings, *, clock: Clock | None = None, aps: AsyncIOScheduler | None = None,
+                library: Library | None = None) -> Services:
+    """`library`: the resource library to serve instead of the bundled one (tests)."""
     clock = clock or settings.clock()
+    library = library if library is not None else load_bundled()  # a broken bundled file refuses before anything opens
     db = await Database(settings.db_path).open()
-    taxonomy = load_taxonomy()
-    bank = QuestionBank(QuestionStore(db, clock), taxonomy)
-    await bank.load()
+    try:
+        taxonomy = load_taxonomy()
+        bank = QuestionBank(QuestionStore(db, clock), taxonomy)
+        await bank.load()
+        resources = ResourceService(ResourceStore(db, clock), library, clock)
+        await resources.load()
+    except BaseException:
+        await db.close()
+        raise
     communities = CommunityStore(db, clock)
     streak_store = StreakStore(db, clock)
     posts = PostStore(db, streak_store.record_in)
@@ -110,5 +126,6 @@ async def build(settings: Settings, *, clock: Clock | None = None, aps: AsyncIOS
     session_store = SessionStore(db, clock, streak_store.record_in)
     sessions = SessionService(session_store, people, streaks, duties, clock)
     occurrences = SessionDuties(sessions, session_store, duties, clock)
+    roadmap = RoadmapService(RoadmapStore(db, clock), library)
     return Services(settings, clock, db, taxonomy, bank, communities, qotd, daily, duties, runner, alarm, reports,
-                    people, streaks, recaps, nudges, boards, sessions, occurrences)
+                    people, streaks, recaps, nudges, boards, sessions, occurrences, resources, roadmap)

@@ -36,7 +36,7 @@ TITLE = (5, 90)
 ANSWER = (120, 700)
 TAGS = (1, 8)
 ALIASES = 10
-ALIAS_LENGTH = 60  # "Educational Commission for Foreign Medical Graduates" is an alias people type
+ALIAS_LENGTH = 80
 SHORT_TEXT = 200  # a source's title, a cycle, a confirm note, a date's label
 URL_LIMIT = 300
 NOT_IN_URLS = frozenset('<>|"\'`{}\\^')
@@ -46,8 +46,9 @@ ALLOWED_HOSTS = ("ecfmg.org", "intealth.org", "usmle.org", "nbme.org", "fsmb.org
                  "psychiatry.org", "facs.org", "acog.org", "988lifeline.org", "samhsa.gov")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
           "December")
-# A fact that changes each cycle: a 4-digit year, a month, an amount of dollars, a deadline or a fee.
-DATE_LIKE = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:" + "|".join(MONTHS) + r")\b|\$\s?\d|(?i:\bdeadlines?\b|\bfees?\b)")
+# A fact that changes each cycle: a 4-digit year (not a form's number: DS-2019), a month, an amount of dollars, a
+# deadline or a fee.
+DATE_LIKE = re.compile(r"(?<![\w-])(?:19|20)\d{2}\b|\b(?:" + "|".join(MONTHS) + r")\b|\$\s?\d|(?i:\bdeadlines?\b|\bfees?\b)")
 ENTRY_FIELDS = frozenset({"id", "title", "answer", "sources", "tags", "aliases", "steps", "cycle", "confirm", "dates"})
 
 
@@ -343,8 +344,8 @@ def parse_synonyms(doc: Any) -> tuple[dict[str, tuple[str, ...]], list[Problem]]
         if key != key.strip().lower() or not key:
             problems.append(Problem(where, "the term must be lowercase, with no spaces around it"))
         elif not isinstance(phrases, list) or not phrases or \
-                not all(isinstance(p, str) and 0 < len(p.strip()) <= ALIAS_LENGTH * 2 for p in phrases):
-            problems.append(Problem(where, f"must map to a list of phrases of 1–{ALIAS_LENGTH * 2} characters"))
+                not all(isinstance(p, str) and 0 < len(p.strip()) <= ALIAS_LENGTH for p in phrases):
+            problems.append(Problem(where, f"must map to a list of phrases of 1–{ALIAS_LENGTH} characters"))
         else:
             found[key] = tuple(p.strip().lower() for p in phrases)
     return found, problems

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from alembic.operations import Operations
 
-from core.storage.schema import RowId
+from core.storage.schema import RowId, resource_document
 
 Migration = Callable[[Operations], None]
 
@@ -320,6 +320,122 @@ def study_sessions(op: Operations) -> None:
     )
 
 
+def resource_library(op: Operations) -> None:
+    """11: the resource library. Entries (bundled ones under community '' and each community's approved ones) with
+    their words in four columns the full-text engine weighs: title, aliases, tags, answer; the words typos are
+    corrected to; the digest of the bundled entries last synced; members' suggestions numbered per community; helpful
+    marks (one per member and entry in a community); roadmap ticks. The full-text index is each engine's own: an
+    FTS5 table kept in step by triggers on SQLite (and an FTS5 trigram table over the words), a GIN index on the
+    weighted tsvector and a pg_trgm index on the words on PostgreSQL."""
+    op.create_table(
+        "resources",
+        sa.Column("key", RowId, primary_key=True, autoincrement=True),
+        sa.Column("community_id", sa.Text, nullable=False),
+        sa.Column("id", sa.Text, nullable=False),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("title_terms", sa.Text, nullable=False),
+        sa.Column("alias_terms", sa.Text, nullable=False),
+        sa.Column("tag_terms", sa.Text, nullable=False),
+        sa.Column("answer_terms", sa.Text, nullable=False),
+        sa.Column("author_id", sa.Text),
+        sa.Column("added_at", sa.Text, nullable=False),
+        sa.UniqueConstraint("community_id", "id"),
+    )
+    op.create_index("resources_by_author", "resources", ["author_id"])
+    op.create_table(
+        "resource_words",
+        sa.Column("key", RowId, primary_key=True, autoincrement=True),
+        sa.Column("community_id", sa.Text, nullable=False),
+        sa.Column("word", sa.Text, nullable=False),
+        sa.UniqueConstraint("community_id", "word"),
+    )
+    op.create_table(
+        "resource_library",
+        sa.Column("name", sa.Text, primary_key=True),
+        sa.Column("digest", sa.Text, nullable=False),
+        sa.Column("loaded_at", sa.Text, nullable=False),
+    )
+    op.create_table(
+        "resource_suggestions",
+        sa.Column("id", RowId, primary_key=True, autoincrement=True),
+        sa.Column("community_id", sa.Text, nullable=False),
+        sa.Column("number", sa.Integer, nullable=False),
+        sa.Column("author_id", sa.Text, nullable=False),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("url", sa.Text, nullable=False),
+        sa.Column("note", sa.Text, nullable=False),
+        sa.Column("tags", sa.Text, nullable=False),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("created_at", sa.Text, nullable=False),
+        sa.Column("decided_by", sa.Text),
+        sa.Column("decided_at", sa.Text),
+        sa.Column("resource_id", sa.Text),
+        sa.UniqueConstraint("community_id", "number"),
+        sa.CheckConstraint("status IN ('pending', 'approved', 'rejected')"),
+    )
+    op.create_index("resource_suggestions_by_status", "resource_suggestions", ["community_id", "status", "number"])
+    op.create_index("resource_suggestions_by_author", "resource_suggestions", ["author_id"])
+    op.create_table(
+        "resource_marks",
+        sa.Column("community_id", sa.Text, primary_key=True),
+        sa.Column("resource_id", sa.Text, primary_key=True),
+        sa.Column("member_id", sa.Text, primary_key=True),
+        sa.Column("marked_at", sa.Text, nullable=False),
+    )
+    op.create_index("resource_marks_by_member", "resource_marks", ["member_id"])
+    op.create_table(
+        "roadmap_ticks",
+        sa.Column("community_id", sa.Text, primary_key=True),
+        sa.Column("member_id", sa.Text, primary_key=True),
+        sa.Column("step", sa.Text, primary_key=True),
+        sa.Column("ticked_at", sa.Text, nullable=False),
+    )
+    op.create_index("roadmap_ticks_by_member", "roadmap_ticks", ["member_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for statement in _POSTGRES_SEARCH:
+            op.execute(statement)
+        return
+    for statement in _SQLITE_SEARCH:
+        op.execute(statement)
+
+
+_POSTGRES_SEARCH = (
+    "CREATE TABLE resource_fts (key BIGINT PRIMARY KEY REFERENCES resources (key) ON DELETE CASCADE, "
+    "document tsvector NOT NULL)",
+    "CREATE INDEX resource_fts_document ON resource_fts USING gin (document)",
+    "CREATE FUNCTION resource_fts_sync() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    f"INSERT INTO resource_fts (key, document) VALUES (NEW.key, {resource_document('NEW')}) "
+    "ON CONFLICT (key) DO UPDATE SET document = EXCLUDED.document; RETURN NULL; END $$",
+    "CREATE TRIGGER resources_indexed AFTER INSERT OR UPDATE ON resources FOR EACH ROW "
+    "EXECUTE FUNCTION resource_fts_sync()",
+    "CREATE INDEX resource_words_trigrams ON resource_words USING gin (word gin_trgm_ops)",
+)
+_COLUMNS = "title_terms, alias_terms, tag_terms, answer_terms"
+_SQLITE_SEARCH = (
+    f"CREATE VIRTUAL TABLE resource_fts USING fts5({_COLUMNS}, content='resources', content_rowid='key', "
+    "tokenize='porter unicode61 remove_diacritics 2')",
+    f"CREATE TRIGGER resources_indexed AFTER INSERT ON resources BEGIN "
+    f"INSERT INTO resource_fts (rowid, {_COLUMNS}) VALUES (new.key, new.title_terms, new.alias_terms, new.tag_terms, "
+    "new.answer_terms); END",
+    f"CREATE TRIGGER resources_unindexed AFTER DELETE ON resources BEGIN "
+    f"INSERT INTO resource_fts (resource_fts, rowid, {_COLUMNS}) VALUES ('delete', old.key, old.title_terms, "
+    "old.alias_terms, old.tag_terms, old.answer_terms); END",
+    f"CREATE TRIGGER resources_reindexed AFTER UPDATE ON resources BEGIN "
+    f"INSERT INTO resource_fts (resource_fts, rowid, {_COLUMNS}) VALUES ('delete', old.key, old.title_terms, "
+    "old.alias_terms, old.tag_terms, old.answer_terms); "
+    f"INSERT INTO resource_fts (rowid, {_COLUMNS}) VALUES (new.key, new.title_terms, new.alias_terms, new.tag_terms, "
+    "new.answer_terms); END",
+    "CREATE VIRTUAL TABLE resource_fts_words USING fts5(word, content='resource_words', content_rowid='key', "
+    "tokenize='trigram')",
+    "CREATE TRIGGER resource_words_indexed AFTER INSERT ON resource_words BEGIN "
+    "INSERT INTO resource_fts_words (rowid, word) VALUES (new.key, new.word); END",
+    "CREATE TRIGGER resource_words_unindexed AFTER DELETE ON resource_words BEGIN "
+    "INSERT INTO resource_fts_words (resource_fts_words, rowid, word) VALUES ('delete', old.key, old.word); END",
+)
+
+
 MIGRATIONS: list[Migration] = [
     communities_members_questions_posts_answers,
     deliveries,
@@ -331,4 +447,5 @@ MIGRATIONS: list[Migration] = [
     retired_questions,
     streaks,
     study_sessions,
+    resource_library,
 ]

@@ -234,3 +234,82 @@ permission_notices = Table(
     Column("permission", Text, primary_key=True),
     Column("told_at", Text, nullable=False),
 )
+
+# -- the resource library (migration 11) -------------------------------------------------------------------------
+# A bundled entry has community_id '' (so the unique key holds for it too); a community's approved one has its
+# community's id and an id 'c<number>'. `body` is the whole entry as JSON; the *_terms columns are its words as
+# `core.resources.search.terms` cuts them, which is what both full-text engines index.
+resources = Table(
+    "resources", metadata,
+    Column("key", RowId, primary_key=True, autoincrement=True),
+    Column("community_id", Text, nullable=False),
+    Column("id", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("title_terms", Text, nullable=False),
+    Column("alias_terms", Text, nullable=False),
+    Column("tag_terms", Text, nullable=False),
+    Column("answer_terms", Text, nullable=False),
+    Column("author_id", Text),
+    Column("added_at", Text, nullable=False),
+)
+
+# The words typos are corrected to, per scope ('' bundled, else a community's own entries).
+resource_words = Table(
+    "resource_words", metadata,
+    Column("key", RowId, primary_key=True, autoincrement=True),
+    Column("community_id", Text, nullable=False),
+    Column("word", Text, nullable=False),
+)
+
+resource_library = Table(
+    "resource_library", metadata,
+    Column("name", Text, primary_key=True),  # 'bundled'
+    Column("digest", Text, nullable=False),  # of the entries last synced: the same library is not synced again
+    Column("loaded_at", Text, nullable=False),
+)
+
+resource_suggestions = Table(
+    "resource_suggestions", metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("community_id", Text, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("author_id", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("tags", Text, nullable=False),  # space-separated slugs
+    Column("status", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("decided_by", Text),
+    Column("decided_at", Text),
+    Column("resource_id", Text),
+)
+
+resource_marks = Table(
+    "resource_marks", metadata,
+    Column("community_id", Text, primary_key=True),
+    Column("resource_id", Text, primary_key=True),
+    Column("member_id", Text, primary_key=True),
+    Column("marked_at", Text, nullable=False),
+)
+
+roadmap_ticks = Table(
+    "roadmap_ticks", metadata,
+    Column("community_id", Text, primary_key=True),
+    Column("member_id", Text, primary_key=True),
+    Column("step", Text, primary_key=True),
+    Column("ticked_at", Text, nullable=False),
+)
+
+# Full-text indexes that are not tables of this metadata, whose names all start with this prefix. SQLite: the FTS5
+# tables (and their shadow tables) over resources and over resource_words (trigrams). PostgreSQL: resource_fts, each
+# entry's weighted tsvector (title A, aliases B, tags C, answer D) kept by a trigger and indexed with GIN, beside a
+# pg_trgm index on resource_words.word.
+SQLITE_SEARCH_TABLES = "resource_fts"
+
+
+def resource_document(row: str) -> str:
+    """The weighted tsvector of a resources row (`row` is how the SQL names it: 'NEW', 'r')."""
+    return " || ".join(f"setweight(to_tsvector('english', {row}.{column}), '{weight}')" for column, weight in
+                       (("title_terms", "A"), ("alias_terms", "B"), ("tag_terms", "C"), ("answer_terms", "D")))

@@ -37,6 +37,10 @@ from core.storage.schema import (
     members,
     question_reports,
     questions,
+    resource_marks,
+    resource_suggestions,
+    resources,
+    roadmap_ticks,
     rsvps,
     sessions,
     streaks,
@@ -100,10 +104,14 @@ class Forgotten:
     member: bool  # a member row was deleted
     activity: int = 0  # check-ins and other activity deleted, with their streaks and tallies
     sessions: int = 0  # RSVPs and attendance deleted, and sessions they hosted no longer linked to them
+    suggestions: int = 0  # pending ones deleted; decided ones (and entries they became) no longer linked to them
+    marks: int = 0  # helpful marks deleted (the entries' counts drop by them)
+    roadmap: int = 0  # roadmap ticks deleted
 
     @property
     def anything(self) -> bool:
-        return bool(self.answers or self.reports or self.member or self.activity or self.sessions)
+        return bool(self.answers or self.reports or self.member or self.activity or self.sessions or self.suggestions
+                    or self.marks or self.roadmap)
 
 
 # -- export ------------------------------------------------------------------------------------------------------
@@ -370,6 +378,22 @@ async def member_data(db: Database, member_id: str) -> dict[str, Any]:
                                         attendance.c.occurrence, attendance.c.at)
                                  .join(sessions, sessions.c.id == attendance.c.session_id)
                                  .where(attendance.c.member_id == member_id).order_by(attendance.c.at))
+    suggested = await db.fetchall(
+        select(resource_suggestions.c.community_id.label("community"), resource_suggestions.c.number,
+               resource_suggestions.c.title, resource_suggestions.c.url, resource_suggestions.c.note,
+               resource_suggestions.c.tags, resource_suggestions.c.status, resource_suggestions.c.created_at,
+               resource_suggestions.c.decided_at, resource_suggestions.c.resource_id)
+        .where(resource_suggestions.c.author_id == member_id).order_by(resource_suggestions.c.created_at))
+    decided = await db.fetchall(
+        select(resource_suggestions.c.community_id.label("community"), resource_suggestions.c.number,
+               resource_suggestions.c.status, resource_suggestions.c.decided_at)
+        .where(resource_suggestions.c.decided_by == member_id).order_by(resource_suggestions.c.decided_at))
+    marked = await db.fetchall(
+        select(resource_marks.c.community_id.label("community"), resource_marks.c.resource_id, resource_marks.c.marked_at)
+        .where(resource_marks.c.member_id == member_id).order_by(resource_marks.c.marked_at))
+    ticked = await db.fetchall(
+        select(roadmap_ticks.c.community_id.label("community"), roadmap_ticks.c.step, roadmap_ticks.c.ticked_at)
+        .where(roadmap_ticks.c.member_id == member_id).order_by(roadmap_ticks.c.ticked_at, roadmap_ticks.c.step))
     return {
         "format": MEMBER_FORMAT, "version": VERSION,
         "member": _out("members", found[0]) if found else None,
@@ -380,6 +404,10 @@ async def member_data(db: Database, member_id: str) -> dict[str, Any]:
         "sessions_hosted": [dict(row) for row in hosted],
         "session_answers": [dict(row) for row in answered],
         "attendance": [dict(row) for row in attended],
+        "resource_suggestions": [dict(row) for row in suggested],
+        "resource_decisions": [dict(row) for row in decided],
+        "helpful_marks": [dict(row) for row in marked],
+        "roadmap": [dict(row) for row in ticked],
     }
 
 
@@ -402,7 +430,24 @@ async def forget_member(db: Database, member_id: str) -> Forgotten:
                     for table in (rsvps, attendance)])
         hosted = (await conn.execute(update(sessions).where(sessions.c.author_id == member_id)
                                      .values(author_id=tombstone()))).rowcount
-    return Forgotten(len(keys), reports, member > 0, done, seen + hosted)
+        suggested, marks, ticks = await _forget_resources(conn, member_id)
+    return Forgotten(len(keys), reports, member > 0, done, seen + hosted, suggested, marks, ticks)
+
+
+async def _forget_resources(conn: AsyncConnection, member_id: str) -> tuple[int, int, int]:
+    """Their pending suggestions (their words, never published) deleted; decided ones, and the entries approved ones
+    became (the community's now), kept with a tombstone where their id was, as author or as the admin who decided;
+    their helpful marks and roadmap ticks deleted."""
+    pending = (await conn.execute(delete(resource_suggestions).where(
+        resource_suggestions.c.author_id == member_id, resource_suggestions.c.status == "pending"))).rowcount
+    decided = (await conn.execute(update(resource_suggestions).where(resource_suggestions.c.author_id == member_id)
+                                  .values(author_id=tombstone()))).rowcount
+    await conn.execute(update(resource_suggestions).where(resource_suggestions.c.decided_by == member_id)
+                       .values(decided_by=tombstone()))
+    await conn.execute(update(resources).where(resources.c.author_id == member_id).values(author_id=tombstone()))
+    marks = (await conn.execute(delete(resource_marks).where(resource_marks.c.member_id == member_id))).rowcount
+    ticks = (await conn.execute(delete(roadmap_ticks).where(roadmap_ticks.c.member_id == member_id))).rowcount
+    return pending + decided, marks, ticks
 
 
 def tombstone() -> str:

@@ -149,3 +149,15 @@ def _steps(files: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
                                     key=STEP_SLUGS.index)
     return {"schema": 1, "steps": [{"slug": s, "title": s.replace("-", " ").title(), "resource": owner.get(s, fallback)}
                                    for s in STEP_SLUGS]}
+
+
+async def library_services(database: str, clock: Any, tmp_path: Path) -> Any:
+    """Services on the test's database serving the dozen entries above instead of the bundled library."""
+    from core.bootstrap import build
+    from core.settings import Settings
+
+    return await build(Settings(db_path=database), clock=clock, library=search_library(tmp_path))
+
+
+def ids(found: Any) -> list[str]:
+    return [hit.resource.id for hit in found.hits]

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.storage.database import Database, StorageError
 from core.storage.migrations import MIGRATIONS
-from core.storage.schema import answers, communities, daily_posts, deliveries, duties, members, metadata, questions
+from core.storage.schema import SQLITE_SEARCH_TABLES, answers, communities, daily_posts, deliveries, duties, members, metadata, questions
 from testkit.old_migrations import RAW_MIGRATIONS_1_TO_4
 
 LAST = len(MIGRATIONS)
@@ -47,7 +47,8 @@ def expected_versions(dialect: str) -> list[int]:
 def _columns(conn: Connection) -> dict[str, set[str]]:
     inspector = inspect(conn)
     return {name: {column["name"] for column in inspector.get_columns(name)}
-            for name in inspector.get_table_names() if name != "rounds_schema"}
+            for name in inspector.get_table_names()
+            if name != "rounds_schema" and not name.startswith(SQLITE_SEARCH_TABLES)}  # FTS5's tables, SQLite only
 
 
 async def test_a_fresh_database_migrates_to_the_last_version_and_matches_the_schema(blank):

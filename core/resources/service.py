@@ -1,0 +1,155 @@
+"""The resource library as the commands use it: search, autocomplete, one entry, suggestions and helpful marks.
+
+A search is a few statements: which of the query's words the vocabulary knows, the trigram neighbours of those it
+does not (a typo), then one ranked full-text query. The engine ranks; this module only lifts hits that members of
+this community marked helpful, by a bounded factor (at most +HELPFUL_CAP×HELPFUL_STEP), so a few marks can reorder
+close hits but never bury the entry that is plainly the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import hashlib
+import json
+from dataclasses import replace
+
+from core.clock import Clock
+from core.community.members import Member
+from core.errors import UserError
+from core.resources.library import Library
+from core.resources.model import Found, Hit, Resource, Suggestion
+from core.resources.rules import check_suggestion
+from core.resources.search import (
+    Query,
+    allowed_distance,
+    closest_words,
+    expansions,
+    parse,
+    terms,
+)
+from core.resources.store import ResourceStore, entry_json
+from core.text import clip, quote
+
+HELPFUL_STEP = 0.06  # each mark lifts a hit's score by 6 %…
+HELPFUL_CAP = 5  # …for the first five marks: at most +30 %
+RERANKED = 4  # candidates fetched per hit asked for, so a lifted hit from a little lower can climb in
+TITLE_LIMIT = 100  # an autocomplete choice (Discord's limit)
+DID_YOU_MEAN_CUTOFF = 0.45
+
+
+class ResourceService:
+    def __init__(self, store: ResourceStore, library: Library, clock: Clock) -> None:
+        self.store = store
+        self.library = library
+        self._clock = clock
+        self._expansions = expansions(library.synonyms, (a for r in library.resources for a in r.aliases))
+
+    async def load(self) -> None:
+        """Sync the bundled entries into the database; idempotent, and a no-op for a library synced already."""
+        entries = self.library.resources
+        digest = hashlib.sha256(json.dumps([entry_json(r) for r in entries]).encode()).hexdigest()
+        await self.store.sync_bundled(entries, digest)
+
+    # -- search -----------------------------------------------------------------------------------------------------
+    async def search(self, community_id: str, query: str, limit: int = 5) -> Found:
+        """Ranked hits; the query as typed and its neighbours in the vocabulary are asked for at once (two reader
+        connections), and only a query with a typo asks again, corrected."""
+        parsed = parse(query, self._expansions)
+        if not parsed.concepts:
+            return Found(parsed.typed)
+        wanted = max(limit, 1) * RERANKED
+        words = [w for c in parsed.concepts if (w := c.word) is not None]
+        hits, near = await asyncio.gather(self.store.search(community_id, parsed.phrases(), wanted),
+                                          self.store.near(community_id, words))
+        corrections = _corrections(near, loose=False)
+        if corrections:
+            parsed = parsed.corrected(corrections)
+            hits = await self.store.search(community_id, parsed.phrases(), wanted)
+        ranked = sorted(hits, key=lambda h: -lifted(h))[:limit]
+        found = Found(parsed.typed, tuple(replace(h, score=lifted(h)) for h in ranked),
+                      searched=parsed.shown() if parsed.changed else None)
+        if not ranked:
+            found = replace(found, did_you_mean=await self._did_you_mean(community_id, parsed, near))
+        return found
+
+    async def _did_you_mean(self, community_id: str, parsed: Query, near: dict[str, list[str]]) -> str | None:
+        """A query that would find something: the words corrected a little more loosely, else the closest title."""
+        if self.store.loose_differs:
+            near = await self.store.near(community_id, list(near), loose=True)
+        loose = _corrections(near, loose=True)
+        if loose:
+            return " ".join(loose.get(c.typed, (c.typed,))[0] for c in parsed.concepts)
+        titles = await self.store.titles(community_id)
+        by_words = {" ".join(terms(t)): t for t in titles}
+        close = difflib.get_close_matches(" ".join(terms(parsed.typed)), list(by_words), n=1, cutoff=DID_YOU_MEAN_CUTOFF)
+        return by_words[close[0]] if close else None
+
+    async def complete(self, community_id: str, typed: str, limit: int = 25) -> list[str]:
+        """Titles whose words start with what was typed so far; nothing typed: the most helpful first."""
+        prefixes = terms(typed if isinstance(typed, str) else "")[:8]
+        titles = await self.store.complete(community_id, [p[:40] for p in prefixes], max(0, min(limit, 100)))
+        return [clip(t, TITLE_LIMIT) for t in titles]
+
+    async def entry(self, community_id: str, key: str) -> Resource:
+        """By id, or by exact title (what autocomplete gave back)."""
+        key = (key or "").strip()
+        found = await self.store.get(community_id, key) if key else None
+        if found is None and key:
+            found = await self.store.by_title(community_id, key)
+        if found is None:
+            raise UserError(f"No entry called `{quote(key)}` in this community's library. Search for it with a few "
+                            "words, like `ECFMG certification`.")
+        return found
+
+    # -- suggestions ------------------------------------------------------------------------------------------------
+    async def suggest(self, community_id: str, author: Member, title: str, url: str, note: str = "",
+                      tags: tuple[str, ...] = ()) -> Suggestion:
+        draft = check_suggestion(title, url, note, tags)
+        return await self.store.suggest(Suggestion(community_id, author.id, draft.title, draft.url, draft.note,
+                                                   draft.tags, created_at=self._clock.now()))
+
+    async def pending(self, community_id: str, limit: int = 10) -> list[Suggestion]:
+        return await self.store.pending(community_id, max(1, limit))
+
+    async def decide(self, community_id: str, number: int, approve: bool, admin_id: str) -> Suggestion:
+        """Approve (it becomes this community's entry `c<number>`) or reject; once only, whoever asks first."""
+        decided = await self.store.decide(community_id, number, approve, admin_id)
+        if decided is None:
+            raise UserError(f"There is no suggestion #{number} in this community; the queue shows the numbers of the "
+                            "pending ones.")
+        if not decided.won:
+            s = decided.suggestion
+            raise UserError(f"Suggestion #{number} was already {s.status} by {mention(s.decided_by)}; nothing changed.")
+        return decided.suggestion
+
+    # -- helpful marks ----------------------------------------------------------------------------------------------
+    async def mark_helpful(self, community_id: str, member_id: str, resource_id: str) -> tuple[bool, int]:
+        if await self.store.get(community_id, resource_id) is None:
+            raise UserError(f"No entry `{quote(resource_id)}` in this community's library to mark helpful. Search "
+                            "again and press the button under the entry.")
+        return await self.store.toggle_mark(community_id, member_id, resource_id)
+
+
+def _corrections(near: dict[str, list[str]], *, loose: bool) -> dict[str, tuple[str, ...]]:
+    """Each word the vocabulary does not know (nor its singular), mapped to the known words within its edit distance
+    (two at most); `loose`: one edit further, for "did you mean"."""
+    found: dict[str, tuple[str, ...]] = {}
+    for word, candidates in near.items():
+        if word in candidates or (word.endswith("s") and word[:-1] in candidates):
+            continue
+        limit = allowed_distance(word) + 1 if loose else allowed_distance(word)
+        close = closest_words(word, candidates, limit) if limit else ()
+        if close:
+            found[word] = close
+    return found
+
+
+def lifted(hit: Hit) -> float:
+    """The engine's score lifted by this community's helpful marks, bounded."""
+    return hit.score * (1 + HELPFUL_STEP * min(hit.helpful, HELPFUL_CAP))
+
+
+def mention(member_id: str | None) -> str:
+    """A member in our neutral markup (`<@raw id>`), which each adapter shows as that platform's mention."""
+    return f"<@{member_id.split(':', 1)[-1]}>" if member_id else "someone"
