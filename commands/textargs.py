@@ -49,7 +49,7 @@ def parse_options(spec: CommandSpec, words: list[str]) -> dict[str, str]:
                             f"Give it once. Usage: `{spec.usage()}`")
         else:
             values[option.name] = value
-            continuing = option if option.kind == "text" and not option.choices and option.suggest is None else None
+            continuing = option if option.kind == "text" and not option.choices else None
     free = [o for o in spec.options if o.name not in values]
     last = None
     for word in positional:

@@ -124,11 +124,15 @@ class ResourceService:
         return decided.suggestion
 
     # -- helpful marks ----------------------------------------------------------------------------------------------
-    async def mark_helpful(self, community_id: str, member_id: str, resource_id: str) -> tuple[bool, int]:
-        if await self.store.get(community_id, resource_id) is None:
-            raise UserError(f"No entry `{quote(resource_id)}` in this community's library to mark helpful. Search "
-                            "again and press the button under the entry.")
-        return await self.store.toggle_mark(community_id, member_id, resource_id)
+    async def mark_helpful(self, community_id: str, member_id: str, resource_id: str,
+                           marked: bool = True) -> tuple[bool, int]:
+        """Mark the entry helpful (or take the mark back): whether that changed anything, and this community's count."""
+        await self.entry(community_id, resource_id)  # an unknown id, or another community's, is refused
+        return await self.store.set_mark(community_id, member_id, resource_id, marked)
+
+    async def helpful(self, community_id: str, member_id: str, resource_id: str) -> tuple[int, bool]:
+        """This community's count of marks on the entry, and whether the member's is one."""
+        return await self.store.helpful(community_id, resource_id, member_id)
 
 
 def _corrections(near: dict[str, list[str]], *, loose: bool) -> dict[str, tuple[str, ...]]:

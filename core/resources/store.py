@@ -240,22 +240,26 @@ class ResourceStore:
         return Decided(written == 1, decided)
 
     # -- helpful marks ----------------------------------------------------------------------------------------------
-    async def toggle_mark(self, community_id: str, member_id: str, resource_id: str) -> tuple[bool, int]:
-        """Marked if it was not, unmarked if it was; and the community's count after, from the same transaction."""
+    async def set_mark(self, community_id: str, member_id: str, resource_id: str, marked: bool) -> tuple[bool, int]:
+        """Marked or not, as asked (a double click asks the same twice, and the second changes nothing): whether it
+        changed, and the community's count after, from the same transaction."""
         key = (resource_marks.c.community_id == community_id, resource_marks.c.resource_id == resource_id)
         async with self._db.transaction() as conn:
-            new = self._db.insert(resource_marks).values(community_id=community_id, resource_id=resource_id,
-                                                         member_id=member_id, marked_at=iso(self._clock.now()))
-            marked = (await conn.execute(new.on_conflict_do_nothing())).rowcount == 1
-            if not marked:
-                await conn.execute(delete(resource_marks).where(*key, resource_marks.c.member_id == member_id))
+            if marked:
+                new = self._db.insert(resource_marks).values(community_id=community_id, resource_id=resource_id,
+                                                             member_id=member_id, marked_at=iso(self._clock.now()))
+                changed = (await conn.execute(new.on_conflict_do_nothing())).rowcount == 1
+            else:
+                gone = delete(resource_marks).where(*key, resource_marks.c.member_id == member_id)
+                changed = (await conn.execute(gone)).rowcount == 1
             count = (await rows(conn, select(func.count().label("n")).where(*key)))[0]["n"]
-        return marked, int(count)
+        return changed, int(count)
 
-    async def helpful(self, community_id: str, resource_id: str) -> int:
-        row = await self._db.fetchone(select(func.count().label("n")).where(
+    async def helpful(self, community_id: str, resource_id: str, member_id: str) -> tuple[int, bool]:
+        """The community's count of marks on the entry, and whether this member's is one of them."""
+        found = await self._db.fetchall(select(resource_marks.c.member_id).where(
             resource_marks.c.community_id == community_id, resource_marks.c.resource_id == resource_id))
-        return int(row["n"]) if row else 0
+        return len(found), any(row["member_id"] == member_id for row in found)
 
 
 def community_entry(suggestion: Suggestion) -> Resource:

@@ -128,14 +128,18 @@ async def test_two_admins_deciding_at_once_exactly_one_wins(lib):
         assert entry_count == (1 if winner.status == "approved" else 0)
 
 
-async def test_helpful_marks_toggle_and_count_per_community(lib):
+async def test_helpful_marks_are_set_as_asked_and_counted_per_community(lib):
     assert await lib.resources.mark_helpful(COMMUNITY, "console:a", "soap") == (True, 1)
     assert await lib.resources.mark_helpful(COMMUNITY, "console:b", "soap") == (True, 2)
-    assert await lib.resources.mark_helpful(COMMUNITY, "console:a", "soap") == (False, 1)
+    assert await lib.resources.mark_helpful(COMMUNITY, "console:a", "soap") == (False, 2)  # a double click
+    assert await lib.resources.helpful(COMMUNITY, "console:a", "soap") == (2, True)
+    assert await lib.resources.mark_helpful(COMMUNITY, "console:a", "soap", marked=False) == (True, 1)
+    assert await lib.resources.mark_helpful(COMMUNITY, "console:a", "soap", marked=False) == (False, 1)
+    assert await lib.resources.helpful(COMMUNITY, "console:a", "soap") == (1, False)
     assert await lib.resources.mark_helpful(OTHER, "console:a", "soap") == (True, 1)
     found = await lib.resources.search(COMMUNITY, "soap")
     assert found.hits[0].helpful == 1
-    with pytest.raises(UserError, match="No entry `nope`"):
+    with pytest.raises(UserError, match="No entry called `nope`"):
         await lib.resources.mark_helpful(COMMUNITY, "console:a", "nope")
     c1 = await approved(lib, "Our own SOAP notes", community=OTHER)
     with pytest.raises(UserError):
