@@ -9,7 +9,6 @@ close hits but never bury the entry that is plainly the answer.
 from __future__ import annotations
 
 import asyncio
-import difflib
 import hashlib
 import json
 from dataclasses import replace
@@ -35,7 +34,6 @@ HELPFUL_STEP = 0.06  # each mark lifts a hit's score by 6 %…
 HELPFUL_CAP = 5  # …for the first five marks: at most +30 %
 RERANKED = 4  # candidates fetched per hit asked for, so a lifted hit from a little lower can climb in
 TITLE_LIMIT = 100  # an autocomplete choice (Discord's limit)
-DID_YOU_MEAN_CUTOFF = 0.45
 
 
 class ResourceService:
@@ -74,16 +72,14 @@ class ResourceService:
         return found
 
     async def _did_you_mean(self, community_id: str, parsed: Query, near: dict[str, list[str]]) -> str | None:
-        """A query that would find something: the words corrected a little more loosely, else the closest title."""
+        """A query that would find something: the words corrected one edit more loosely than a search corrects them
+        (None when no word is near anything the library says)."""
         if self.store.loose_differs:
             near = await self.store.near(community_id, list(near), loose=True)
         loose = _corrections(near, loose=True)
-        if loose:
-            return " ".join(loose.get(c.typed, (c.typed,))[0] for c in parsed.concepts)
-        titles = await self.store.titles(community_id)
-        by_words = {" ".join(terms(t)): t for t in titles}
-        close = difflib.get_close_matches(" ".join(terms(parsed.typed)), list(by_words), n=1, cutoff=DID_YOU_MEAN_CUTOFF)
-        return by_words[close[0]] if close else None
+        if not loose:
+            return None
+        return " ".join(loose.get(c.typed, (c.typed,))[0] for c in parsed.concepts)
 
     async def complete(self, community_id: str, typed: str, limit: int = 25) -> list[str]:
         """Titles whose words start with what was typed so far; nothing typed: the most helpful first."""

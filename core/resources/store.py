@@ -40,7 +40,7 @@ from core.storage.schema import (
 _ENTRY = (resources.c.community_id, resources.c.body, resources.c.author_id)
 BUNDLED = ""  # the community_id of a bundled entry
 NUMBER_TRIES = 5
-CANDIDATES = 30  # vocabulary words a typo's trigrams bring back for the edit-distance check
+CANDIDATES = 15  # vocabulary words a typo's trigrams bring back for the edit-distance check
 # bm25 weights per column (title, aliases, tags, answer) and ts_rank's per weight ({D, C, B, A}).
 BM25 = "bm25(resource_fts, 10.0, 8.0, 3.0, 1.0)"
 TS_WEIGHTS = "'{0.1, 0.3, 0.8, 1.0}'"
@@ -133,10 +133,6 @@ class ResourceStore:
             if row is not None:
                 return _resource(row)
         return None
-
-    async def titles(self, community_id: str) -> list[str]:
-        found = await self._db.fetchall(select(resources.c.title).where(_scope(community_id)).order_by(resources.c.key))
-        return [r["title"] for r in found]
 
     async def complete(self, community_id: str, prefixes: Sequence[str], limit: int) -> list[str]:
         """Titles whose title or alias words start with every prefix, most helpful first (then alphabetically)."""
