@@ -118,7 +118,7 @@ async def test_a_rejected_suggestion_never_shows(console):
     await member.send('/resource suggest title:"Quokka crash course" link:https://example.org/q')
     await admin.send("/resource queue")
     assert (await admin.send("[Reject #1]")).text.startswith("🗑 Rejected #1")
-    assert "Nothing in the library" in (await member.send("/resource query:quokka crash course")).text
+    assert "Quokka crash course" not in (await member.send("/resource query:quokka crash course")).text
 
 
 async def test_the_helpful_button_of_an_unknown_entry_is_a_harmless_no_op(console):
@@ -165,12 +165,8 @@ async def test_an_admin_sees_how_many_members_are_at_each_step_and_no_names(cons
     assert board.title == "🗺 Where this community stands · 2 members"
     assert "alice" not in board.body and "bob" not in board.body
     lines = dict(line.rsplit(": ", 1) for line in board.body.splitlines())
-    step1, step2 = (s.title for s in load_steps(admin))
-    assert lines[step1].endswith(" 1") and lines[step2].endswith(" 1")
-
-
-def load_steps(session):
-    return session.services.roadmap.steps[1:3]
+    step1, step2ck = (s.title for s in admin.services.roadmap.steps[1:3])  # alice's next, and bob's
+    assert lines[step1].endswith(" 1") and lines[step2ck].endswith(" 1")
 
 
 def test_the_catalog_holds_the_library_and_roadmap_commands():
