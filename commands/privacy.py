@@ -23,10 +23,10 @@ BODY_BUDGET = 2900  # characters of JSON a card shows: one Slack section (3,000)
 ACCENT = "#eb5757"
 
 
-@command("privacy export", "Show everything Rounds keeps about you (your answers, reports and settings)")
+@command("privacy export", "Show everything Rounds keeps about you (answers, reports, settings, roadmap…)")
 async def export(ctx: Context) -> Reply:
     data = await member_data(ctx.services.db, ctx.member.id)
-    if data["member"] is None and not data["answers"] and not data["reports"]:
+    if not any(v for k, v in data.items() if k not in ("format", "version")):  # only roadmap ticks are data too
         return notice("Rounds keeps nothing about you: no answers, no reports, no settings.")
     body, shown = fitted(data)
     total = len(data["answers"])
@@ -62,10 +62,13 @@ async def erase(ctx: Context, who: str, issued: int) -> Reply:
 def erased_reply(done: Forgotten) -> Reply:
     if not done.anything:
         return notice("Rounds keeps nothing about you any more: there was nothing left to erase.")
+    kinds = [(done.reports, "report"), (done.activity, "activity record"), (done.sessions, "study-session record"),
+             (done.suggestions, "resource suggestion"), (done.marks, "helpful mark"), (done.roadmap, "roadmap tick")]
+    deleted = [_count(n, noun) for n, noun in kinds if n]  # only what there was: a list of zeros reads as a form
+    listed = f"{', '.join(deleted[:-1])} and {deleted[-1]}" if len(deleted) > 1 else "".join(deleted)
     return notice(f"Erased. {_count(done.answers, 'answer')} no longer linked to you (the posts keep their counts), "
-                  f"{_count(done.reports, 'report')}, {_count(done.activity, 'activity record')} and "
-                  f"{_count(done.sessions, 'study-session record')} deleted with your streaks, and your name and "
-                  "settings are gone.")
+                  + (f"{listed} deleted with your streaks, " if listed else "your streaks deleted, ")
+                  + "and your name and settings are gone.")
 
 
 def digest(member_id: str) -> str:

@@ -54,7 +54,7 @@ async def test_delete_asks_first_and_the_button_erases_the_member_but_keeps_the_
 
     done = await alice.send("[Erase my data]")
     assert done.private and done.text.startswith("Erased. 1 answer no longer linked to you")
-    assert "1 report, 1 activity record and 0 study-session records deleted with your streaks" in done.text
+    assert "1 report and 1 activity record deleted with your streaks" in done.text
     left = await member_data(services.db, "console:alice")
     assert (left["member"], left["answers"], left["reports"]) == (None, [], [])
     assert (await services.qotd.distribution(post_id)).counts == before == {"B": 2}

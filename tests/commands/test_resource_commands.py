@@ -172,3 +172,16 @@ async def test_an_admin_sees_how_many_members_are_at_each_step_and_no_names(cons
 def test_the_catalog_holds_the_library_and_roadmap_commands():
     names = set(load_catalog().commands)
     assert {"resource", "resource suggest", "resource queue", "roadmap", "roadmap tick", "roadmap community"} <= names
+
+
+async def test_a_member_with_only_roadmap_ticks_and_a_mark_can_see_and_erase_them(console):
+    member = console("alice")
+    await member.send("/roadmap tick step:step1")
+    await member.send("/resource query:soap")
+    await member.send("[Helpful]")
+    shown = await member.send("/privacy export")
+    assert "Rounds keeps nothing" not in shown.text and '"step1"' in shown.cards[0].body
+    await member.send("/privacy delete")
+    erased = await member.send("[Erase my data]")
+    assert "1 helpful mark and 1 roadmap tick deleted" in erased.text
+    assert "Rounds keeps nothing about you" in (await member.send("/privacy export")).text
