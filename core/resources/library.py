@@ -77,10 +77,10 @@ def bundled_folder() -> Traversable:
 
 def load_bundled(folder: Traversable | None = None) -> Library:
     """The bundled library, or LibraryError listing every problem. A missing folder is an empty library (a checkout
-    made before the library was written), said once in the log."""
+    made before the library was written), said in the log (at info: it is no fault of the person starting it)."""
     folder = folder or bundled_folder()
     if not folder.is_dir():
-        log.warning("no resource library at %s: /resource finds nothing and /roadmap has no steps", folder)
+        log.info("no resource library at %s: /resource finds nothing and /roadmap has no steps", folder)
         return Library()
     library, problems = check_folder(folder, bundled=True)
     if problems:
