@@ -78,4 +78,4 @@ def read_command(catalog: Catalog, text: str) -> tuple[str, CommandSpec | None, 
     spec, rest = catalog.resolve(head)
     if spec is None:
         return " ".join(head), None, {}
-    return spec.name, spec, parse_options(spec, rest + words[2:])
+    return spec.name, spec, parse_options(spec, words[len(head) - len(rest):])  # the typed words, in their case
