@@ -17,6 +17,7 @@ from commands.resources.views import (
     queue_reply,
     suggested_text,
 )
+from core.resources.rules import typed_tags
 
 GROUP = Group("resource", "The IMG pathway library: search it, suggest the community's own resources",
               root_as="search")
@@ -69,7 +70,7 @@ async def helpful(ctx: Context, id: str, mark: str) -> Reply:
          form=True)
 async def suggest(ctx: Context, title: str, link: str, note: str = "", tags: str = "") -> Reply:
     suggestion = await ctx.services.resources.suggest(ctx.community_id, ctx.member, title, link, note,
-                                                      tuple(tags.replace(",", " ").split()))
+                                                      typed_tags(tags))
     return notice(suggested_text(suggestion))
 
 

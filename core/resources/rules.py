@@ -60,6 +60,13 @@ def check_note(text: str) -> str:
     return note
 
 
+def typed_tags(text: str) -> tuple[str, ...]:
+    """Tags as a member types them in one box: split on commas when there are any (`usce, Step 2 CK` is two tags),
+    else on spaces (`usce observership`, the option's own example, is two)."""
+    text = text or ""
+    return tuple(text.split(",") if "," in text else text.split())
+
+
 def check_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     """Slugs ('Step 2 CK' → 'step-2-ck'), each once, at most TAGS[1]; a comma-separated string counts as a list."""
     parts = [part for tag in tags for part in str(tag).split(",")]
