@@ -1,7 +1,8 @@
 """What a member's suggestion must be before it is stored: a short plain title, an https link, an optional note and
 tags. Texts are cleaned (core.text.clean) and stored as the plain text they show (core.text.plain), because they are
 set inside our neutral markup on every card and queue: a `<@&group>` typed into a title must not become a ping when
-an admin's queue shows it, nor a `**` bold the rest of the card. Each problem is one UserError saying what to type."""
+an admin's queue shows it, nor a `**` bold the rest of the card, nor a masked link hide where it goes. Each problem
+is one UserError saying what to type."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ NOTE_LIMIT = 500
 TAG_LIMIT = 30
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _SPECIAL_MENTION = re.compile(r"<!([^>|]+)(?:\|[^>]*)?>")  # Slack's <!channel>, <!here>, <!subteam^…>
+_MASKED_LINK = re.compile(r"\]\s*\(")  # Discord's [shown text](where it really goes)
+_BLOCK_MARK = re.compile(r"^(?:-#|#{1,3}|>{1,3})\s+")  # Discord's heading, subtext and quote at a line's start
 EXAMPLE_URL = "a full https:// address, like `https://www.ecfmg.org/certification/`"
 
 
@@ -32,7 +35,10 @@ def check_suggestion(title: str, url: str, note: str = "", tags: tuple[str, ...]
 
 
 def one_line(text: str) -> str:
-    return " ".join(_SPECIAL_MENTION.sub(r"@\1", plain(clean(text or ""))).split())
+    """One line of plain text: no mention, no masked link (`[ECFMG official](https://elsewhere)` would show one
+    address and open another on Discord, in every member's search), no heading or quote taking over a reply."""
+    line = " ".join(_SPECIAL_MENTION.sub(r"@\1", plain(clean(text or ""))).split())
+    return _BLOCK_MARK.sub("", _MASKED_LINK.sub("] (", line))
 
 
 def check_title(text: str) -> str:
