@@ -52,6 +52,8 @@ def check_title(text: str) -> str:
 def check_url(text: str) -> str:
     link = (text or "").strip()
     problem = url_problem(clean(link), bundled=False) if clean(link) == link else "must not hold hidden characters"
+    if problem is None and not link.isascii():  # a Cyrillic "е" in "еcfmg.org" looks like the real one
+        problem = "must be in plain Latin letters; write an international address in its xn-- form"
     if problem:
         shown = "That link" if len(link) > URL_LIMIT or not link else f"`{quote(link)}`"
         raise UserError(f"{shown} is not a link I can keep ({problem.split(', like')[0]}). Use {EXAMPLE_URL}.")
