@@ -15,6 +15,7 @@ from core.text import clean, plain, quote
 
 NOTE_LIMIT = 500
 TAG_LIMIT = 30
+PENDING_LIMIT = 5  # suggestions one member may have waiting in a community: a queue an admin can read, not a flood
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _SPECIAL_MENTION = re.compile(r"<!([^>|]+)(?:\|[^>]*)?>")  # Slack's <!channel>, <!here>, <!subteam^…>
 _MASKED_LINK = re.compile(r"\]\s*\(")  # Discord's [shown text](where it really goes)

@@ -18,7 +18,7 @@ from core.community.members import Member
 from core.errors import UserError
 from core.resources.library import Library
 from core.resources.model import Found, Hit, Resource, Suggestion
-from core.resources.rules import check_suggestion
+from core.resources.rules import PENDING_LIMIT, check_suggestion
 from core.resources.search import (
     Query,
     allowed_distance,
@@ -102,8 +102,12 @@ class ResourceService:
     async def suggest(self, community_id: str, author: Member, title: str, url: str, note: str = "",
                       tags: tuple[str, ...] = ()) -> Suggestion:
         draft = check_suggestion(title, url, note, tags)
-        return await self.store.suggest(Suggestion(community_id, author.id, draft.title, draft.url, draft.note,
-                                                   draft.tags, created_at=self._clock.now()))
+        stored = await self.store.suggest(Suggestion(community_id, author.id, draft.title, draft.url, draft.note,
+                                                     draft.tags, created_at=self._clock.now()), cap=PENDING_LIMIT)
+        if stored is None:
+            raise UserError(f"You already have {PENDING_LIMIT} suggestions waiting for an admin here; suggest another "
+                            "once one of them is approved or rejected.")
+        return stored
 
     async def pending(self, community_id: str, limit: int = 10) -> list[Suggestion]:
         return await self.store.pending(community_id, max(1, limit))

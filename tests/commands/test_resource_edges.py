@@ -9,10 +9,10 @@ import re
 import pytest
 
 from commands.resources.views import DECIDE_ACTION
+from core.resources.rules import PENDING_LIMIT
 from core.storage.transfer import forget_member
 
 COMMUNITY = "console:default"
-PENDING_LIMIT = 5  # core.resources.rules.PENDING_LIMIT, once it exists
 RANKED = re.compile(r"^(\d+)\. (.+)$", re.MULTILINE)
 
 
