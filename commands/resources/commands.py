@@ -77,7 +77,8 @@ async def suggest(ctx: Context, title: str, link: str, note: str = "", tags: str
 @command("resource queue", "Suggestions waiting for a decision, with Approve and Reject buttons", admin=True)
 async def queue(ctx: Context) -> Reply:
     pending = await ctx.services.resources.pending(ctx.community_id)
-    return queue_reply(pending, await ctx.services.people.names([s.author_id for s in pending]))
+    waiting = await ctx.services.resources.waiting(ctx.community_id)
+    return queue_reply(pending, await ctx.services.people.names([s.author_id for s in pending]), waiting)
 
 
 @action(DECIDE_ACTION, Option("number", "The suggestion", kind="integer", min_value=1, max_value=10**9),

@@ -112,6 +112,9 @@ class ResourceService:
     async def pending(self, community_id: str, limit: int = 10) -> list[Suggestion]:
         return await self.store.pending(community_id, max(1, limit))
 
+    async def waiting(self, community_id: str) -> int:
+        return await self.store.waiting(community_id)
+
     async def decide(self, community_id: str, number: int, approve: bool, admin_id: str) -> Suggestion:
         """Approve (it becomes this community's entry `c<number>`) or reject; once only, whoever asks first."""
         decided = await self.store.decide(community_id, number, approve, admin_id)

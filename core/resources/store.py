@@ -218,6 +218,12 @@ class ResourceStore:
             .order_by(resource_suggestions.c.number).limit(limit))
         return [_suggestion(r) for r in found]
 
+    async def waiting(self, community_id: str) -> int:
+        """How many suggestions of the community are pending, all of them (a queue shows the oldest few)."""
+        found = await self._db.fetchone(select(func.count().label("n")).where(
+            resource_suggestions.c.community_id == community_id, resource_suggestions.c.status == "pending"))
+        return 0 if found is None else int(found["n"])
+
     async def decide(self, community_id: str, number: int, approve: bool, admin_id: str) -> Decided | None:
         """The decision stored if the suggestion is still pending, and (approved) the entry it becomes, `c<number>`,
         in the same transaction; None when there is no such suggestion."""
