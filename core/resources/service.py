@@ -123,6 +123,8 @@ class ResourceService:
                             "pending ones.")
         if not decided.won:
             s = decided.suggestion
+            if not s.title:  # emptied when its author was forgotten
+                raise UserError(f"Suggestion #{number} was withdrawn; nothing changed.")
             raise UserError(f"Suggestion #{number} was already {s.status} by {mention(s.decided_by)}; nothing changed.")
         return decided.suggestion
 

@@ -78,7 +78,7 @@ async def test_a_forgotten_members_number_is_never_given_to_the_next_suggestion(
     await forget_member(services.db, "console:alice")
     await console("bob").send('/resource suggest title:"Bob page never seen" link:https://example.org/bob')
     pressed = await admin.dispatcher.press(admin.context, f"rounds:{DECIDE_ACTION}:1:approve")  # the old button
-    assert not pressed.text.startswith("✅")
+    assert not pressed.text.startswith("✅") and "withdrawn" in pressed.text
     [waiting] = await services.resources.pending(COMMUNITY)
     assert waiting.title == "Bob page never seen" and waiting.number == 2
     stored = await services.resources.store.suggestion(COMMUNITY, 1)
