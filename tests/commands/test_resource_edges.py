@@ -5,6 +5,7 @@ number reused under an admin's old buttons, the roadmap's hint and its steps typ
 from __future__ import annotations
 
 import re
+import shlex
 
 import pytest
 
@@ -110,3 +111,15 @@ async def test_words_that_fit_several_steps_name_them(console):
     reply = await console().send("/roadmap tick step:ecfmg")
     assert "ecfmg-application" in reply.text and "ecfmg-certificate" in reply.text and "✅" not in reply.text
     assert "oet" not in reply.text  # only the steps it could mean
+
+
+async def test_an_autocomplete_choice_sent_as_the_query_answers_with_that_entry_first(console, services):
+    """Discord's autocomplete gives a title back as the query: the entry picked must be the one answered."""
+    member = console()
+    wrong = []
+    for resource in services.resources.library.resources:
+        found = await member.send(f"/resource query:{shlex.quote(resource.title)}")
+        first = RANKED.search(found.text)
+        if first is None or first.group(2) != resource.title or f"**{resource.title}**" not in found.text:
+            wrong.append(resource.id)
+    assert wrong == [], ", ".join(wrong)
