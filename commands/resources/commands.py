@@ -3,6 +3,8 @@ and suggest a resource for this community; admins approve or reject suggestions 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from commands.context import Context
 from commands.registry import Group, Option, action, command
 from commands.replies import Reply, notice
@@ -17,6 +19,8 @@ from commands.resources.views import (
     queue_reply,
     suggested_text,
 )
+from core.resources.model import Found, Hit
+from core.resources.rules import typed_tags
 
 GROUP = Group("resource", "The IMG pathway library: search it, suggest the community's own resources",
               root_as="search")
@@ -41,8 +45,20 @@ async def search_again(ctx: Context, query: str) -> Reply:
 
 
 async def _search(ctx: Context, query: str) -> Reply:
-    found = await ctx.services.resources.search(ctx.community_id, query)
+    found = await _picked_first(ctx, query, await ctx.services.resources.search(ctx.community_id, query))
     return found_reply(found, found.hits[0].helpful if found.hits else 0)
+
+
+async def _picked_first(ctx: Context, query: str, found: Found) -> Found:
+    """A query that is an entry's title (an autocomplete choice on Discord, the roadmap's hint) answers with that
+    entry first, wherever the ranking put it: the member picked it."""
+    picked = await ctx.services.resources.titled(ctx.community_id, query)
+    if picked is None or (found.hits and found.hits[0].resource.id == picked.id):
+        return found
+    count, _ = await ctx.services.resources.helpful(ctx.community_id, ctx.member.id, picked.id)
+    top = Hit(picked, found.hits[0].score if found.hits else 1.0, count)
+    others = tuple(h for h in found.hits if h.resource.id != picked.id)
+    return replace(found, hits=(top, *others)[:max(len(found.hits), 1)], did_you_mean=None)
 
 
 @action(SHOW_ACTION, ENTRY)
@@ -69,14 +85,15 @@ async def helpful(ctx: Context, id: str, mark: str) -> Reply:
          form=True)
 async def suggest(ctx: Context, title: str, link: str, note: str = "", tags: str = "") -> Reply:
     suggestion = await ctx.services.resources.suggest(ctx.community_id, ctx.member, title, link, note,
-                                                      tuple(tags.replace(",", " ").split()))
+                                                      typed_tags(tags))
     return notice(suggested_text(suggestion))
 
 
 @command("resource queue", "Suggestions waiting for a decision, with Approve and Reject buttons", admin=True)
 async def queue(ctx: Context) -> Reply:
     pending = await ctx.services.resources.pending(ctx.community_id)
-    return queue_reply(pending, await ctx.services.people.names([s.author_id for s in pending]))
+    waiting = await ctx.services.resources.waiting(ctx.community_id)
+    return queue_reply(pending, await ctx.services.people.names([s.author_id for s in pending]), waiting)
 
 
 @action(DECIDE_ACTION, Option("number", "The suggestion", kind="integer", min_value=1, max_value=10**9),

@@ -76,13 +76,16 @@ def suggested_text(suggestion: Suggestion) -> str:
             "Once approved, it shows up in this community's `/resource` search.")
 
 
-def queue_reply(pending: list[Suggestion], names: dict[str, str]) -> Reply:
+def queue_reply(pending: list[Suggestion], names: dict[str, str], waiting: int | None = None) -> Reply:
+    """`waiting`: how many are pending in all, when the queue shows only the oldest of them."""
     if not pending:
         return Reply(text="📭 No suggestions are waiting. Members suggest one with `/resource suggest`.", private=True)
     cards = tuple(_suggestion_card(s, names.get(s.author_id, s.author_id)) for s in pending)
     buttons = tuple(b for s in pending for b in decide_buttons(s))
-    return Reply(text=f"📬 {len(pending)} suggestion{'s' if len(pending) != 1 else ''} waiting, oldest first:",
-                 cards=cards, buttons=buttons, private=True)
+    total = max(waiting or 0, len(pending))
+    text = f"📬 {total} suggestion{'s' if total != 1 else ''} waiting, oldest first"
+    text += f"; here are the first {len(pending)} (decide these to see more):" if total > len(pending) else ":"
+    return Reply(text=text, cards=cards, buttons=buttons, private=True)
 
 
 def decide_buttons(suggestion: Suggestion) -> tuple[Button, Button]:

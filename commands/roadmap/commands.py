@@ -64,10 +64,20 @@ async def _shown(ctx: Context, progress: Progress, text: str = "") -> Reply:
 
 
 def _slug(ctx: Context, typed: str) -> str:
-    """A step by its slug or its title, whatever the case: `step2ck`, `Step 2 CK`."""
-    wanted = "".join(typed.lower().split())
-    for step in ctx.services.roadmap.steps:
-        if wanted in (step.slug, "".join(step.title.lower().split())):
-            return step.slug
-    names = ", ".join(s.slug for s in ctx.services.roadmap.steps)
-    raise UserError(f"There is no roadmap step called “{typed.strip()[:40]}”. The steps are: {names}.")
+    """A step by its slug or by words of its title, whatever the case or spacing: `step2ck`, `Step 2 CK`, `step2`,
+    `USMLE Step 1`, `personal statement`. Words that fit several steps name them."""
+    wanted, steps = _squeezed(typed), ctx.services.roadmap.steps
+    exact = [s for s in steps if wanted in (_squeezed(s.slug), _squeezed(s.title))]
+    fits = exact or [s for s in steps if wanted and (wanted in _squeezed(s.slug) or wanted in _squeezed(s.title))]
+    if len(fits) == 1:
+        return fits[0].slug
+    shown = typed.strip()[:40]
+    if fits:
+        raise UserError(f"“{shown}” fits {len(fits)} steps: {', '.join(s.slug for s in fits)}. Give one, like "
+                        f"`/roadmap tick step:{fits[0].slug}`.")
+    names = ", ".join(s.slug for s in steps)
+    raise UserError(f"There is no roadmap step called “{shown}”. The steps are: {names}.")
+
+
+def _squeezed(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())

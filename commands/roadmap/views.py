@@ -32,7 +32,8 @@ def _next_lines(step: Step | None, explained: Resource | None, dates: tuple[KeyD
         return ["🎉 Every step is ticked off. Congratulations, doctor!"]
     lines = [f"➡️ Next: **{step.title}**"]
     if explained is not None:
-        lines.append(f"📖 {explained.title}: `/resource query:{step.title}` or the Read button.")
+        # the entry's own title is what finds it first; the step's title found another entry for 5 of the 15 steps
+        lines.append(f"📖 {explained.title}: the Read button, or `/resource query:{explained.title}`")
         ahead = [d for d in dates if d.on >= today]
         if ahead:
             lines.append(f"🗓 {explained.cycle or 'This cycle'}: " + "; ".join(

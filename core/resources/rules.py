@@ -1,7 +1,8 @@
 """What a member's suggestion must be before it is stored: a short plain title, an https link, an optional note and
 tags. Texts are cleaned (core.text.clean) and stored as the plain text they show (core.text.plain), because they are
 set inside our neutral markup on every card and queue: a `<@&group>` typed into a title must not become a ping when
-an admin's queue shows it, nor a `**` bold the rest of the card. Each problem is one UserError saying what to type."""
+an admin's queue shows it, nor a `**` bold the rest of the card, nor a masked link hide where it goes. Each problem
+is one UserError saying what to type."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from core.text import clean, plain, quote
 
 NOTE_LIMIT = 500
 TAG_LIMIT = 30
+PENDING_LIMIT = 5  # suggestions one member may have waiting in a community: a queue an admin can read, not a flood
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _SPECIAL_MENTION = re.compile(r"<!([^>|]+)(?:\|[^>]*)?>")  # Slack's <!channel>, <!here>, <!subteam^…>
+_MASKED_LINK = re.compile(r"\]\s*\(")  # Discord's [shown text](where it really goes)
+_BLOCK_MARK = re.compile(r"^(?:-#|#{1,3}|>{1,3})\s+")  # Discord's heading, subtext and quote at a line's start
 EXAMPLE_URL = "a full https:// address, like `https://www.ecfmg.org/certification/`"
 
 
@@ -32,7 +36,10 @@ def check_suggestion(title: str, url: str, note: str = "", tags: tuple[str, ...]
 
 
 def one_line(text: str) -> str:
-    return " ".join(_SPECIAL_MENTION.sub(r"@\1", plain(clean(text or ""))).split())
+    """One line of plain text: no mention, no masked link (`[ECFMG official](https://elsewhere)` would show one
+    address and open another on Discord, in every member's search), no heading or quote taking over a reply."""
+    line = " ".join(_SPECIAL_MENTION.sub(r"@\1", plain(clean(text or ""))).split())
+    return _BLOCK_MARK.sub("", _MASKED_LINK.sub("] (", line))
 
 
 def check_title(text: str) -> str:
@@ -46,6 +53,8 @@ def check_title(text: str) -> str:
 def check_url(text: str) -> str:
     link = (text or "").strip()
     problem = url_problem(clean(link), bundled=False) if clean(link) == link else "must not hold hidden characters"
+    if problem is None and not link.isascii():  # a Cyrillic "е" in "еcfmg.org" looks like the real one
+        problem = "must be in plain Latin letters; write an international address in its xn-- form"
     if problem:
         shown = "That link" if len(link) > URL_LIMIT or not link else f"`{quote(link)}`"
         raise UserError(f"{shown} is not a link I can keep ({problem.split(', like')[0]}). Use {EXAMPLE_URL}.")
@@ -58,6 +67,13 @@ def check_note(text: str) -> str:
         raise UserError(f"The note is {len(note):,} characters long; keep it to {NOTE_LIMIT}: say in a sentence or two "
                         "why it helps.")
     return note
+
+
+def typed_tags(text: str) -> tuple[str, ...]:
+    """Tags as a member types them in one box: split on commas when there are any (`usce, Step 2 CK` is two tags),
+    else on spaces (`usce observership`, the option's own example, is two)."""
+    text = text or ""
+    return tuple(text.split(",") if "," in text else text.split())
 
 
 def check_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from core.community.members import Member
 from core.errors import UserError
 from core.resources.library import Library
 from core.resources.model import Found, Hit, Resource, Suggestion
-from core.resources.rules import check_suggestion
+from core.resources.rules import PENDING_LIMIT, check_suggestion
 from core.resources.search import (
     Query,
     allowed_distance,
@@ -98,15 +98,27 @@ class ResourceService:
                             "words, like `ECFMG certification`.")
         return found
 
+    async def titled(self, community_id: str, text: str) -> Resource | None:
+        """The entry whose title this is (exactly, else ignoring case): what an autocomplete choice sends back."""
+        text = (text or "").strip()
+        return await self.store.by_title(community_id, text) if 0 < len(text) <= TITLE_LIMIT else None
+
     # -- suggestions ------------------------------------------------------------------------------------------------
     async def suggest(self, community_id: str, author: Member, title: str, url: str, note: str = "",
                       tags: tuple[str, ...] = ()) -> Suggestion:
         draft = check_suggestion(title, url, note, tags)
-        return await self.store.suggest(Suggestion(community_id, author.id, draft.title, draft.url, draft.note,
-                                                   draft.tags, created_at=self._clock.now()))
+        stored = await self.store.suggest(Suggestion(community_id, author.id, draft.title, draft.url, draft.note,
+                                                     draft.tags, created_at=self._clock.now()), cap=PENDING_LIMIT)
+        if stored is None:
+            raise UserError(f"You already have {PENDING_LIMIT} suggestions waiting for an admin here; suggest another "
+                            "once one of them is approved or rejected.")
+        return stored
 
     async def pending(self, community_id: str, limit: int = 10) -> list[Suggestion]:
         return await self.store.pending(community_id, max(1, limit))
+
+    async def waiting(self, community_id: str) -> int:
+        return await self.store.waiting(community_id)
 
     async def decide(self, community_id: str, number: int, approve: bool, admin_id: str) -> Suggestion:
         """Approve (it becomes this community's entry `c<number>`) or reject; once only, whoever asks first."""
@@ -116,6 +128,8 @@ class ResourceService:
                             "pending ones.")
         if not decided.won:
             s = decided.suggestion
+            if not s.title:  # emptied when its author was forgotten
+                raise UserError(f"Suggestion #{number} was withdrawn; nothing changed.")
             raise UserError(f"Suggestion #{number} was already {s.status} by {mention(s.decided_by)}; nothing changed.")
         return decided.suggestion
 

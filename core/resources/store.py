@@ -184,8 +184,10 @@ class ResourceStore:
         return near
 
     # -- suggestions ------------------------------------------------------------------------------------------------
-    async def suggest(self, suggestion: Suggestion) -> Suggestion:
-        """Stored pending with the community's next number (two at once: the loser takes the next)."""
+    async def suggest(self, suggestion: Suggestion, cap: int | None = None) -> Suggestion | None:
+        """Stored pending with the community's next number (two at once: the loser takes the next); None, and nothing
+        stored, when the author already has `cap` suggestions pending in the community (counted in the same
+        transaction, so presses at once overshoot by at most the ones racing)."""
         values = {"community_id": suggestion.community_id, "author_id": suggestion.author_id,
                   "title": suggestion.title, "url": suggestion.url, "note": suggestion.note,
                   "tags": " ".join(suggestion.tags), "status": "pending", "created_at": iso(suggestion.created_at)}
@@ -194,6 +196,8 @@ class ResourceStore:
                       .where(resource_suggestions.c.community_id == suggestion.community_id).scalar_subquery())
             try:
                 async with self._db.transaction() as conn:
+                    if cap is not None and await _pending_of(conn, suggestion) >= cap:
+                        return None
                     made = await rows(conn, insert(resource_suggestions).values(number=number, **values)
                                       .returning(resource_suggestions.c.number))
             except IntegrityError:
@@ -213,6 +217,12 @@ class ResourceStore:
             resource_suggestions.c.community_id == community_id, resource_suggestions.c.status == "pending")
             .order_by(resource_suggestions.c.number).limit(limit))
         return [_suggestion(r) for r in found]
+
+    async def waiting(self, community_id: str) -> int:
+        """How many suggestions of the community are pending, all of them (a queue shows the oldest few)."""
+        found = await self._db.fetchone(select(func.count().label("n")).where(
+            resource_suggestions.c.community_id == community_id, resource_suggestions.c.status == "pending"))
+        return 0 if found is None else int(found["n"])
 
     async def decide(self, community_id: str, number: int, approve: bool, admin_id: str) -> Decided | None:
         """The decision stored if the suggestion is still pending, and (approved) the entry it becomes, `c<number>`,
@@ -256,6 +266,13 @@ class ResourceStore:
         found = await self._db.fetchall(select(resource_marks.c.member_id).where(
             resource_marks.c.community_id == community_id, resource_marks.c.resource_id == resource_id))
         return len(found), any(row["member_id"] == member_id for row in found)
+
+
+async def _pending_of(conn: AsyncConnection, suggestion: Suggestion) -> int:
+    found = await rows(conn, select(func.count().label("n")).where(
+        resource_suggestions.c.community_id == suggestion.community_id,
+        resource_suggestions.c.author_id == suggestion.author_id, resource_suggestions.c.status == "pending"))
+    return int(found[0]["n"])
 
 
 def community_entry(suggestion: Suggestion) -> Resource:

@@ -104,7 +104,7 @@ class Forgotten:
     member: bool  # a member row was deleted
     activity: int = 0  # check-ins and other activity deleted, with their streaks and tallies
     sessions: int = 0  # RSVPs and attendance deleted, and sessions they hosted no longer linked to them
-    suggestions: int = 0  # pending ones deleted; decided ones (and entries they became) no longer linked to them
+    suggestions: int = 0  # unpublished ones emptied (numbers kept); approved ones (and entries) no longer theirs
     marks: int = 0  # helpful marks deleted (the entries' counts drop by them)
     roadmap: int = 0  # roadmap ticks deleted
 
@@ -435,11 +435,13 @@ async def forget_member(db: Database, member_id: str) -> Forgotten:
 
 
 async def _forget_resources(conn: AsyncConnection, member_id: str) -> tuple[int, int, int]:
-    """Their pending suggestions (their words, never published) deleted; decided ones, and the entries approved ones
-    became (the community's now), kept with a tombstone where their id was, as author or as the admin who decided;
-    their helpful marks and roadmap ticks deleted."""
-    pending = (await conn.execute(delete(resource_suggestions).where(
-        resource_suggestions.c.author_id == member_id, resource_suggestions.c.status == "pending"))).rowcount
+    """Their pending and rejected suggestions (their words, never published) emptied and closed, each row kept with
+    its number: deleted, the number went to the next suggestion, which an admin's old Approve button then approved
+    unseen. Approved ones, and the entries they became (the community's now), kept with a tombstone where their id
+    was, as author or as the admin who decided; their helpful marks and roadmap ticks deleted."""
+    pending = (await conn.execute(update(resource_suggestions).where(
+        resource_suggestions.c.author_id == member_id, resource_suggestions.c.status != "approved")
+        .values(title="", url="", note="", tags="", status="rejected", author_id=tombstone()))).rowcount
     decided = (await conn.execute(update(resource_suggestions).where(resource_suggestions.c.author_id == member_id)
                                   .values(author_id=tombstone()))).rowcount
     await conn.execute(update(resource_suggestions).where(resource_suggestions.c.decided_by == member_id)
