@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from core.errors import UserError
@@ -94,23 +94,39 @@ def parse(typed: str, synonyms: Mapping[Phrase, tuple[Phrase, ...]]) -> Query:
     words = terms(text)
     if not words:
         raise UserError(f"I found no words in that to search for. Type a few words, {EXAMPLES}.")
+    concepts = [_concept(words[i:j], synonyms) for i, j in segments(words, synonyms)]
+    return Query(text, tuple(_dedupe(c for c in concepts if c is not None))[:MAX_CONCEPTS])
+
+
+def segments(words: Sequence[str], synonyms: Mapping[Phrase, tuple[Phrase, ...]]) -> list[tuple[int, int]]:
+    """The query cut into spans, each a synonym key or alias (a phrase) or one word: as many words inside phrases as
+    can be, then as few spans as can be. Taking the longest phrase first from the left would cut "failed step 2 ck"
+    into "failed step" (an alias), "2" and "ck", and lose "step 2 ck"; this keeps "failed" and "step 2 ck"."""
     longest = max((len(k) for k in synonyms), default=1)
-    concepts: list[Concept] = []
-    i = 0
-    while i < len(words) and len(concepts) < MAX_CONCEPTS:
-        for n in range(min(longest, len(words) - i), 0, -1):
-            key = tuple(words[i:i + n])
-            if key in synonyms and (n > 1 or synonyms[key]):
-                concepts.append(Concept(" ".join(key), (key, *synonyms[key])[:MAX_ALTERNATIVES],
-                                        expanded=bool(synonyms[key])))
-                i += n
-                break
-        else:
-            word = words[i]
-            i += 1
-            if word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
-                concepts.append(Concept(word, ((word,),)))
-    return Query(text, tuple(_dedupe(concepts)))
+    # from each position on, the best cut: (-words in phrases, spans, -end of its first span; the longer first)
+    best: list[tuple[int, int, int]] = [(0, 0, 0)] * (len(words) + 1)
+    for i in range(len(words) - 1, -1, -1):
+        options = [(best[i + 1][0], best[i + 1][1] + 1, -(i + 1))]
+        for n in range(2 if not synonyms.get(tuple(words[i:i + 1])) else 1, min(longest, len(words) - i) + 1):
+            if tuple(words[i:i + n]) in synonyms:
+                options.append((best[i + n][0] - n, best[i + n][1] + 1, -(i + n)))
+        best[i] = min(options)
+    spans, i = [], 0
+    while i < len(words):
+        spans.append((i, -best[i][2]))
+        i = -best[i][2]
+    return spans
+
+
+def _concept(span: Sequence[str], synonyms: Mapping[Phrase, tuple[Phrase, ...]]) -> Concept | None:
+    """A span as a concept: a phrase with its expansions, a significant word, or None for a stopword."""
+    key = tuple(span)
+    if len(key) > 1 or synonyms.get(key):
+        return Concept(" ".join(key), (key, *synonyms[key])[:MAX_ALTERNATIVES], expanded=bool(synonyms[key]))
+    word = key[0]
+    if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
+        return None
+    return Concept(word, ((word,),))
 
 
 def _dedupe(concepts: Iterable[Concept]) -> list[Concept]:
