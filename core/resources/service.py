@@ -16,6 +16,7 @@ from dataclasses import replace
 from core.clock import Clock
 from core.community.members import Member
 from core.errors import UserError
+from core.resources import ranking
 from core.resources.library import Library
 from core.resources.model import Found, Hit, Resource, Suggestion
 from core.resources.rules import check_suggestion
@@ -27,12 +28,13 @@ from core.resources.search import (
     parse,
     terms,
 )
-from core.resources.store import ResourceStore, entry_json
+from core.resources.store import Candidate, ResourceStore, entry_json
 from core.text import clip, quote
 
 HELPFUL_STEP = 0.06  # each mark lifts a hit's score by 6 %…
 HELPFUL_CAP = 5  # …for the first five marks: at most +30 %
-RERANKED = 4  # candidates fetched per hit asked for, so a lifted hit from a little lower can climb in
+RERANKED = 4  # candidates fetched per hit asked for, so a lifted hit from a little lower can climb in…
+CANDIDATES = 40  # …and never fewer: the engine's own order (ts_rank's above all) may put the answer well down
 TITLE_LIMIT = 100  # an autocomplete choice (Discord's limit)
 
 
@@ -51,23 +53,25 @@ class ResourceService:
 
     # -- search -----------------------------------------------------------------------------------------------------
     async def search(self, community_id: str, query: str, limit: int = 5) -> Found:
-        """Ranked hits; the query as typed and its neighbours in the vocabulary are asked for at once (two reader
-        connections), and only a query with a typo asks again, corrected."""
+        """Ranked hits; the query as typed, its neighbours in the vocabulary and its concepts' document frequencies
+        are asked for at once, and only a query with a typo asks again, corrected. The engine's best CANDIDATES are
+        ordered by `ranking` (the same on both engines), then lifted by helpful marks."""
         parsed = parse(query, self._expansions)
         if not parsed.concepts:
             return Found(parsed.typed)
-        wanted = max(limit, 1) * RERANKED
+        wanted = max(limit * RERANKED, CANDIDATES)
         words = [w for c in parsed.concepts if (w := c.word) is not None]
-        hits, near = await asyncio.gather(self.store.search(community_id, parsed.phrases(), wanted),
-                                          self.store.near(community_id, words))
+        found_in, candidates, near = await asyncio.gather(
+            self.store.frequencies(community_id, parsed.phrases()),
+            self.store.search(community_id, parsed.phrases(), wanted), self.store.near(community_id, words))
         corrections = _corrections(near, loose=False)
         if corrections:
             parsed = parsed.corrected(corrections)
-            hits = await self.store.search(community_id, parsed.phrases(), wanted)
-        ranked = sorted(hits, key=lambda h: -lifted(h))[:limit]
-        found = Found(parsed.typed, tuple(replace(h, score=lifted(h)) for h in ranked),
-                      searched=parsed.shown() if parsed.changed else None)
-        if not ranked:
+            found_in, candidates = await asyncio.gather(self.store.frequencies(community_id, parsed.phrases()),
+                                                        self.store.search(community_id, parsed.phrases(), wanted))
+        hits = _ranked(parsed, candidates, *found_in)[:limit]
+        found = Found(parsed.typed, tuple(hits), searched=parsed.shown() if parsed.changed else None)
+        if not hits:
             found = replace(found, did_you_mean=await self._did_you_mean(community_id, parsed, near))
         return found
 
@@ -145,9 +149,20 @@ def _corrections(near: dict[str, list[str]], *, loose: bool) -> dict[str, tuple[
     return found
 
 
-def lifted(hit: Hit) -> float:
-    """The engine's score lifted by this community's helpful marks, bounded."""
-    return hit.score * (1 + HELPFUL_STEP * min(hit.helpful, HELPFUL_CAP))
+def _ranked(parsed: Query, candidates: list[Candidate], total: int, found_in: list[int]) -> list[Hit]:
+    """The candidates best first: `ranking.score` with each concept weighed by its rarity, lifted by helpful marks;
+    the engine's order breaks ties."""
+    concepts = ranking.concept_phrases(parsed.phrases())
+    weights = [ranking.idf(n, total) if n else 0.0 for n in found_in]
+    scored = [(ranking.score(c.doc, concepts, weights) * _lift(int(c.row["helpful"])), i, c)
+              for i, c in enumerate(candidates)]
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return [c.hit(score) for score, _, c in scored]
+
+
+def _lift(helpful: int) -> float:
+    """The factor this community's helpful marks lift a hit's score by, bounded."""
+    return 1 + HELPFUL_STEP * min(helpful, HELPFUL_CAP)
 
 
 def mention(member_id: str | None) -> str:

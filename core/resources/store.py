@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.clock import Clock, iso, parse_iso
 from core.resources.model import Hit, KeyDate, Resource, Source, Suggestion
+from core.resources.ranking import ALIAS_SEPARATOR, Document, document
 from core.resources.search import Phrase, terms, trigrams, vocabulary
 from core.storage.database import Database, Row, rows
 from core.storage.schema import (
@@ -45,23 +46,32 @@ CANDIDATES = 15  # vocabulary words a typo's trigrams bring back for the edit-di
 BM25 = "bm25(resource_fts, 10.0, 8.0, 3.0, 1.0)"
 TS_WEIGHTS = "'{0.1, 0.3, 0.8, 1.0}'"
 Concepts = tuple[tuple[Phrase, ...], ...]
+_TERMS = "r.title_terms, r.alias_terms, r.tag_terms, r.answer_terms"
 
 _MARKS = (select(resource_marks.c.resource_id, func.count().label("n")).where(
     resource_marks.c.community_id == bindparam("community")).group_by(resource_marks.c.resource_id))
 _SQLITE_SEARCH = text(f"""
-    SELECT r.community_id, r.body, r.author_id, -{BM25} AS score, coalesce(m.n, 0) AS helpful
+    SELECT r.community_id, r.body, r.author_id, {_TERMS}, coalesce(m.n, 0) AS helpful
     FROM resource_fts JOIN resources r ON r.key = resource_fts.rowid
     LEFT JOIN (SELECT resource_id, count(*) AS n FROM resource_marks WHERE community_id = :community
                GROUP BY resource_id) m ON m.resource_id = r.id
     WHERE resource_fts MATCH :query AND r.community_id IN ('', :community)
     ORDER BY {BM25} LIMIT :limit""")
 _POSTGRES_SEARCH = text(f"""
-    SELECT r.community_id, r.body, r.author_id, ts_rank({TS_WEIGHTS}, f.document, q) AS score, coalesce(m.n, 0) AS helpful
+    SELECT r.community_id, r.body, r.author_id, {_TERMS}, coalesce(m.n, 0) AS helpful
     FROM to_tsquery('english', :query) q JOIN resource_fts f ON f.document @@ q JOIN resources r ON r.key = f.key
     LEFT JOIN (SELECT resource_id, count(*) AS n FROM resource_marks WHERE community_id = :community
                GROUP BY resource_id) m ON m.resource_id = r.id
     WHERE r.community_id IN ('', :community)
-    ORDER BY score DESC, r.key LIMIT :limit""")
+    ORDER BY ts_rank({TS_WEIGHTS}, f.document, q) DESC, r.key LIMIT :limit""")
+# How many entries in scope have any phrase of a concept (one row each, `i` its place), and how many there are.
+_SQLITE_FOUND_IN = """
+    SELECT {i} AS i, count(*) AS n FROM resource_fts JOIN resources r ON r.key = resource_fts.rowid
+    WHERE resource_fts MATCH :query{i} AND r.community_id IN ('', :community)"""
+_POSTGRES_FOUND_IN = """
+    SELECT {i} AS i, count(*) AS n FROM resource_fts f JOIN resources r ON r.key = f.key
+    WHERE f.document @@ to_tsquery('english', :query{i}) AND r.community_id IN ('', :community)"""
+_TOTAL = "SELECT -1 AS i, count(*) AS n FROM resources WHERE community_id IN ('', :community)"
 # A word as typed, and its neighbours in the vocabulary: itself if known, and those sharing the most trigrams.
 _SQLITE_NEAR = """
     SELECT :typed{i} AS typed, word FROM resource_words
@@ -75,6 +85,17 @@ _POSTGRES_NEAR = """
         SELECT word FROM resource_words WHERE community_id IN ('', :community)
         AND (word IN (:typed{i}, :singular{i}) OR {similar})
         ORDER BY word IN (:typed{i}, :singular{i}) DESC, similarity(word, :typed{i}) DESC, word LIMIT :limit) n{i}"""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An entry the engine found, as the ranking reads it (`doc`), decoded into a Hit only if it is shown."""
+
+    row: Row
+    doc: Document
+
+    def hit(self, score: float) -> Hit:
+        return Hit(_resource(self.row), score, int(self.row["helpful"]))
 
 
 @dataclass(frozen=True)
@@ -149,17 +170,37 @@ class ResourceStore:
         return self._db.dialect == "postgresql"
 
     # -- search -----------------------------------------------------------------------------------------------------
-    async def search(self, community_id: str, concepts: Concepts, limit: int) -> list[Hit]:
-        """The entries matching any phrase of any concept, best first by the engine's own rank."""
+    async def search(self, community_id: str, concepts: Concepts, limit: int) -> list[Candidate]:
+        """The entries matching any phrase of any concept: the engine's best `limit` (bm25, ts_rank), with the word
+        columns the ranking reads (`core.resources.ranking` orders them alike on both engines)."""
         phrases = [p for alternatives in concepts for p in alternatives if p]
         if not phrases:
             return []
+        statement = _POSTGRES_SEARCH if self._db.dialect == "postgresql" else _SQLITE_SEARCH
+        found = await self._db.fetchall(statement, {"query": self._any(phrases), "community": community_id,
+                                                    "limit": limit})
+        return [Candidate(r, document(r["title_terms"], r["alias_terms"], r["tag_terms"], r["answer_terms"]))
+                for r in found]
+
+    async def frequencies(self, community_id: str, concepts: Concepts) -> tuple[int, list[int]]:
+        """How many entries this community sees, and in how many of them each concept has any of its phrases: the
+        document frequencies both engines' rankings are weighed by, in one statement (each count an index lookup)."""
+        shape = _POSTGRES_FOUND_IN if self._db.dialect == "postgresql" else _SQLITE_FOUND_IN
+        params: dict[str, Any] = {"community": community_id}
+        parts = [_TOTAL]
+        for i, alternatives in enumerate(concepts):
+            phrases = [p for p in alternatives if p]
+            if phrases:
+                params[f"query{i}"] = self._any(phrases)
+                parts.append(shape.format(i=i))
+        counts = {r["i"]: int(r["n"]) for r in await self._db.fetchall(text(" UNION ALL ".join(parts)), params)}
+        return counts.pop(-1, 0), [counts.get(i, 0) for i in range(len(concepts))]
+
+    def _any(self, phrases: Sequence[Phrase]) -> str:
+        """The engine's query for any of the phrases, each quoted (FTS5) or adjacent (tsquery): words only."""
         if self._db.dialect == "postgresql":
-            statement, query = _POSTGRES_SEARCH, " | ".join("(" + " <-> ".join(p) + ")" for p in phrases)
-        else:
-            statement, query = _SQLITE_SEARCH, " OR ".join('"' + " ".join(p) + '"' for p in phrases)
-        found = await self._db.fetchall(statement, {"query": query, "community": community_id, "limit": limit})
-        return [Hit(_resource(r), float(r["score"]), int(r["helpful"])) for r in found]
+            return " | ".join("(" + " <-> ".join(p) + ")" for p in phrases)
+        return " OR ".join('"' + " ".join(p) + '"' for p in phrases)
 
     async def near(self, community_id: str, words: Sequence[str], limit: int = CANDIDATES, *,
                    loose: bool = False) -> dict[str, list[str]]:
@@ -271,7 +312,7 @@ def _scope(community_id: str) -> Any:
 
 def _row(entry: Resource, community_id: str, now: str) -> dict[str, Any]:
     return {"community_id": community_id, "id": entry.id, "title": entry.title, "body": entry_json(entry),
-            "title_terms": " ".join(terms(entry.title)), "alias_terms": " ; ".join(" ".join(terms(a)) for a in entry.aliases),
+            "title_terms": " ".join(terms(entry.title)), "alias_terms": ALIAS_SEPARATOR.join(" ".join(terms(a)) for a in entry.aliases),
             "tag_terms": " ".join(terms(" ".join(entry.tags))), "answer_terms": " ".join(terms(entry.answer)),
             "author_id": entry.author_id, "added_at": now}
 
