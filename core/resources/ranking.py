@@ -28,7 +28,7 @@ from functools import lru_cache
 from core.resources.search import Phrase
 
 # Where a concept matched, best first: all of one of the entry's names, in its title, within a name, a tag, the answer.
-NAMED, TITLE, IN_NAME, TAG, ANSWER = 1.0, 0.8, 0.7, 0.5, 0.3
+NAMED, TITLE, IN_NAME, TAG, ANSWER = 1.0, 0.8, 0.7, 0.4, 0.2
 ALIAS_SEPARATOR = " ; "  # how the store joins an entry's aliases in its alias column
 
 

@@ -1,9 +1,10 @@
 """The resource library as the commands use it: search, autocomplete, one entry, suggestions and helpful marks.
 
-A search is a few statements: which of the query's words the vocabulary knows, the trigram neighbours of those it
-does not (a typo), then one ranked full-text query. The engine ranks; this module only lifts hits that members of
-this community marked helpful, by a bounded factor (at most +HELPFUL_CAP×HELPFUL_STEP), so a few marks can reorder
-close hits but never bury the entry that is plainly the answer.
+A search is a few statements, asked for at once: which of the query's words the vocabulary knows and the trigram
+neighbours of those it does not (a typo), how many entries have each of its concepts, and one full-text query for
+candidates. The engine finds; `ranking` orders, the same way on both databases; this module then lifts hits that
+members of this community marked helpful, by a bounded factor (at most +HELPFUL_CAP×HELPFUL_STEP), so a few marks can
+reorder close hits but never bury the entry that is plainly the answer.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ Search runs on each database's own engine. SQLite: an FTS5 table (porter stemmin
 title and aliases above tags above the answer; typos through an FTS5 trigram table over the vocabulary. PostgreSQL:
 the weighted tsvector of the same four columns (A–D) ranked by ts_rank, served by a GIN index on that expression;
 typos through pg_trgm's similarity on the vocabulary. Both get the same words (`search.terms`) and the same query
-shape, so a query ranks alike on both; an engine's syntax never reaches it from a member (the query is built here
-from words of letters and digits only, quoted).
+shape; the engine's rank only chooses the candidates, which `ranking` then orders alike on both, weighing each
+concept by the document counts `frequencies` reads from the same index. An engine's syntax never reaches it from a
+member (the query is built here from words of letters and digits only, quoted).
 
 Scope: a bundled entry has community_id '', a community's own the community's id; every read names the community
 and sees '' and its own, never another community's. A decision on a suggestion is one UPDATE … WHERE status =
