@@ -2,11 +2,13 @@
 
 A query is cut into words (letters and digits only: nothing of FTS5's or tsquery's syntax can survive, so `"NEAR(`,
 `*`, `AND`, `^` or `:` are only text and never raise); stopwords and chatty phrasing are dropped so they cannot
-sink the match; a run of words that is a synonym key or an entry's alias ("ck", "ds-2019", "lor") becomes a concept
-with its expansions beside it. Each concept is a set of alternative phrases; the stores OR them all together and let
-the engine's ranking (bm25, ts_rank) put the entries matching the most, and the rarest, words first. Documents are
-cut into words by the same `terms`, so both databases see the same words whatever their own tokenizer makes of
-"DS-2019" or "dean's".
+sink the match; runs of words that are synonym keys or entries' aliases ("ck", "ds-2019", "step 1", "failed") become
+concepts with their expansions beside them, cut so that as many words as can be stay inside phrases (a number keeps
+its "step"). Each concept is a set of alternative phrases; the stores OR them all together for the engine to find
+candidates, and `ranking` orders those, each concept counted once and weighed by its rarity. Documents are cut into
+words by the same `terms`, so both databases see the same words whatever their own tokenizer makes of "DS-2019" or
+"dean's". The stopwords are only words that say nothing of a topic: a word that says a little ("need": requirements)
+is kept, and the ranking's rarity weight keeps it small.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ EXAMPLES = "like `ECFMG certification`, `SOAP` or `when does ERAS open`"
 
 Phrase = tuple[str, ...]
 
-STOPWORDS = frozenset(["a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "anyone", "anybody", "are", "as", "at", "be", "been", "before", "being", "below", "between", "both", "but", "by", "can", "cant", "could", "did", "do", "does", "doing", "dont", "down", "during", "each", "else", "ever", "every", "few", "for", "from", "further", "get", "gets", "getting", "got", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "id", "if", "im", "in", "into", "is", "isnt", "it", "its", "itself", "ive", "just", "know", "let", "like", "lol", "me", "mine", "more", "most", "much", "must", "my", "myself", "need", "needs", "no", "nor", "not", "now", "of", "off", "ok", "okay", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "pls", "plz", "please", "really", "same", "say", "says", "she", "should", "so", "some", "someone", "something", "still", "such", "tell", "than", "thank", "thanks", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "thing", "things", "this", "those", "through", "thx", "to", "too", "u", "under", "until", "up", "ur", "us", "very", "want", "wanna", "was", "way", "we", "were", "what", "whats", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "ya", "yall", "yes", "yet", "you", "your", "yours", "hey", "hi", "hello", "guys", "folks", "everyone", "everybody", "anyone", "question", "questions", "help", "explain", "wondering", "wonder", "confused", "kind", "sort", "maybe", "actually", "basically", "exactly", "pretty", "quick", "quickly"])
+STOPWORDS = frozenset(["a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "anyone", "anybody", "are", "as", "at", "be", "been", "before", "being", "below", "between", "both", "but", "by", "can", "cant", "could", "did", "do", "does", "doing", "dont", "down", "during", "each", "else", "ever", "every", "few", "for", "from", "further", "get", "gets", "getting", "got", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "id", "if", "im", "in", "into", "is", "isnt", "it", "its", "itself", "ive", "just", "know", "let", "like", "lol", "me", "mine", "more", "most", "much", "must", "my", "myself", "no", "nor", "not", "now", "of", "off", "ok", "okay", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "pls", "plz", "please", "really", "same", "say", "says", "she", "should", "so", "some", "someone", "something", "still", "such", "tell", "than", "thank", "thanks", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "thing", "things", "this", "those", "through", "thx", "to", "too", "u", "under", "until", "up", "ur", "us", "very", "want", "wanna", "was", "way", "we", "were", "what", "whats", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "ya", "yall", "yes", "yet", "you", "your", "yours", "hey", "hi", "hello", "guys", "folks", "everyone", "everybody", "anyone", "question", "questions", "help", "explain", "wondering", "wonder", "confused", "kind", "sort", "maybe", "actually", "basically", "exactly", "pretty", "quick", "quickly"])
 
 
 @dataclass(frozen=True)
