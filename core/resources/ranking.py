@@ -8,14 +8,14 @@ sum every phrase of a concept, so a word with three expansions counts three time
 - each concept of the query (a word, a number kept in its phrase like "step 1", a synonym with its expansions)
   counts once, by the best place an entry has any of its phrases: as one of the entry's names (an alias) above its
   title, above part of an alias, above a tag, above the answer;
-- a concept weighs its inverse document frequency, from the counts the database gives (`ResourceStore.frequencies`:
-  the entries in this community's scope that have any of its phrases), so a rare concept outweighs a common one on
-  both engines;
+- a concept weighs its inverse document frequency, from the counts the database gives beside the candidates
+  (`ResourceStore.search`: the entries in this community's scope that have any of its phrases), so a rare concept
+  outweighs a common one on both engines;
 - words are compared by a light stem on both sides ("tokens" finds "token", "scored" "score", "studying" "study"),
   the same whatever stemmer the engine has.
 
-Nothing here reads the database; a candidate is its four word columns, and a document made of them is cached, as an
-entry's words change only when the entry does.
+Nothing here reads the database; a candidate is its entry's words in four fields, and the store caches the document
+of each stored entry, as an entry's words change only when the entry does.
 """
 
 from __future__ import annotations

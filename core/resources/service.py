@@ -29,7 +29,7 @@ from core.resources.search import (
     parse,
     terms,
 )
-from core.resources.store import Candidate, ResourceStore, entry_json
+from core.resources.store import Candidates, ResourceStore, entry_json
 from core.text import clip, quote
 
 HELPFUL_STEP = 0.06  # each mark lifts a hit's score by 6 %…
@@ -54,23 +54,21 @@ class ResourceService:
 
     # -- search -----------------------------------------------------------------------------------------------------
     async def search(self, community_id: str, query: str, limit: int = 5) -> Found:
-        """Ranked hits; the query as typed, its neighbours in the vocabulary and its concepts' document frequencies
-        are asked for at once, and only a query with a typo asks again, corrected. The engine's best CANDIDATES are
-        ordered by `ranking` (the same on both engines), then lifted by helpful marks."""
+        """Ranked hits; the query as typed (with its concepts' document frequencies) and its neighbours in the
+        vocabulary are asked for at once, and only a query with a typo asks again, corrected. The engine's best
+        CANDIDATES are ordered by `ranking` (the same on both engines), then lifted by helpful marks."""
         parsed = parse(query, self._expansions)
         if not parsed.concepts:
             return Found(parsed.typed)
         wanted = max(limit * RERANKED, CANDIDATES)
         words = [w for c in parsed.concepts if (w := c.word) is not None]
-        found_in, candidates, near = await asyncio.gather(
-            self.store.frequencies(community_id, parsed.phrases()),
-            self.store.search(community_id, parsed.phrases(), wanted), self.store.near(community_id, words))
+        candidates, near = await asyncio.gather(self.store.search(community_id, parsed.phrases(), wanted),
+                                                self.store.near(community_id, words))
         corrections = _corrections(near, loose=False)
         if corrections:
             parsed = parsed.corrected(corrections)
-            found_in, candidates = await asyncio.gather(self.store.frequencies(community_id, parsed.phrases()),
-                                                        self.store.search(community_id, parsed.phrases(), wanted))
-        hits = _ranked(parsed, candidates, *found_in)[:limit]
+            candidates = await self.store.search(community_id, parsed.phrases(), wanted)
+        hits = _ranked(parsed, candidates)[:limit]
         found = Found(parsed.typed, tuple(hits), searched=parsed.shown() if parsed.changed else None)
         if not hits:
             found = replace(found, did_you_mean=await self._did_you_mean(community_id, parsed, near))
@@ -150,13 +148,13 @@ def _corrections(near: dict[str, list[str]], *, loose: bool) -> dict[str, tuple[
     return found
 
 
-def _ranked(parsed: Query, candidates: list[Candidate], total: int, found_in: list[int]) -> list[Hit]:
+def _ranked(parsed: Query, candidates: Candidates) -> list[Hit]:
     """The candidates best first: `ranking.score` with each concept weighed by its rarity, lifted by helpful marks;
     the engine's order breaks ties."""
     concepts = ranking.concept_phrases(parsed.phrases())
-    weights = [ranking.idf(n, total) if n else 0.0 for n in found_in]
+    weights = [ranking.idf(n, candidates.total) if n else 0.0 for n in candidates.found_in]
     scored = [(ranking.score(c.doc, concepts, weights) * _lift(int(c.row["helpful"])), i, c)
-              for i, c in enumerate(candidates)]
+              for i, c in enumerate(candidates.entries)]
     scored.sort(key=lambda s: (-s[0], s[1]))
     return [c.hit(score) for score, _, c in scored]
 

@@ -5,7 +5,7 @@ title and aliases above tags above the answer; typos through an FTS5 trigram tab
 the weighted tsvector of the same four columns (A–D) ranked by ts_rank, served by a GIN index on that expression;
 typos through pg_trgm's similarity on the vocabulary. Both get the same words (`search.terms`) and the same query
 shape; the engine's rank only chooses the candidates, which `ranking` then orders alike on both, weighing each
-concept by the document counts `frequencies` reads from the same index. An engine's syntax never reaches it from a
+concept by the document counts the same statement reads from the same index. An engine's syntax never reaches it from a
 member (the query is built here from words of letters and digits only, quoted).
 
 Scope: a bundled entry has community_id '', a community's own the community's id; every read names the community
@@ -20,6 +20,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, literal, select, text, update
@@ -47,25 +48,26 @@ CANDIDATES = 15  # vocabulary words a typo's trigrams bring back for the edit-di
 BM25 = "bm25(resource_fts, 10.0, 8.0, 3.0, 1.0)"
 TS_WEIGHTS = "'{0.1, 0.3, 0.8, 1.0}'"
 Concepts = tuple[tuple[Phrase, ...], ...]
-_TERMS = "r.title_terms, r.alias_terms, r.tag_terms, r.answer_terms"
-
 _MARKS = (select(resource_marks.c.resource_id, func.count().label("n")).where(
     resource_marks.c.community_id == bindparam("community")).group_by(resource_marks.c.resource_id))
-_SQLITE_SEARCH = text(f"""
-    SELECT r.community_id, r.body, r.author_id, {_TERMS}, coalesce(m.n, 0) AS helpful
+# The candidates, each row with the same `counts` beside it (an uncorrelated subquery, run once): how many entries in
+# scope there are ("-1:n") and how many have each concept ("i:n"), the document frequencies the ranking weighs by.
+_SQLITE_SEARCH = f"""
+    SELECT r.community_id, r.body, r.author_id, coalesce(m.n, 0) AS helpful,
+           (SELECT group_concat(i || ':' || n, ' ') FROM ({{counts}})) AS counts
     FROM resource_fts JOIN resources r ON r.key = resource_fts.rowid
     LEFT JOIN (SELECT resource_id, count(*) AS n FROM resource_marks WHERE community_id = :community
                GROUP BY resource_id) m ON m.resource_id = r.id
     WHERE resource_fts MATCH :query AND r.community_id IN ('', :community)
-    ORDER BY {BM25} LIMIT :limit""")
-_POSTGRES_SEARCH = text(f"""
-    SELECT r.community_id, r.body, r.author_id, {_TERMS}, coalesce(m.n, 0) AS helpful
+    ORDER BY {BM25} LIMIT :limit"""
+_POSTGRES_SEARCH = f"""
+    SELECT r.community_id, r.body, r.author_id, coalesce(m.n, 0) AS helpful,
+           (SELECT string_agg(concat(i, ':', n), ' ') FROM ({{counts}}) c) AS counts
     FROM to_tsquery('english', :query) q JOIN resource_fts f ON f.document @@ q JOIN resources r ON r.key = f.key
     LEFT JOIN (SELECT resource_id, count(*) AS n FROM resource_marks WHERE community_id = :community
                GROUP BY resource_id) m ON m.resource_id = r.id
     WHERE r.community_id IN ('', :community)
-    ORDER BY ts_rank({TS_WEIGHTS}, f.document, q) DESC, r.key LIMIT :limit""")
-# How many entries in scope have any phrase of a concept (one row each, `i` its place), and how many there are.
+    ORDER BY ts_rank({TS_WEIGHTS}, f.document, q) DESC, r.key LIMIT :limit"""
 _SQLITE_FOUND_IN = """
     SELECT {i} AS i, count(*) AS n FROM resource_fts JOIN resources r ON r.key = resource_fts.rowid
     WHERE resource_fts MATCH :query{i} AND r.community_id IN ('', :community)"""
@@ -86,6 +88,15 @@ _POSTGRES_NEAR = """
         SELECT word FROM resource_words WHERE community_id IN ('', :community)
         AND (word IN (:typed{i}, :singular{i}) OR {similar})
         ORDER BY word IN (:typed{i}, :singular{i}) DESC, similarity(word, :typed{i}) DESC, word LIMIT :limit) n{i}"""
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What a search found: how many entries are in scope, in how many of them each concept is, and the entries."""
+
+    total: int
+    found_in: list[int]
+    entries: list[Candidate]
 
 
 @dataclass(frozen=True)
@@ -171,31 +182,28 @@ class ResourceStore:
         return self._db.dialect == "postgresql"
 
     # -- search -----------------------------------------------------------------------------------------------------
-    async def search(self, community_id: str, concepts: Concepts, limit: int) -> list[Candidate]:
-        """The entries matching any phrase of any concept: the engine's best `limit` (bm25, ts_rank), with the word
-        columns the ranking reads (`core.resources.ranking` orders them alike on both engines)."""
+    async def search(self, community_id: str, concepts: Concepts, limit: int) -> Candidates:
+        """The entries matching any phrase of any concept: the engine's best `limit` (bm25, ts_rank), as the ranking
+        reads them, with the document frequencies of the concepts (`core.resources.ranking` orders them alike on
+        both engines); one statement."""
         phrases = [p for alternatives in concepts for p in alternatives if p]
         if not phrases:
-            return []
-        statement = _POSTGRES_SEARCH if self._db.dialect == "postgresql" else _SQLITE_SEARCH
-        found = await self._db.fetchall(statement, {"query": self._any(phrases), "community": community_id,
-                                                    "limit": limit})
-        return [Candidate(r, document(r["title_terms"], r["alias_terms"], r["tag_terms"], r["answer_terms"]))
-                for r in found]
-
-    async def frequencies(self, community_id: str, concepts: Concepts) -> tuple[int, list[int]]:
-        """How many entries this community sees, and in how many of them each concept has any of its phrases: the
-        document frequencies both engines' rankings are weighed by, in one statement (each count an index lookup)."""
-        shape = _POSTGRES_FOUND_IN if self._db.dialect == "postgresql" else _SQLITE_FOUND_IN
-        params: dict[str, Any] = {"community": community_id}
-        parts = [_TOTAL]
+            return Candidates(0, [0] * len(concepts), [])
+        postgres = self._db.dialect == "postgresql"
+        shape = _POSTGRES_FOUND_IN if postgres else _SQLITE_FOUND_IN
+        params: dict[str, Any] = {"query": self._any(phrases), "community": community_id, "limit": limit}
+        counts = [_TOTAL]
         for i, alternatives in enumerate(concepts):
-            phrases = [p for p in alternatives if p]
-            if phrases:
-                params[f"query{i}"] = self._any(phrases)
-                parts.append(shape.format(i=i))
-        counts = {r["i"]: int(r["n"]) for r in await self._db.fetchall(text(" UNION ALL ".join(parts)), params)}
-        return counts.pop(-1, 0), [counts.get(i, 0) for i in range(len(concepts))]
+            if mine := [p for p in alternatives if p]:
+                params[f"query{i}"] = self._any(mine)
+                counts.append(shape.format(i=i))
+        statement = (_POSTGRES_SEARCH if postgres else _SQLITE_SEARCH).replace("{counts}", " UNION ALL ".join(counts))
+        found = await self._db.fetchall(text(statement), params)
+        if not found:
+            return Candidates(0, [0] * len(concepts), [])
+        counted = dict(pair.split(":") for pair in found[0]["counts"].split())
+        return Candidates(int(counted.pop("-1", 0)), [int(counted.get(str(i), 0)) for i in range(len(concepts))],
+                          [Candidate(r, _document(r["body"])) for r in found])
 
     def _any(self, phrases: Sequence[Phrase]) -> str:
         """The engine's query for any of the phrases, each quoted (FTS5) or adjacent (tsquery): words only."""
@@ -316,6 +324,14 @@ def _row(entry: Resource, community_id: str, now: str) -> dict[str, Any]:
             "title_terms": " ".join(terms(entry.title)), "alias_terms": ALIAS_SEPARATOR.join(" ".join(terms(a)) for a in entry.aliases),
             "tag_terms": " ".join(terms(" ".join(entry.tags))), "answer_terms": " ".join(terms(entry.answer)),
             "author_id": entry.author_id, "added_at": now}
+
+
+@lru_cache(maxsize=4096)
+def _document(body: str) -> Document:
+    """An entry's words as the ranking reads them, from its stored JSON: the same entry, the same document."""
+    data = json.loads(body)
+    return document(" ".join(terms(data["title"])), ALIAS_SEPARATOR.join(" ".join(terms(a)) for a in data["aliases"]),
+                    " ".join(terms(" ".join(data["tags"]))), " ".join(terms(data["answer"])))
 
 
 def _words(entries: Sequence[Resource]) -> set[str]:
