@@ -50,8 +50,9 @@ TS_WEIGHTS = "'{0.1, 0.3, 0.8, 1.0}'"
 Concepts = tuple[tuple[Phrase, ...], ...]
 _MARKS = (select(resource_marks.c.resource_id, func.count().label("n")).where(
     resource_marks.c.community_id == bindparam("community")).group_by(resource_marks.c.resource_id))
-# The candidates, each row with the same `counts` beside it (an uncorrelated subquery, run once): how many entries in
-# scope there are ("-1:n") and how many have each concept ("i:n"), the document frequencies the ranking weighs by.
+# The candidates, each row with the same `counts` beside it: how many entries in scope there are ("-1:n") and how many
+# have each concept ("i:n"), the document frequencies the ranking weighs by. SQLite: an uncorrelated subquery (run
+# once) of one FTS5 count per concept; PostgreSQL: windows over the rows the search reads anyway (below).
 _SQLITE_SEARCH = f"""
     SELECT r.community_id, r.body, r.author_id, coalesce(m.n, 0) AS helpful,
            (SELECT group_concat(i || ':' || n, ' ') FROM ({{counts}})) AS counts
@@ -61,9 +62,9 @@ _SQLITE_SEARCH = f"""
     WHERE resource_fts MATCH :query AND r.community_id IN ('', :community)
     ORDER BY {BM25} LIMIT :limit"""
 _POSTGRES_SEARCH = f"""
-    SELECT r.community_id, r.body, r.author_id, coalesce(m.n, 0) AS helpful,
-           (SELECT string_agg(concat(i, ':', n), ' ') FROM ({{counts}}) c) AS counts
-    FROM to_tsquery('english', :query) q JOIN resource_fts f ON f.document @@ q JOIN resources r ON r.key = f.key
+    SELECT r.community_id, r.body, r.author_id, coalesce(m.n, 0) AS helpful, concat_ws(' ', {{counts}}) AS counts
+    FROM to_tsquery('english', :query) q {{concepts}} JOIN resource_fts f ON f.document @@ q
+    JOIN resources r ON r.key = f.key
     LEFT JOIN (SELECT resource_id, count(*) AS n FROM resource_marks WHERE community_id = :community
                GROUP BY resource_id) m ON m.resource_id = r.id
     WHERE r.community_id IN ('', :community)
@@ -71,10 +72,12 @@ _POSTGRES_SEARCH = f"""
 _SQLITE_FOUND_IN = """
     SELECT {i} AS i, count(*) AS n FROM resource_fts JOIN resources r ON r.key = resource_fts.rowid
     WHERE resource_fts MATCH :query{i} AND r.community_id IN ('', :community)"""
-_POSTGRES_FOUND_IN = """
-    SELECT {i} AS i, count(*) AS n FROM resource_fts f JOIN resources r ON r.key = f.key
-    WHERE f.document @@ to_tsquery('english', :query{i}) AND r.community_id IN ('', :community)"""
-_TOTAL = "SELECT -1 AS i, count(*) AS n FROM resources WHERE community_id IN ('', :community)"
+_SQLITE_TOTAL = "SELECT -1 AS i, count(*) AS n FROM resources WHERE community_id IN ('', :community)"
+# PostgreSQL counts each concept over the rows the search reads anyway (a concept's entries are among those the whole
+# query matches), a window over them all before the LIMIT, rather than one more index scan and join per concept.
+_POSTGRES_CONCEPT = "CROSS JOIN to_tsquery('english', :query{i}) q{i}"
+_POSTGRES_FOUND_IN = "concat('{i}:', count(*) FILTER (WHERE f.document @@ q{i}) OVER ())"
+_POSTGRES_TOTAL = "concat('-1:', (SELECT count(*) FROM resources WHERE community_id IN ('', :community)))"
 # A word as typed, and its neighbours in the vocabulary: itself if known, and those sharing the most trigrams.
 _SQLITE_NEAR = """
     SELECT :typed{i} AS typed, word FROM resource_words
@@ -192,12 +195,15 @@ class ResourceStore:
         postgres = self._db.dialect == "postgresql"
         shape = _POSTGRES_FOUND_IN if postgres else _SQLITE_FOUND_IN
         params: dict[str, Any] = {"query": self._any(phrases), "community": community_id, "limit": limit}
-        counts = [_TOTAL]
+        counts, tsqueries = [_POSTGRES_TOTAL if postgres else _SQLITE_TOTAL], []
         for i, alternatives in enumerate(concepts):
             if mine := [p for p in alternatives if p]:
                 params[f"query{i}"] = self._any(mine)
                 counts.append(shape.format(i=i))
-        statement = (_POSTGRES_SEARCH if postgres else _SQLITE_SEARCH).replace("{counts}", " UNION ALL ".join(counts))
+                tsqueries.append(_POSTGRES_CONCEPT.format(i=i))
+        joined = (", " if postgres else " UNION ALL ").join(counts)
+        statement = (_POSTGRES_SEARCH if postgres else _SQLITE_SEARCH).replace("{counts}", joined)
+        statement = statement.replace("{concepts}", " ".join(tsqueries))
         found = await self._db.fetchall(text(statement), params)
         if not found:
             return Candidates(0, [0] * len(concepts), [])
