@@ -2,18 +2,20 @@
 
 A query is cut into words (letters and digits only: nothing of FTS5's or tsquery's syntax can survive, so `"NEAR(`,
 `*`, `AND`, `^` or `:` are only text and never raise); stopwords and chatty phrasing are dropped so they cannot
-sink the match; a run of words that is a synonym key or an entry's alias ("ck", "ds-2019", "lor") becomes a concept
-with its expansions beside it. Each concept is a set of alternative phrases; the stores OR them all together and let
-the engine's ranking (bm25, ts_rank) put the entries matching the most, and the rarest, words first. Documents are
-cut into words by the same `terms`, so both databases see the same words whatever their own tokenizer makes of
-"DS-2019" or "dean's".
+sink the match; runs of words that are synonym keys or entries' aliases ("ck", "ds-2019", "step 1", "failed") become
+concepts with their expansions beside them, cut so that as many words as can be stay inside phrases (a number keeps
+its "step"). Each concept is a set of alternative phrases; the stores OR them all together for the engine to find
+candidates, and `ranking` orders those, each concept counted once and weighed by its rarity. Documents are cut into
+words by the same `terms`, so both databases see the same words whatever their own tokenizer makes of "DS-2019" or
+"dean's". The stopwords are only words that say nothing of a topic: a word that says a little ("need": requirements)
+is kept, and the ranking's rarity weight keeps it small.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from core.errors import UserError
@@ -27,7 +29,7 @@ EXAMPLES = "like `ECFMG certification`, `SOAP` or `when does ERAS open`"
 
 Phrase = tuple[str, ...]
 
-STOPWORDS = frozenset(["a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "anyone", "anybody", "are", "as", "at", "be", "been", "before", "being", "below", "between", "both", "but", "by", "can", "cant", "could", "did", "do", "does", "doing", "dont", "down", "during", "each", "else", "ever", "every", "few", "for", "from", "further", "get", "gets", "getting", "got", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "id", "if", "im", "in", "into", "is", "isnt", "it", "its", "itself", "ive", "just", "know", "let", "like", "lol", "me", "mine", "more", "most", "much", "must", "my", "myself", "need", "needs", "no", "nor", "not", "now", "of", "off", "ok", "okay", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "pls", "plz", "please", "really", "same", "say", "says", "she", "should", "so", "some", "someone", "something", "still", "such", "tell", "than", "thank", "thanks", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "thing", "things", "this", "those", "through", "thx", "to", "too", "u", "under", "until", "up", "ur", "us", "very", "want", "wanna", "was", "way", "we", "were", "what", "whats", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "ya", "yall", "yes", "yet", "you", "your", "yours", "hey", "hi", "hello", "guys", "folks", "everyone", "everybody", "anyone", "question", "questions", "help", "explain", "wondering", "wonder", "confused", "kind", "sort", "maybe", "actually", "basically", "exactly", "pretty", "quick", "quickly"])
+STOPWORDS = frozenset(["a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "anyone", "anybody", "are", "as", "at", "be", "been", "before", "being", "below", "between", "both", "but", "by", "can", "cant", "could", "did", "do", "does", "doing", "dont", "down", "during", "each", "else", "ever", "every", "few", "for", "from", "further", "get", "gets", "getting", "got", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "id", "if", "im", "in", "into", "is", "isnt", "it", "its", "itself", "ive", "just", "know", "let", "like", "lol", "me", "mine", "more", "most", "much", "must", "my", "myself", "no", "nor", "not", "now", "of", "off", "ok", "okay", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "pls", "plz", "please", "really", "same", "say", "says", "she", "should", "so", "some", "someone", "something", "still", "such", "tell", "than", "thank", "thanks", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "thing", "things", "this", "those", "through", "thx", "to", "too", "u", "under", "until", "up", "ur", "us", "very", "want", "wanna", "was", "way", "we", "were", "what", "whats", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "ya", "yall", "yes", "yet", "you", "your", "yours", "hey", "hi", "hello", "guys", "folks", "everyone", "everybody", "anyone", "question", "questions", "help", "explain", "wondering", "wonder", "confused", "kind", "sort", "maybe", "actually", "basically", "exactly", "pretty", "quick", "quickly"])
 
 
 @dataclass(frozen=True)
@@ -94,23 +96,39 @@ def parse(typed: str, synonyms: Mapping[Phrase, tuple[Phrase, ...]]) -> Query:
     words = terms(text)
     if not words:
         raise UserError(f"I found no words in that to search for. Type a few words, {EXAMPLES}.")
+    concepts = [_concept(words[i:j], synonyms) for i, j in segments(words, synonyms)]
+    return Query(text, tuple(_dedupe(c for c in concepts if c is not None))[:MAX_CONCEPTS])
+
+
+def segments(words: Sequence[str], synonyms: Mapping[Phrase, tuple[Phrase, ...]]) -> list[tuple[int, int]]:
+    """The query cut into spans, each a synonym key or alias (a phrase) or one word: as many words inside phrases as
+    can be, then as few spans as can be. Taking the longest phrase first from the left would cut "failed step 2 ck"
+    into "failed step" (an alias), "2" and "ck", and lose "step 2 ck"; this keeps "failed" and "step 2 ck"."""
     longest = max((len(k) for k in synonyms), default=1)
-    concepts: list[Concept] = []
-    i = 0
-    while i < len(words) and len(concepts) < MAX_CONCEPTS:
-        for n in range(min(longest, len(words) - i), 0, -1):
-            key = tuple(words[i:i + n])
-            if key in synonyms and (n > 1 or synonyms[key]):
-                concepts.append(Concept(" ".join(key), (key, *synonyms[key])[:MAX_ALTERNATIVES],
-                                        expanded=bool(synonyms[key])))
-                i += n
-                break
-        else:
-            word = words[i]
-            i += 1
-            if word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
-                concepts.append(Concept(word, ((word,),)))
-    return Query(text, tuple(_dedupe(concepts)))
+    # from each position on, the best cut: (-words in phrases, spans, -end of its first span; the longer first)
+    best: list[tuple[int, int, int]] = [(0, 0, 0)] * (len(words) + 1)
+    for i in range(len(words) - 1, -1, -1):
+        options = [(best[i + 1][0], best[i + 1][1] + 1, -(i + 1))]
+        for n in range(2 if not synonyms.get(tuple(words[i:i + 1])) else 1, min(longest, len(words) - i) + 1):
+            if tuple(words[i:i + n]) in synonyms:
+                options.append((best[i + n][0] - n, best[i + n][1] + 1, -(i + n)))
+        best[i] = min(options)
+    spans, i = [], 0
+    while i < len(words):
+        spans.append((i, -best[i][2]))
+        i = -best[i][2]
+    return spans
+
+
+def _concept(span: Sequence[str], synonyms: Mapping[Phrase, tuple[Phrase, ...]]) -> Concept | None:
+    """A span as a concept: a phrase with its expansions, a significant word, or None for a stopword."""
+    key = tuple(span)
+    if len(key) > 1 or synonyms.get(key):
+        return Concept(" ".join(key), (key, *synonyms[key])[:MAX_ALTERNATIVES], expanded=bool(synonyms[key]))
+    word = key[0]
+    if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
+        return None
+    return Concept(word, ((word,),))
 
 
 def _dedupe(concepts: Iterable[Concept]) -> list[Concept]:

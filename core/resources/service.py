@@ -1,9 +1,10 @@
 """The resource library as the commands use it: search, autocomplete, one entry, suggestions and helpful marks.
 
-A search is a few statements: which of the query's words the vocabulary knows, the trigram neighbours of those it
-does not (a typo), then one ranked full-text query. The engine ranks; this module only lifts hits that members of
-this community marked helpful, by a bounded factor (at most +HELPFUL_CAP×HELPFUL_STEP), so a few marks can reorder
-close hits but never bury the entry that is plainly the answer.
+A search is a few statements, asked for at once: which of the query's words the vocabulary knows and the trigram
+neighbours of those it does not (a typo), how many entries have each of its concepts, and one full-text query for
+candidates. The engine finds; `ranking` orders, the same way on both databases; this module then lifts hits that
+members of this community marked helpful, by a bounded factor (at most +HELPFUL_CAP×HELPFUL_STEP), so a few marks can
+reorder close hits but never bury the entry that is plainly the answer.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import replace
 from core.clock import Clock
 from core.community.members import Member
 from core.errors import UserError
+from core.resources import ranking
 from core.resources.library import Library
 from core.resources.model import Found, Hit, Resource, Suggestion
 from core.resources.rules import PENDING_LIMIT, check_suggestion
@@ -27,12 +29,13 @@ from core.resources.search import (
     parse,
     terms,
 )
-from core.resources.store import ResourceStore, entry_json
+from core.resources.store import Candidates, ResourceStore, entry_json
 from core.text import clip, quote
 
 HELPFUL_STEP = 0.06  # each mark lifts a hit's score by 6 %…
 HELPFUL_CAP = 5  # …for the first five marks: at most +30 %
-RERANKED = 4  # candidates fetched per hit asked for, so a lifted hit from a little lower can climb in
+RERANKED = 4  # candidates fetched per hit asked for, so a lifted hit from a little lower can climb in…
+CANDIDATES = 40  # …and never fewer: the engine's own order (ts_rank's above all) may put the answer well down
 TITLE_LIMIT = 100  # an autocomplete choice (Discord's limit)
 
 
@@ -51,23 +54,23 @@ class ResourceService:
 
     # -- search -----------------------------------------------------------------------------------------------------
     async def search(self, community_id: str, query: str, limit: int = 5) -> Found:
-        """Ranked hits; the query as typed and its neighbours in the vocabulary are asked for at once (two reader
-        connections), and only a query with a typo asks again, corrected."""
+        """Ranked hits; the query as typed (with its concepts' document frequencies) and its neighbours in the
+        vocabulary are asked for at once, and only a query with a typo asks again, corrected. The engine's best
+        CANDIDATES are ordered by `ranking` (the same on both engines), then lifted by helpful marks."""
         parsed = parse(query, self._expansions)
         if not parsed.concepts:
             return Found(parsed.typed)
-        wanted = max(limit, 1) * RERANKED
+        wanted = max(limit * RERANKED, CANDIDATES)
         words = [w for c in parsed.concepts if (w := c.word) is not None]
-        hits, near = await asyncio.gather(self.store.search(community_id, parsed.phrases(), wanted),
-                                          self.store.near(community_id, words))
+        candidates, near = await asyncio.gather(self.store.search(community_id, parsed.phrases(), wanted),
+                                                self.store.near(community_id, words))
         corrections = _corrections(near, loose=False)
         if corrections:
             parsed = parsed.corrected(corrections)
-            hits = await self.store.search(community_id, parsed.phrases(), wanted)
-        ranked = sorted(hits, key=lambda h: -lifted(h))[:limit]
-        found = Found(parsed.typed, tuple(replace(h, score=lifted(h)) for h in ranked),
-                      searched=parsed.shown() if parsed.changed else None)
-        if not ranked:
+            candidates = await self.store.search(community_id, parsed.phrases(), wanted)
+        hits = _ranked(parsed, candidates)[:limit]
+        found = Found(parsed.typed, tuple(hits), searched=parsed.shown() if parsed.changed else None)
+        if not hits:
             found = replace(found, did_you_mean=await self._did_you_mean(community_id, parsed, near))
         return found
 
@@ -159,9 +162,20 @@ def _corrections(near: dict[str, list[str]], *, loose: bool) -> dict[str, tuple[
     return found
 
 
-def lifted(hit: Hit) -> float:
-    """The engine's score lifted by this community's helpful marks, bounded."""
-    return hit.score * (1 + HELPFUL_STEP * min(hit.helpful, HELPFUL_CAP))
+def _ranked(parsed: Query, candidates: Candidates) -> list[Hit]:
+    """The candidates best first: `ranking.score` with each concept weighed by its rarity, lifted by helpful marks;
+    the engine's order breaks ties."""
+    concepts = ranking.concept_phrases(parsed.phrases())
+    weights = [ranking.idf(n, candidates.total) if n else 0.0 for n in candidates.found_in]
+    scored = [(ranking.score(c.doc, concepts, weights) * _lift(int(c.row["helpful"])), i, c)
+              for i, c in enumerate(candidates.entries)]
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return [c.hit(score) for score, _, c in scored]
+
+
+def _lift(helpful: int) -> float:
+    """The factor this community's helpful marks lift a hit's score by, bounded."""
+    return 1 + HELPFUL_STEP * min(helpful, HELPFUL_CAP)
 
 
 def mention(member_id: str | None) -> str:

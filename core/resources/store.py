@@ -4,8 +4,9 @@ Search runs on each database's own engine. SQLite: an FTS5 table (porter stemmin
 title and aliases above tags above the answer; typos through an FTS5 trigram table over the vocabulary. PostgreSQL:
 the weighted tsvector of the same four columns (A–D) ranked by ts_rank, served by a GIN index on that expression;
 typos through pg_trgm's similarity on the vocabulary. Both get the same words (`search.terms`) and the same query
-shape, so a query ranks alike on both; an engine's syntax never reaches it from a member (the query is built here
-from words of letters and digits only, quoted).
+shape; the engine's rank only chooses the candidates, which `ranking` then orders alike on both, weighing each
+concept by the document counts the same statement reads from the same index. An engine's syntax never reaches it from a
+member (the query is built here from words of letters and digits only, quoted).
 
 Scope: a bundled entry has community_id '', a community's own the community's id; every read names the community
 and sees '' and its own, never another community's. A decision on a suggestion is one UPDATE … WHERE status =
@@ -19,6 +20,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, literal, select, text, update
@@ -27,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.clock import Clock, iso, parse_iso
 from core.resources.model import Hit, KeyDate, Resource, Source, Suggestion
+from core.resources.ranking import ALIAS_SEPARATOR, Document, document
 from core.resources.search import Phrase, terms, trigrams, vocabulary
 from core.storage.database import Database, Row, rows
 from core.storage.schema import (
@@ -45,23 +48,36 @@ CANDIDATES = 15  # vocabulary words a typo's trigrams bring back for the edit-di
 BM25 = "bm25(resource_fts, 10.0, 8.0, 3.0, 1.0)"
 TS_WEIGHTS = "'{0.1, 0.3, 0.8, 1.0}'"
 Concepts = tuple[tuple[Phrase, ...], ...]
-
 _MARKS = (select(resource_marks.c.resource_id, func.count().label("n")).where(
     resource_marks.c.community_id == bindparam("community")).group_by(resource_marks.c.resource_id))
-_SQLITE_SEARCH = text(f"""
-    SELECT r.community_id, r.body, r.author_id, -{BM25} AS score, coalesce(m.n, 0) AS helpful
+# The candidates, each row with the same `counts` beside it: how many entries in scope there are ("-1:n") and how many
+# have each concept ("i:n"), the document frequencies the ranking weighs by. SQLite: an uncorrelated subquery (run
+# once) of one FTS5 count per concept; PostgreSQL: windows over the rows the search reads anyway (below).
+_SQLITE_SEARCH = f"""
+    SELECT r.community_id, r.body, r.author_id, coalesce(m.n, 0) AS helpful,
+           (SELECT group_concat(i || ':' || n, ' ') FROM ({{counts}})) AS counts
     FROM resource_fts JOIN resources r ON r.key = resource_fts.rowid
     LEFT JOIN (SELECT resource_id, count(*) AS n FROM resource_marks WHERE community_id = :community
                GROUP BY resource_id) m ON m.resource_id = r.id
     WHERE resource_fts MATCH :query AND r.community_id IN ('', :community)
-    ORDER BY {BM25} LIMIT :limit""")
-_POSTGRES_SEARCH = text(f"""
-    SELECT r.community_id, r.body, r.author_id, ts_rank({TS_WEIGHTS}, f.document, q) AS score, coalesce(m.n, 0) AS helpful
-    FROM to_tsquery('english', :query) q JOIN resource_fts f ON f.document @@ q JOIN resources r ON r.key = f.key
+    ORDER BY {BM25} LIMIT :limit"""
+_POSTGRES_SEARCH = f"""
+    SELECT r.community_id, r.body, r.author_id, coalesce(m.n, 0) AS helpful, concat_ws(' ', {{counts}}) AS counts
+    FROM to_tsquery('english', :query) q {{concepts}} JOIN resource_fts f ON f.document @@ q
+    JOIN resources r ON r.key = f.key
     LEFT JOIN (SELECT resource_id, count(*) AS n FROM resource_marks WHERE community_id = :community
                GROUP BY resource_id) m ON m.resource_id = r.id
     WHERE r.community_id IN ('', :community)
-    ORDER BY score DESC, r.key LIMIT :limit""")
+    ORDER BY ts_rank({TS_WEIGHTS}, f.document, q) DESC, r.key LIMIT :limit"""
+_SQLITE_FOUND_IN = """
+    SELECT {i} AS i, count(*) AS n FROM resource_fts JOIN resources r ON r.key = resource_fts.rowid
+    WHERE resource_fts MATCH :query{i} AND r.community_id IN ('', :community)"""
+_SQLITE_TOTAL = "SELECT -1 AS i, count(*) AS n FROM resources WHERE community_id IN ('', :community)"
+# PostgreSQL counts each concept over the rows the search reads anyway (a concept's entries are among those the whole
+# query matches), a window over them all before the LIMIT, rather than one more index scan and join per concept.
+_POSTGRES_CONCEPT = "CROSS JOIN to_tsquery('english', :query{i}) q{i}"
+_POSTGRES_FOUND_IN = "concat('{i}:', count(*) FILTER (WHERE f.document @@ q{i}) OVER ())"
+_POSTGRES_TOTAL = "concat('-1:', (SELECT count(*) FROM resources WHERE community_id IN ('', :community)))"
 # A word as typed, and its neighbours in the vocabulary: itself if known, and those sharing the most trigrams.
 _SQLITE_NEAR = """
     SELECT :typed{i} AS typed, word FROM resource_words
@@ -75,6 +91,26 @@ _POSTGRES_NEAR = """
         SELECT word FROM resource_words WHERE community_id IN ('', :community)
         AND (word IN (:typed{i}, :singular{i}) OR {similar})
         ORDER BY word IN (:typed{i}, :singular{i}) DESC, similarity(word, :typed{i}) DESC, word LIMIT :limit) n{i}"""
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What a search found: how many entries are in scope, in how many of them each concept is, and the entries."""
+
+    total: int
+    found_in: list[int]
+    entries: list[Candidate]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An entry the engine found, as the ranking reads it (`doc`), decoded into a Hit only if it is shown."""
+
+    row: Row
+    doc: Document
+
+    def hit(self, score: float) -> Hit:
+        return Hit(_resource(self.row), score, int(self.row["helpful"]))
 
 
 @dataclass(frozen=True)
@@ -149,17 +185,37 @@ class ResourceStore:
         return self._db.dialect == "postgresql"
 
     # -- search -----------------------------------------------------------------------------------------------------
-    async def search(self, community_id: str, concepts: Concepts, limit: int) -> list[Hit]:
-        """The entries matching any phrase of any concept, best first by the engine's own rank."""
+    async def search(self, community_id: str, concepts: Concepts, limit: int) -> Candidates:
+        """The entries matching any phrase of any concept: the engine's best `limit` (bm25, ts_rank), as the ranking
+        reads them, with the document frequencies of the concepts (`core.resources.ranking` orders them alike on
+        both engines); one statement."""
         phrases = [p for alternatives in concepts for p in alternatives if p]
         if not phrases:
-            return []
+            return Candidates(0, [0] * len(concepts), [])
+        postgres = self._db.dialect == "postgresql"
+        shape = _POSTGRES_FOUND_IN if postgres else _SQLITE_FOUND_IN
+        params: dict[str, Any] = {"query": self._any(phrases), "community": community_id, "limit": limit}
+        counts, tsqueries = [_POSTGRES_TOTAL if postgres else _SQLITE_TOTAL], []
+        for i, alternatives in enumerate(concepts):
+            if mine := [p for p in alternatives if p]:
+                params[f"query{i}"] = self._any(mine)
+                counts.append(shape.format(i=i))
+                tsqueries.append(_POSTGRES_CONCEPT.format(i=i))
+        joined = (", " if postgres else " UNION ALL ").join(counts)
+        statement = (_POSTGRES_SEARCH if postgres else _SQLITE_SEARCH).replace("{counts}", joined)
+        statement = statement.replace("{concepts}", " ".join(tsqueries))
+        found = await self._db.fetchall(text(statement), params)
+        if not found:
+            return Candidates(0, [0] * len(concepts), [])
+        counted = dict(pair.split(":") for pair in found[0]["counts"].split())
+        return Candidates(int(counted.pop("-1", 0)), [int(counted.get(str(i), 0)) for i in range(len(concepts))],
+                          [Candidate(r, _document(r["body"])) for r in found])
+
+    def _any(self, phrases: Sequence[Phrase]) -> str:
+        """The engine's query for any of the phrases, each quoted (FTS5) or adjacent (tsquery): words only."""
         if self._db.dialect == "postgresql":
-            statement, query = _POSTGRES_SEARCH, " | ".join("(" + " <-> ".join(p) + ")" for p in phrases)
-        else:
-            statement, query = _SQLITE_SEARCH, " OR ".join('"' + " ".join(p) + '"' for p in phrases)
-        found = await self._db.fetchall(statement, {"query": query, "community": community_id, "limit": limit})
-        return [Hit(_resource(r), float(r["score"]), int(r["helpful"])) for r in found]
+            return " | ".join("(" + " <-> ".join(p) + ")" for p in phrases)
+        return " OR ".join('"' + " ".join(p) + '"' for p in phrases)
 
     async def near(self, community_id: str, words: Sequence[str], limit: int = CANDIDATES, *,
                    loose: bool = False) -> dict[str, list[str]]:
@@ -288,9 +344,17 @@ def _scope(community_id: str) -> Any:
 
 def _row(entry: Resource, community_id: str, now: str) -> dict[str, Any]:
     return {"community_id": community_id, "id": entry.id, "title": entry.title, "body": entry_json(entry),
-            "title_terms": " ".join(terms(entry.title)), "alias_terms": " ; ".join(" ".join(terms(a)) for a in entry.aliases),
+            "title_terms": " ".join(terms(entry.title)), "alias_terms": ALIAS_SEPARATOR.join(" ".join(terms(a)) for a in entry.aliases),
             "tag_terms": " ".join(terms(" ".join(entry.tags))), "answer_terms": " ".join(terms(entry.answer)),
             "author_id": entry.author_id, "added_at": now}
+
+
+@lru_cache(maxsize=4096)
+def _document(body: str) -> Document:
+    """An entry's words as the ranking reads them, from its stored JSON: the same entry, the same document."""
+    data = json.loads(body)
+    return document(" ".join(terms(data["title"])), ALIAS_SEPARATOR.join(" ".join(terms(a)) for a in data["aliases"]),
+                    " ".join(terms(" ".join(data["tags"]))), " ".join(terms(data["answer"])))
 
 
 def _words(entries: Sequence[Resource]) -> set[str]:
