@@ -22,6 +22,7 @@ from core.resources.library import Library
 from core.resources.model import Found, Hit, Resource, Suggestion
 from core.resources.rules import PENDING_LIMIT, check_suggestion
 from core.resources.search import (
+    Concept,
     Query,
     allowed_distance,
     closest_words,
@@ -82,7 +83,8 @@ class ResourceService:
         loose = _corrections(near, loose=True)
         if not loose:
             return None
-        return " ".join(loose.get(c.typed, (c.typed,))[0] for c in parsed.concepts)
+        words = [_meant(c, loose, near) for c in parsed.concepts]
+        return " ".join(w for w in words if w) or None
 
     async def complete(self, community_id: str, typed: str, limit: int = 25) -> list[str]:
         """Titles whose words start with what was typed so far; nothing typed: the most helpful first."""
@@ -148,12 +150,27 @@ class ResourceService:
         return await self.store.helpful(community_id, resource_id, member_id)
 
 
+def _meant(concept: Concept, loose: dict[str, tuple[str, ...]], near: dict[str, list[str]]) -> str | None:
+    """A concept as "did you mean" says it: corrected, as typed when the library knows it, or left out when it is
+    a word nothing in the library is near ("zzqxv blorf" offered "zzqxv block", which finds nothing either)."""
+    if concept.typed in loose:
+        return loose[concept.typed][0]
+    word = concept.word
+    if word is not None and word in near and not _known(word, near[word]):
+        return None
+    return concept.typed
+
+
+def _known(word: str, candidates: list[str]) -> bool:
+    return word in candidates or (word.endswith("s") and word[:-1] in candidates)
+
+
 def _corrections(near: dict[str, list[str]], *, loose: bool) -> dict[str, tuple[str, ...]]:
     """Each word the vocabulary does not know (nor its singular), mapped to the known words within its edit distance
     (two at most); `loose`: one edit further, for "did you mean"."""
     found: dict[str, tuple[str, ...]] = {}
     for word, candidates in near.items():
-        if word in candidates or (word.endswith("s") and word[:-1] in candidates):
+        if _known(word, candidates):
             continue
         limit = allowed_distance(word) + 1 if loose else allowed_distance(word)
         close = closest_words(word, candidates, limit) if limit else ()

@@ -69,6 +69,11 @@ async def test_nothing_found_offers_what_to_type(console):
     assert "Nothing in the library matches" in reply.text and "/resource suggest" in reply.text
 
 
+async def test_did_you_mean_leaves_out_a_word_nothing_is_near(console):
+    reply = await console().send("/resource query:zzqxv obsrvrshp")
+    assert "Did you mean **observership**?" in reply.text and [b.label for b in reply.buttons] == ["Search observership"]
+
+
 async def test_a_helpful_mark_counts_once_however_often_it_is_pressed(console):
     member, other = console("alice"), console("bob")
     await member.send("/resource query:what is the match")
