@@ -15,6 +15,9 @@ ELLIPSIS = "…"
 # as "admin"): direction overrides and isolates, zero-width spaces and the byte-order mark (not the emoji joiner)
 _UNSAFE = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _MENTION = re.compile(r"<([#@])&?([^>|]+)(?:\|[^>]*)?>")
+_SPECIAL_MENTION = re.compile(r"<!([^>|]+)(?:\|[^>]*)?>")  # Slack's <!channel>, <!here>, <!subteam^…>
+_MASKED_LINK = re.compile(r"\]\s*\(")  # Discord's [shown text](where it really goes)
+_BLOCK_MARK = re.compile(r"^(?:-#|#{1,3}|>{1,3})\s+")  # Discord's heading, subtext and quote at a line's start
 
 
 def clip(text: str, limit: int) -> str:
@@ -28,6 +31,14 @@ def clip(text: str, limit: int) -> str:
 def plain(text: str) -> str:
     """The text a person reads with no formatting: markers dropped, mentions shown as #id / @id."""
     return _MENTION.sub(r"\1\2", text.replace("**", "").replace("`", ""))
+
+
+def one_line(text: str) -> str:
+    """A member's text set inside our markup on cards, queues and posts (a session topic, a suggestion's title): one
+    line of plain text, with no mention (`<@&group>`, `<!channel>`), no masked link (`[ECFMG official](https://elsewhere)`
+    shows one address and opens another on Discord) and no heading or quote marker taking over the message."""
+    line = " ".join(_SPECIAL_MENTION.sub(r"@\1", plain(clean(text or ""))).split())
+    return _BLOCK_MARK.sub("", _MASKED_LINK.sub("] (", line))
 
 
 def quote(typed: str, limit: int = 40) -> str:

@@ -1,5 +1,5 @@
 """What a member's suggestion must be before it is stored: a short plain title, an https link, an optional note and
-tags. Texts are cleaned (core.text.clean) and stored as the plain text they show (core.text.plain), because they are
+tags. Texts are cleaned (core.text.clean) and stored as one line of the plain text they show (core.text.one_line), because they are
 set inside our neutral markup on every card and queue: a `<@&group>` typed into a title must not become a ping when
 an admin's queue shows it, nor a `**` bold the rest of the card, nor a masked link hide where it goes. Each problem
 is one UserError saying what to type."""
@@ -11,15 +11,12 @@ from dataclasses import dataclass
 
 from core.errors import UserError
 from core.resources.library import TAGS, TITLE, URL_LIMIT, url_problem
-from core.text import clean, plain, quote
+from core.text import clean, one_line, quote
 
 NOTE_LIMIT = 500
 TAG_LIMIT = 30
 PENDING_LIMIT = 5  # suggestions one member may have waiting in a community: a queue an admin can read, not a flood
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
-_SPECIAL_MENTION = re.compile(r"<!([^>|]+)(?:\|[^>]*)?>")  # Slack's <!channel>, <!here>, <!subteam^…>
-_MASKED_LINK = re.compile(r"\]\s*\(")  # Discord's [shown text](where it really goes)
-_BLOCK_MARK = re.compile(r"^(?:-#|#{1,3}|>{1,3})\s+")  # Discord's heading, subtext and quote at a line's start
 EXAMPLE_URL = "a full https:// address, like `https://www.ecfmg.org/certification/`"
 
 
@@ -33,13 +30,6 @@ class Draft:
 
 def check_suggestion(title: str, url: str, note: str = "", tags: tuple[str, ...] | list[str] = ()) -> Draft:
     return Draft(check_title(title), check_url(url), check_note(note), check_tags(tags))
-
-
-def one_line(text: str) -> str:
-    """One line of plain text: no mention, no masked link (`[ECFMG official](https://elsewhere)` would show one
-    address and open another on Discord, in every member's search), no heading or quote taking over a reply."""
-    line = " ".join(_SPECIAL_MENTION.sub(r"@\1", plain(clean(text or ""))).split())
-    return _BLOCK_MARK.sub("", _MASKED_LINK.sub("] (", line))
 
 
 def check_title(text: str) -> str:

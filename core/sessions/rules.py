@@ -2,7 +2,7 @@
 type instead, and `check_draft` runs them all first so a bad option never leaves a half-made session behind.
 
 A topic is one line of plain text of 1-200 characters: clean (core.text.clean), and with our neutral markup written
-as the text it shows (core.text.plain), because the topic is set inside that markup on every card, reminder and
+as the text it shows (core.text.one_line), because the topic is set inside that markup on every card, reminder and
 "starting now" post: a `<@&S0LEADS>` kept as typed (Slack sends `@leads` so) would ping the whole user group from
 the channel post. A link is an http(s) URL with a host, no user name (`https://zoom.us@evil.example` opens
 evil.example) and none of the characters RFC 3986 leaves out of URLs (`<`, `>`, `"`, backticks…), which would
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from core.errors import UserError
 from core.sessions.when import When, parse_when
-from core.text import clean, plain, quote
+from core.text import clean, one_line, quote
 
 TOPIC_LIMIT = 200
 LINK_LIMIT = 500
@@ -57,8 +57,7 @@ def check_draft(topic: str, when: str, zone: str, now: datetime, *, minutes: int
 
 
 def check_topic(text: str) -> str:
-    """One line of clean text: runs of whitespace (newlines too) become one space."""
-    topic = " ".join(plain(clean(text)).split())
+    topic = one_line(text)
     if not topic:
         raise UserError("Give the session a topic, like `UWorld block 12 review` or `OET speaking practice`.")
     if len(topic) > TOPIC_LIMIT:

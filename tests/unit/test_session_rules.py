@@ -117,3 +117,10 @@ def test_a_draft_with_one_bad_option_is_refused_whole() -> None:
         check_draft("a" * 500, "tue 8pm", "Asia/Karachi", NOW)
     with pytest.raises(UserError, match="can't read"):
         check_draft("Renal review", "next blursday", "Asia/Karachi", NOW)
+
+
+def test_a_topic_keeps_no_masked_link_mention_or_heading_marker() -> None:
+    """The same one-line rule as a resource suggestion's title: the card shows what it says and opens nothing else."""
+    from core.sessions.rules import check_topic
+
+    assert check_topic("# [UWorld review](https://evil.example) <!channel>") == "[UWorld review] (https://evil.example) @channel"
