@@ -3,8 +3,6 @@ and suggest a resource for this community; admins approve or reject suggestions 
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from commands.context import Context
 from commands.registry import Group, Option, action, command
 from commands.replies import Reply, notice
@@ -19,7 +17,6 @@ from commands.resources.views import (
     queue_reply,
     suggested_text,
 )
-from core.resources.model import Found, Hit
 from core.resources.rules import typed_tags
 
 GROUP = Group("resource", "The IMG pathway library: search it, suggest the community's own resources",
@@ -45,20 +42,8 @@ async def search_again(ctx: Context, query: str) -> Reply:
 
 
 async def _search(ctx: Context, query: str) -> Reply:
-    found = await _picked_first(ctx, query, await ctx.services.resources.search(ctx.community_id, query))
+    found = await ctx.services.resources.search(ctx.community_id, query)
     return found_reply(found, found.hits[0].helpful if found.hits else 0)
-
-
-async def _picked_first(ctx: Context, query: str, found: Found) -> Found:
-    """A query that is an entry's title (an autocomplete choice on Discord, the roadmap's hint) answers with that
-    entry first, wherever the ranking put it: the member picked it."""
-    picked = await ctx.services.resources.titled(ctx.community_id, query)
-    if picked is None or (found.hits and found.hits[0].resource.id == picked.id):
-        return found
-    count, _ = await ctx.services.resources.helpful(ctx.community_id, ctx.member.id, picked.id)
-    top = Hit(picked, found.hits[0].score if found.hits else 1.0, count)
-    others = tuple(h for h in found.hits if h.resource.id != picked.id)
-    return replace(found, hits=(top, *others)[:max(len(found.hits), 1)], did_you_mean=None)
 
 
 @action(SHOW_ACTION, ENTRY)

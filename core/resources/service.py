@@ -103,11 +103,6 @@ class ResourceService:
                             "words, like `ECFMG certification`.")
         return found
 
-    async def titled(self, community_id: str, text: str) -> Resource | None:
-        """The entry whose title this is (exactly, else ignoring case): what an autocomplete choice sends back."""
-        text = (text or "").strip()
-        return await self.store.by_title(community_id, text) if 0 < len(text) <= TITLE_LIMIT else None
-
     # -- suggestions ------------------------------------------------------------------------------------------------
     async def suggest(self, community_id: str, author: Member, title: str, url: str, note: str = "",
                       tags: tuple[str, ...] = ()) -> Suggestion:
