@@ -1,8 +1,9 @@
 """The resource library as the commands use it: search, autocomplete, one entry, suggestions and helpful marks.
 
-A search is a few statements, asked for at once: which of the query's words the vocabulary knows and the trigram
-neighbours of those it does not (a typo), how many entries have each of its concepts, and one full-text query for
-candidates. The engine finds; `ranking` orders, the same way on both databases; this module then lifts hits that
+A search is two statements: which of the query's words the vocabulary knows and the trigram neighbours of those it
+does not (a typo), then one full-text query for candidates with how many entries have each of its concepts. On SQLite
+they run one after the other on the event loop's thread, the query corrected before it is searched; on PostgreSQL they
+are asked for at once, and a query with a typo is searched again. The engine finds; `ranking` orders, the same way on both databases; this module then lifts hits that
 members of this community marked helpful, by a bounded factor (at most +HELPFUL_CAP×HELPFUL_STEP), so a few marks can
 reorder close hits but never bury the entry that is plainly the answer.
 """
@@ -61,19 +62,29 @@ class ResourceService:
         parsed = parse(query, self._expansions)
         if not parsed.concepts:
             return Found(parsed.typed)
-        wanted = max(limit * RERANKED, CANDIDATES)
-        words = [w for c in parsed.concepts if (w := c.word) is not None]
-        candidates, near = await asyncio.gather(self.store.search(community_id, parsed.phrases(), wanted),
-                                                self.store.near(community_id, words))
-        corrections = _corrections(near, loose=False)
-        if corrections:
-            parsed = parsed.corrected(corrections)
-            candidates = await self.store.search(community_id, parsed.phrases(), wanted)
-        hits = _ranked(parsed, candidates)[:limit]
+        parsed, candidates, near = await self._candidates(community_id, parsed, max(limit * RERANKED, CANDIDATES))
+        hits = _ranked(parsed, candidates, limit)
         found = Found(parsed.typed, tuple(hits), searched=parsed.shown() if parsed.changed else None)
         if not hits:
             found = replace(found, did_you_mean=await self._did_you_mean(community_id, parsed, near))
         return found
+
+    async def _candidates(self, community_id: str, parsed: Query, wanted: int) -> tuple[Query, Candidates,
+                                                                                      dict[str, list[str]]]:
+        """The query corrected for typos, the engine's candidates for it, and its words' neighbours. Where the store
+        reads on this very thread (SQLite), the neighbours come first and the search runs once, corrected; over a
+        socket (PostgreSQL) both are asked for at once, and only a query with a typo asks again."""
+        words = [w for c in parsed.concepts if (w := c.word) is not None]
+        if self.store.reads_inline:
+            near = await self.store.near(community_id, words)
+            parsed = parsed.corrected(_corrections(near, loose=False))
+            return parsed, await self.store.search(community_id, parsed.phrases(), wanted), near
+        candidates, near = await asyncio.gather(self.store.search(community_id, parsed.phrases(), wanted),
+                                                self.store.near(community_id, words))
+        if corrections := _corrections(near, loose=False):
+            parsed = parsed.corrected(corrections)
+            candidates = await self.store.search(community_id, parsed.phrases(), wanted)
+        return parsed, candidates, near
 
     async def _did_you_mean(self, community_id: str, parsed: Query, near: dict[str, list[str]]) -> str | None:
         """A query that would find something: the words corrected one edit more loosely than a search corrects them
@@ -174,15 +185,15 @@ def _corrections(near: dict[str, list[str]], *, loose: bool) -> dict[str, tuple[
     return found
 
 
-def _ranked(parsed: Query, candidates: Candidates) -> list[Hit]:
-    """The candidates best first: `ranking.score` with each concept weighed by its rarity, lifted by helpful marks;
-    the engine's order breaks ties."""
+def _ranked(parsed: Query, candidates: Candidates, limit: int) -> list[Hit]:
+    """The best `limit` candidates, best first: `ranking.score` with each concept weighed by its rarity, lifted by
+    helpful marks; the engine's order breaks ties. Only those shown are decoded into hits."""
     concepts = ranking.concept_phrases(parsed.phrases())
     weights = [ranking.idf(n, candidates.total) if n else 0.0 for n in candidates.found_in]
     scored = [(ranking.score(c.doc, concepts, weights) * _lift(int(c.row["helpful"])), i, c)
               for i, c in enumerate(candidates.entries)]
     scored.sort(key=lambda s: (-s[0], s[1]))
-    return [c.hit(score) for score, _, c in scored]
+    return [c.hit(score) for score, _, c in scored[:limit]]
 
 
 def _lift(helpful: int) -> float:

@@ -23,7 +23,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, literal, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -106,7 +106,7 @@ class Candidates:
 class Candidate:
     """An entry the engine found, as the ranking reads it (`doc`), decoded into a Hit only if it is shown."""
 
-    row: Row
+    row: Row | dict[str, Any]  # a dict from `Database.quick_read`
     doc: Document
 
     def hit(self, score: float) -> Hit:
@@ -180,6 +180,11 @@ class ResourceStore:
         return [r["title"] for r in await self._db.fetchall(statement, {"community": community_id})]
 
     @property
+    def reads_inline(self) -> bool:
+        """Whether searches run one statement after the other on this thread (`Database.quick_read`)."""
+        return self._db.reads_inline
+
+    @property
     def loose_differs(self) -> bool:
         """Whether `near(loose=True)` finds more than `near` (PostgreSQL's similarity threshold; FTS5 has none)."""
         return self._db.dialect == "postgresql"
@@ -204,7 +209,7 @@ class ResourceStore:
         joined = (", " if postgres else " UNION ALL ").join(counts)
         statement = (_POSTGRES_SEARCH if postgres else _SQLITE_SEARCH).replace("{counts}", joined)
         statement = statement.replace("{concepts}", " ".join(tsqueries))
-        found = await self._db.fetchall(text(statement), params)
+        found = await self._db.quick_read(statement, params)
         if not found:
             return Candidates(0, [0] * len(concepts), [])
         counted = dict(pair.split(":") for pair in found[0]["counts"].split())
@@ -233,7 +238,7 @@ class ResourceStore:
                        f"grams{i}": " OR ".join(f'"{g}"' for g in trigrams(word))}
         similar = "similarity(word, :typed{i}) > 0.1" if loose else "word % :typed{i}"
         union = " UNION ALL ".join(shape.replace("{similar}", similar).format(i=i) for i in range(len(words)))
-        found = await self._db.fetchall(text(union), params)
+        found = await self._db.quick_read(union, params)
         near: dict[str, list[str]] = {w: [] for w in words}
         for row in found:
             near[row["typed"]].append(row["word"])
@@ -375,7 +380,7 @@ def entry_json(entry: Resource) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
 
-def _resource(row: Row) -> Resource:
+def _resource(row: Row | dict[str, Any]) -> Resource:
     data = json.loads(row["body"])
     return Resource(
         id=data["id"], title=data["title"], answer=data["answer"],
