@@ -172,12 +172,12 @@ def test_remove_is_all_or_nothing(tmp_path: Path, wrong: str, says: str):
 
 async def test_a_question_a_post_showed_is_retired_kept_for_history_and_never_picked_again(tmp_path: Path,
                                                                                             db_path: str, clock):
-    file = write_json(tmp_path / "club.json", [question(1, step="step3"), question(2, step="step3")])
+    file = write_json(tmp_path / "club.json", [question(1, disciplines=["histology"]), question(2, disciplines=["histology"])])
     assert (await asyncio.to_thread(rounds, "import", str(file), "--community", "club", db=Path(db_path))).returncode == 0
     services = await build(Settings(db_path=db_path), clock=clock)  # the bot, running while the admin uses the tool
     try:
         admin = ConsoleSession(services, Dispatcher(load_catalog()), user="ada", community="club", admin=True)
-        assert "now come from Step 3" in (await admin.send("/rounds tags step3")).text  # only the two imported
+        assert "now come from Histology & Cell Biology (2 questions)" in (await admin.send("/rounds tags histology")).text
         shown = render(await admin.send("/qotd"))
         posted, other = ("club-001", "club-002") if "Case number 1." in shown else ("club-002", "club-001")
         await admin.send("[A]")
