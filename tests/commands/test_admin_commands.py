@@ -49,7 +49,7 @@ async def test_admin_sets_every_setting(console, services):
     ("/rounds reveal sometime", "immediately"),
     ("/rounds reveal 100h", "48h"),
     ("/rounds tags cardiologyy", "not a tag"),
-    ("/rounds tags histology", "No questions match"),
+    ("/rounds tags step3 histology", "No questions match"),  # Step 3 questions carry clinical disciplines only
     ("/rounds time time:" + "9" * 5000, "limit"),
     ('/rounds time "09:00', "quote"),
     ("/rounds time 09:00 extra", "not a time of day"),
