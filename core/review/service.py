@@ -7,7 +7,7 @@ Angeles see the same card due on different days, and `/review` shows exactly wha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from core.clock import Clock
@@ -97,12 +97,13 @@ class ReviewService:
         where = await self._streaks.where(community_id, member.id)
         activity = Activity(community_id, member.id, SOURCE, now, where.zone, where.rollover, questions=1,
                             ref=f"card:{card.id}:{card.reviews}")
-        if await self._store.rate(card, rated(card.schedule, correct, now), correct, activity):
+        after = rated(card.schedule, correct, now)
+        if await self._store.rate(card, after, correct, activity):
             await self._streaks.answers_recorded(community_id)
-            already = False
-        else:
-            already = True
-        return Reviewed(await self._mine(card_id, member, community_id), question, choice, correct, already,
+            card = replace(card, schedule=after, reviews=card.reviews + 1, lapses=card.lapses + (not correct))
+            return Reviewed(card, question, choice, correct, False, await self.due(community_id, member.id))
+        # another press rated it first: say what that one did
+        return Reviewed(await self._mine(card_id, member, community_id), question, choice, correct, True,
                         await self.due(community_id, member.id))
 
     async def later(self, post_id: int, member: Member, community_id: str) -> Added:
