@@ -20,10 +20,11 @@ GROUP = Group("privacy", "See or erase what Rounds keeps about you")
 ERASE_ACTION = "privacy.erase"
 CONFIRM_SECONDS = 600  # how long an "Erase my data" button works after /privacy delete showed it
 BODY_BUDGET = 2900  # characters of JSON a card shows: one Slack section (3,000); a Discord description takes 4,096
+LONG = ("answers", "review_cards")  # the lists that grow with use: cut to their first n when the JSON is too long
 ACCENT = "#eb5757"
 
 
-@command("privacy export", "Show everything Rounds keeps about you (answers, reports, settings, roadmap…)")
+@command("privacy export", "Show everything Rounds keeps about you (answers, reports, settings, review queue…)")
 async def export(ctx: Context) -> Reply:
     data = await member_data(ctx.services.db, ctx.member.id)
     if not any(v for k, v in data.items() if k not in ("format", "version")):  # only roadmap ticks are data too
@@ -34,6 +35,9 @@ async def export(ctx: Context) -> Reply:
     if shown < total:
         text += (f" It shows your {shown} most recent answers of {total}; the older ones are kept the same way, "
                  "and `/privacy delete` erases them all.")
+    queued = len(data.get("review_cards", []))
+    if shown < queued:
+        text += f" Of your {queued} review cards it shows the {shown} due soonest; `/privacy delete` erases them all."
     card = Card(title="Your data in Rounds", body=body,
                 footer="To erase it: /privacy delete", accent=ACCENT)
     return Reply(text=text, cards=(card,), private=True)
@@ -63,7 +67,8 @@ def erased_reply(done: Forgotten) -> Reply:
     if not done.anything:
         return notice("Rounds keeps nothing about you any more: there was nothing left to erase.")
     kinds = [(done.reports, "report"), (done.activity, "activity record"), (done.sessions, "study-session record"),
-             (done.suggestions, "resource suggestion"), (done.marks, "helpful mark"), (done.roadmap, "roadmap tick")]
+             (done.suggestions, "resource suggestion"), (done.marks, "helpful mark"), (done.roadmap, "roadmap tick"),
+             (done.reviews, "review card")]
     deleted = [_count(n, noun) for n, noun in kinds if n]  # only what there was: a list of zeros reads as a form
     listed = f"{', '.join(deleted[:-1])} and {deleted[-1]}" if len(deleted) > 1 else "".join(deleted)
     return notice(f"Erased. {_count(done.answers, 'answer')} no longer linked to you (the posts keep their counts), "
@@ -77,10 +82,10 @@ def digest(member_id: str) -> str:
 
 
 def fitted(data: dict[str, Any]) -> tuple[str, int]:
-    """The JSON within the card's budget: the most recent answers that fit (they come newest first); how many."""
-    answers = data["answers"]
-    low, high = 0, len(answers)
-    while low < high:  # the most answers whose JSON fits
+    """The JSON within the card's budget: the first n of each long list that fit (answers come newest first,
+    review cards soonest due first), and that n."""
+    low, high = 0, max(len(data.get(key, [])) for key in LONG)
+    while low < high:  # the most items whose JSON fits
         middle = (low + high + 1) // 2
         if len(_json(data, middle)) <= BODY_BUDGET:
             low = middle
@@ -89,10 +94,12 @@ def fitted(data: dict[str, Any]) -> tuple[str, int]:
     return _json(data, low), low
 
 
-def _json(data: dict[str, Any], answers: int) -> str:
-    shown = {**data, "answers": data["answers"][:answers]}
-    if answers < len(data["answers"]):
-        shown["answers_not_shown"] = len(data["answers"]) - answers
+def _json(data: dict[str, Any], first: int) -> str:
+    shown = dict(data)
+    for key in LONG:
+        items = data.get(key, [])
+        if first < len(items):
+            shown[key], shown[f"{key}_not_shown"] = items[:first], len(items) - first
     return json.dumps(shown, indent=1, sort_keys=True, ensure_ascii=False)
 
 

@@ -32,6 +32,8 @@ from core.resources.roadmap import RoadmapService
 from core.resources.roadmap_store import RoadmapStore
 from core.resources.service import ResourceService
 from core.resources.store import ResourceStore
+from core.review.service import ReviewService
+from core.review.store import ReviewStore
 from core.sessions.occurrences import SessionDuties
 from core.sessions.service import SessionService
 from core.sessions.store import SessionStore
@@ -67,6 +69,7 @@ class Services:
     occurrences: SessionDuties
     resources: ResourceService
     roadmap: RoadmapService
+    review: ReviewService
 
     async def start_duties(self, handlers: Mapping[str, DutyHandler], platforms: frozenset[str], *,
                            catch_up: bool = True) -> None:
@@ -105,7 +108,8 @@ async def build(settings: Settings, *, clock: Clock | None = None, aps: AsyncIOS
         raise
     communities = CommunityStore(db, clock)
     streak_store = StreakStore(db, clock)
-    posts = PostStore(db, streak_store.record_in)
+    review_store = ReviewStore(db, streak_store.record_in)
+    posts = PostStore(db, streak_store.record_in, review_store.enter_missed)
     qotd = QotdService(posts, clock, bank)
     duties = DutyStore(db, clock)
     daily = DailySchedule(qotd, posts, communities, duties, clock)
@@ -127,5 +131,6 @@ async def build(settings: Settings, *, clock: Clock | None = None, aps: AsyncIOS
     sessions = SessionService(session_store, people, streaks, duties, clock)
     occurrences = SessionDuties(sessions, session_store, duties, clock)
     roadmap = RoadmapService(RoadmapStore(db, clock), library)
+    review = ReviewService(review_store, bank, qotd, streaks, clock)
     return Services(settings, clock, db, taxonomy, bank, communities, qotd, daily, duties, runner, alarm, reports,
-                    people, streaks, recaps, nudges, boards, sessions, occurrences, resources, roadmap)
+                    people, streaks, recaps, nudges, boards, sessions, occurrences, resources, roadmap, review)

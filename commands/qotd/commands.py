@@ -15,7 +15,8 @@ from core.storage.database import MAX_ROW_ID
 @command("qotd", "Today's question of the day — answer it with the A–E buttons")
 async def show_question(ctx: Context) -> Reply:
     seen = await ctx.services.qotd.seen(await ctx.community(), ctx.member.id)
-    return today_reply(seen, ctx.services.taxonomy)
+    due = await ctx.services.review.due(ctx.community_id, ctx.member.id)
+    return today_reply(seen, ctx.services.taxonomy, due.count)
 
 
 @action(ANSWER_ACTION, Option("post", "The daily post", kind="integer", min_value=1, max_value=MAX_ROW_ID),
@@ -23,7 +24,8 @@ async def show_question(ctx: Context) -> Reply:
 async def answer(ctx: Context, post: int, letter: str) -> Reply:
     community = await ctx.community()
     result = await ctx.services.qotd.answer(post, ctx.member, letter, community.id)
-    return feedback_reply(result, result.zone or community.timezone, ctx.services.taxonomy)
+    due = await ctx.services.review.due(community.id, ctx.member.id)
+    return feedback_reply(result, result.zone or community.timezone, ctx.services.taxonomy, due.count)
 
 
 @command("qotd-stats", "Your question-of-the-day record: answered, accuracy, by system and discipline")
@@ -32,7 +34,7 @@ async def my_stats(ctx: Context) -> Reply:
     return stats_reply(stats, ctx.member.display, ctx.services.taxonomy)
 
 
-@command("qotd-review", "Past questions you missed or got wrong, oldest first")
+@command("qotd-review", "Your history: past questions you skipped or got wrong, oldest first (to study the queue: /review)")
 async def review(ctx: Context) -> Reply:
     community = await ctx.community()
     return review_reply(await ctx.services.qotd.review(ctx.member.id, community), await ctx.zone(), ctx.services.taxonomy)

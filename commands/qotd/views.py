@@ -19,53 +19,85 @@ ACCENT = "#2f80ed"
 CORRECT = "#27ae60"
 ANSWER_ACTION = "qotd.answer"
 REVIEW_ACTION = "qotd.review"
+REVIEW_LATER_ACTION = "review.later"  # answered in commands/review.py, which builds on these views
 YOURS = " ← your answer"
 
 
 def question_reply(post: DailyPost, question: Question, taxonomy: Taxonomy, *, mine: str | None = None,
-                   private: bool = False) -> Reply:
+                   private: bool = False, due: int = 0) -> Reply:
     text = f"You answered **{mine}** — only your first answer counts." if mine else ""
-    return Reply(text=text, cards=(question_card(post, question, taxonomy),), buttons=answer_buttons(post), private=private)
+    return Reply(text=with_due(text, due), cards=(question_card(post, question, taxonomy),), buttons=answer_buttons(post),
+                 private=private)
 
 
 def question_card(post: DailyPost, question: Question, taxonomy: Taxonomy) -> Card:
+    return Card(title=f"Question of the day · {post.local_date:%a %d %b %Y}", body=question_body(question),
+                footer=tags_line(question, taxonomy), accent=ACCENT)
+
+
+def question_body(question: Question) -> str:
+    """The stem, the lead-in and the options A–E: what any card that asks the question shows."""
     options = "\n".join(f"**{letter}.** {question.options[letter]}" for letter in LETTERS)
-    return Card(title=f"Question of the day · {post.local_date:%a %d %b %Y}",
-                body=f"{question.stem}\n\n**{question.lead_in}**\n\n{options}", footer=tags_line(question, taxonomy),
-                accent=ACCENT)
+    return f"{question.stem}\n\n**{question.lead_in}**\n\n{options}"
 
 
 def answer_buttons(post: DailyPost) -> tuple[Button, ...]:
-    return tuple(Button(letter, ANSWER_ACTION, (str(post.id), letter), "primary") for letter in LETTERS)
+    return letter_buttons(ANSWER_ACTION, str(post.id))
 
 
-def today_reply(seen: Seen, taxonomy: Taxonomy) -> Reply:
-    """/qotd: the question to answer, or, once its explanation is out to this member, the reveal card."""
+def letter_buttons(action: str, *args: str) -> tuple[Button, ...]:
+    """A–E, each pressing `action` with `args` and its letter."""
+    return tuple(Button(letter, action, (*args, letter), "primary") for letter in LETTERS)
+
+
+def review_later_button(post_id: int) -> Button:
+    return Button("Review later", REVIEW_LATER_ACTION, (str(post_id),))
+
+
+def with_due(text: str, due: int) -> str:
+    """The member's reviews due today, after the text, when there are any."""
+    if not due:
+        return text
+    line = f"📚 **{due} review{'s' if due != 1 else ''} due** today — type `/review`."
+    return f"{text}\n{line}" if text else line
+
+
+def today_reply(seen: Seen, taxonomy: Taxonomy, due: int = 0) -> Reply:
+    """/qotd: the question to answer, or, once its explanation is out to this member, the reveal card; `due`:
+    the member's reviews due today."""
     if seen.distribution is None:
-        return question_reply(seen.post, seen.question, taxonomy, mine=seen.mine, private=True)
+        return question_reply(seen.post, seen.question, taxonomy, mine=seen.mine, private=True, due=due)
     q, mine = seen.question, seen.mine
     if mine is None:
         text = "You did not answer this one; it comes back in `/qotd-review` after today."
     else:
         text = f"You answered **{mine}** — {'✅ correct' if mine == q.answer else '❌ not quite'}."
     explanation = explanation_card(q, seen.distribution, taxonomy, revealed_title(seen.post), mine=mine)
-    return Reply(text=text, cards=(question_card(seen.post, q, taxonomy), explanation),
-                 buttons=(report_button(seen.post.id),), private=True)
+    later = () if mine is not None and mine != q.answer else (review_later_button(seen.post.id),)  # queued already
+    return Reply(text=with_due(text, due), cards=(question_card(seen.post, q, taxonomy), explanation),
+                 buttons=(report_button(seen.post.id), *later), private=True)
 
 
-def feedback_reply(result: AnswerResult, zone: str, taxonomy: Taxonomy) -> Reply:
+def feedback_reply(result: AnswerResult, zone: str, taxonomy: Taxonomy, due: int = 0) -> Reply:
     """While the member may still change a mis-tap, right or wrong is not shown: a second try after "Not quite"
-    would be a second guess, not an undone slip. Times are in `zone`, the member's."""
+    would be a second guess, not an undone slip. Times are in `zone`, the member's; `due` is their reviews due
+    today. A wrong answer that stands is in their review queue already; any other can be put there."""
     head = _verdict(result)
     if result.change_until:
         until = moment(result.change_until, zone, "T")
         head += (f"\nMis-tap? Tap another letter until **{until}** to change it. After that, tap any letter to see "
                  "whether you were right.")
+    queued = result.change_until is None and not result.correct
+    if queued:
+        head += "\nIt is in your review queue: it comes back in `/review`."
+    later = () if queued else (review_later_button(result.post.id),)
     if not result.revealed:
         when = moment(result.post.reveal_at, zone, "f")
-        return Reply(text=f"{head}\nThe answer, explanation and everyone's choices are revealed at **{when}**.", private=True)
-    return Reply(text=head, cards=(explanation_card(result.question, result.distribution, taxonomy, mine=result.choice),),
-                 buttons=(report_button(result.post.id),), private=True)
+        return Reply(text=with_due(f"{head}\nThe answer, explanation and everyone's choices are revealed at **{when}**.", due),
+                     buttons=later, private=True)
+    return Reply(text=with_due(head, due),
+                 cards=(explanation_card(result.question, result.distribution, taxonomy, mine=result.choice),),
+                 buttons=(report_button(result.post.id), *later), private=True)
 
 
 def _verdict(result: AnswerResult) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.sql.dml import Insert, ReturningInsert
 
 from core.clock import iso, parse_iso
 from core.community.members import MAX_NAME, Member
+from core.review.store import Miss
 from core.storage.database import Database, Row, rows
 from core.storage.schema import answers, members, questions
 from core.storage.schema import daily_posts as posts
@@ -93,14 +94,17 @@ class Attempt:
 
 
 ActivitySink = Callable[[AsyncConnection, Sequence[Activity]], Awaitable[object]]
+MissSink = Callable[[AsyncConnection, Sequence[Miss]], Awaitable[object]]
 
 
 class PostStore:
-    def __init__(self, db: Database, activity: ActivitySink | None = None) -> None:
+    def __init__(self, db: Database, activity: ActivitySink | None = None, misses: MissSink | None = None) -> None:
         """`activity` records the answers' activity in the answers' own transaction: one commit for both, so an
-        answer is never stored without the streak day it earned (and a batch of presses stays one commit)."""
+        answer is never stored without the streak day it earned (and a batch of presses stays one commit).
+        `misses` enters wrong answers in the members' review queues in that same commit, for the same reason."""
         self._db = db
         self._activity = activity
+        self._misses = misses
 
     async def find(self, community_id: str, day: date) -> DailyPost | None:
         row = await self._db.fetchone(_the_day(community_id, day))
@@ -171,8 +175,9 @@ class PostStore:
         async with self._db.transaction() as conn:
             await conn.execute(self._member_upsert(), [
                 {"id": m.member.id, "display_name": m.member.name[:MAX_NAME], "created_at": m.at} for m in pressing])
-            reveals = {row["id"]: (parse_iso(row["reveal_at"]), bool(row["immediate"])) for row in await rows(
-                conn, select(posts.c.id, posts.c.reveal_at, posts.c.immediate).where(posts.c.id.in_(post_ids)))}
+            read = await rows(conn, select(posts.c.id, posts.c.reveal_at, posts.c.immediate, posts.c.community_id,
+                                           posts.c.question_id).where(posts.c.id.in_(post_ids)))
+            reveals = {row["id"]: (parse_iso(row["reveal_at"]), bool(row["immediate"])) for row in read}
             values = [_answer_row(batch[presses[key][0]], batch[presses[key][-1]], *reveals[key[0]]) for key in sorted(presses)]
             written = {(row["post_id"], row["member_id"]): (row["change_until"], row["changed_at"])
                        for row in await rows(conn, self._answer_upsert(), values)}
@@ -182,6 +187,8 @@ class PostStore:
             if self._activity is not None:
                 await self._activity(conn, [_in_own_zone(item.activity, *own[item.member.id])
                                             for item in batch if item.activity is not None])
+            if self._misses is not None:
+                await self._misses(conn, _misses(values, written, {row["id"]: row for row in read}))
             refused = [key for key in presses if key not in written]
             standing: dict[tuple[int, str], tuple[str, str | None]] = {}
             if refused:
@@ -299,6 +306,20 @@ def _post(row: Row) -> DailyPost:
         reveal_at=parse_iso(row["reveal_at"]), immediate=bool(row["immediate"]),
         announced=row["announced_at"] is not None, revealed_in_channel=row["revealed_at"] is not None,
     )
+
+
+def _misses(values: list[dict[str, Any]], written: Mapping[tuple[int, str], tuple[str | None, str | None]],
+            shown: Mapping[int, Row]) -> list[Miss]:
+    """The answers this batch wrote that change a review queue: every wrong one, and a right one only when it is a
+    change (a first right answer entered nothing to take back)."""
+    found = []
+    for value in values:
+        key = (value["post_id"], value["member_id"])
+        if key in written and (not value["correct"] or written[key][1] is not None):
+            post = shown[value["post_id"]]
+            found.append(Miss(post["community_id"], value["member_id"], post["question_id"], value["post_id"],
+                              parse_iso(value["answered_at"]), not value["correct"]))
+    return found
 
 
 def _in_own_zone(activity: Activity, zone: str | None, rollover: int) -> Activity:

@@ -436,6 +436,41 @@ _SQLITE_SEARCH = (
 )
 
 
+def review_cards(op: Operations) -> None:
+    """12: each member's spaced-review queue, a card per (community, member, question) holding its FSRS state and
+    due instant, indexed for "due before the end of my day". The wrong answers given before this version enter it
+    as cards never rated, due from when they were given (once per question, however many posts showed it)."""
+    op.create_table(
+        "review_cards",
+        sa.Column("id", RowId, primary_key=True, autoincrement=True),
+        sa.Column("community_id", sa.Text, nullable=False),
+        sa.Column("member_id", sa.Text, nullable=False),
+        sa.Column("question_id", sa.Text, nullable=False),
+        sa.Column("origin", sa.Text, nullable=False),
+        sa.Column("post_id", RowId),
+        sa.Column("state", sa.Integer, nullable=False),
+        sa.Column("step", sa.Integer),
+        sa.Column("stability", sa.Float),
+        sa.Column("difficulty", sa.Float),
+        sa.Column("due_at", sa.Text, nullable=False),
+        sa.Column("last_review_at", sa.Text),
+        sa.Column("reviews", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("lapses", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("added_at", sa.Text, nullable=False),
+        sa.UniqueConstraint("community_id", "member_id", "question_id"),
+        sa.CheckConstraint("origin IN ('missed', 'asked')"),
+    )
+    op.create_index("review_cards_due", "review_cards", ["community_id", "member_id", "due_at"])
+    op.create_index("review_cards_by_member", "review_cards", ["member_id"])
+    op.execute(sa.text(
+        "INSERT INTO review_cards (community_id, member_id, question_id, origin, post_id, state, step, due_at, "
+        "reviews, lapses, added_at) "
+        "SELECT p.community_id, a.member_id, p.question_id, 'missed', MIN(p.id), 1, 0, MIN(a.answered_at), 0, 0, "
+        "MIN(a.answered_at) FROM answers a JOIN daily_posts p ON p.id = a.post_id "
+        "WHERE a.correct = 0 AND a.member_id NOT LIKE 'erased:%' "
+        "GROUP BY p.community_id, a.member_id, p.question_id"))
+
+
 MIGRATIONS: list[Migration] = [
     communities_members_questions_posts_answers,
     deliveries,
@@ -448,4 +483,5 @@ MIGRATIONS: list[Migration] = [
     streaks,
     study_sessions,
     resource_library,
+    review_cards,
 ]

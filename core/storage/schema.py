@@ -7,7 +7,7 @@ Platform ids are namespaced ('discord:…', 'slack:…', 'console:…') so one d
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text
+from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, Table, Text
 
 metadata = MetaData()
 
@@ -300,6 +300,29 @@ roadmap_ticks = Table(
     Column("member_id", Text, primary_key=True),
     Column("step", Text, primary_key=True),
     Column("ticked_at", Text, nullable=False),
+)
+
+# -- spaced review (migration 12) ------------------------------------------------------------------------------
+# One card per (community, member, question): its FSRS state (core.review.rules.Schedule) and when it is due.
+# `reviews` counts the answers given in /review, and a review's buttons carry it: a second press of the same buttons
+# finds it moved on and rates nothing.
+review_cards = Table(
+    "review_cards", metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("community_id", Text, nullable=False),
+    Column("member_id", Text, nullable=False),
+    Column("question_id", Text, nullable=False),
+    Column("origin", Text, nullable=False),  # 'missed' (a wrong answer to a daily post) or 'asked' (Review later)
+    Column("post_id", RowId),  # the daily post it came from
+    Column("state", Integer, nullable=False),  # fsrs.State
+    Column("step", Integer),
+    Column("stability", Float),
+    Column("difficulty", Float),
+    Column("due_at", Text, nullable=False),
+    Column("last_review_at", Text),
+    Column("reviews", Integer, nullable=False, server_default="0"),
+    Column("lapses", Integer, nullable=False, server_default="0"),  # wrong answers in /review
+    Column("added_at", Text, nullable=False),
 )
 
 # Full-text indexes that are not tables of this metadata, whose names all start with this prefix. SQLite: the FTS5

@@ -10,7 +10,7 @@ channel and no planned post), and carrying leases and post ids of another databa
 Forgetting a member keeps every post's distribution whole: each of their answers stays as a row whose member is a
 tombstone ('erased:<random>', a different one for each row, so the rows cannot be linked back to one person or to
 each other), with its choice and correctness (what the counts and the reveal show) and nothing else of theirs.
-Their reports (their words) and their member row (name, time zone) are deleted.
+Their reports (their words), their review queue and their member row (name, time zone) are deleted.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from core.storage.schema import (
     resource_marks,
     resource_suggestions,
     resources,
+    review_cards,
     roadmap_ticks,
     rsvps,
     sessions,
@@ -107,11 +108,12 @@ class Forgotten:
     suggestions: int = 0  # unpublished ones emptied (numbers kept); approved ones (and entries) no longer theirs
     marks: int = 0  # helpful marks deleted (the entries' counts drop by them)
     roadmap: int = 0  # roadmap ticks deleted
+    reviews: int = 0  # review cards deleted (the questions in their review queue, and their schedules)
 
     @property
     def anything(self) -> bool:
         return bool(self.answers or self.reports or self.member or self.activity or self.sessions or self.suggestions
-                    or self.marks or self.roadmap)
+                    or self.marks or self.roadmap or self.reviews)
 
 
 # -- export ------------------------------------------------------------------------------------------------------
@@ -394,6 +396,11 @@ async def member_data(db: Database, member_id: str) -> dict[str, Any]:
     ticked = await db.fetchall(
         select(roadmap_ticks.c.community_id.label("community"), roadmap_ticks.c.step, roadmap_ticks.c.ticked_at)
         .where(roadmap_ticks.c.member_id == member_id).order_by(roadmap_ticks.c.ticked_at, roadmap_ticks.c.step))
+    queued = await db.fetchall(
+        select(review_cards.c.community_id.label("community"), review_cards.c.question_id, review_cards.c.origin,
+               review_cards.c.added_at, review_cards.c.due_at, review_cards.c.last_review_at, review_cards.c.reviews,
+               review_cards.c.lapses, review_cards.c.stability, review_cards.c.difficulty)
+        .where(review_cards.c.member_id == member_id).order_by(review_cards.c.due_at, review_cards.c.id))
     return {
         "format": MEMBER_FORMAT, "version": VERSION,
         "member": _out("members", found[0]) if found else None,
@@ -408,6 +415,7 @@ async def member_data(db: Database, member_id: str) -> dict[str, Any]:
         "resource_decisions": [dict(row) for row in decided],
         "helpful_marks": [dict(row) for row in marked],
         "roadmap": [dict(row) for row in ticked],
+        "review_cards": [dict(row) for row in queued],
     }
 
 
@@ -431,7 +439,8 @@ async def forget_member(db: Database, member_id: str) -> Forgotten:
         hosted = (await conn.execute(update(sessions).where(sessions.c.author_id == member_id)
                                      .values(author_id=tombstone()))).rowcount
         suggested, marks, ticks = await _forget_resources(conn, member_id)
-    return Forgotten(len(keys), reports, member > 0, done, seen + hosted, suggested, marks, ticks)
+        queued = (await conn.execute(delete(review_cards).where(review_cards.c.member_id == member_id))).rowcount
+    return Forgotten(len(keys), reports, member > 0, done, seen + hosted, suggested, marks, ticks, queued)
 
 
 async def _forget_resources(conn: AsyncConnection, member_id: str) -> tuple[int, int, int]:

@@ -50,6 +50,7 @@ SOURCES: dict[str, str] = {
     "checkin": "check-in",
     "qotd": "question of the day",
     "session": "study session",
+    "review": "spaced review",
 }
 ANY = "day"  # the tally of days with any activity at all, kept by week (the recap's active members and milestones)
 FOLDED = ("current", "longest", "freezes", "last_day", "frozen", "expires_at", "updated_at")

@@ -54,7 +54,8 @@ async def test_delete_asks_first_and_the_button_erases_the_member_but_keeps_the_
 
     done = await alice.send("[Erase my data]")
     assert done.private and done.text.startswith("Erased. 1 answer no longer linked to you")
-    assert "1 report and 1 activity record deleted with your streaks" in done.text
+    # B may have been wrong, which put the question in alice's review queue: erased too ("… and 1 review card")
+    assert "1 report" in done.text and "1 activity record" in done.text and "deleted with your streaks" in done.text
     left = await member_data(services.db, "console:alice")
     assert (left["member"], left["answers"], left["reports"]) == (None, [], [])
     assert (await services.qotd.distribution(post_id)).counts == before == {"B": 2}

@@ -16,9 +16,23 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.review.rules import rated
+from core.review.store import ReviewStore
 from core.storage.database import Database, StorageError
 from core.storage.migrations import MIGRATIONS
-from core.storage.schema import SQLITE_SEARCH_TABLES, answers, communities, daily_posts, deliveries, duties, members, metadata, questions
+from core.storage.migrations import review_cards as review_cards_migration
+from core.storage.schema import (
+    SQLITE_SEARCH_TABLES,
+    answers,
+    communities,
+    daily_posts,
+    deliveries,
+    duties,
+    members,
+    metadata,
+    questions,
+    review_cards,
+)
 from testkit.old_migrations import RAW_MIGRATIONS_1_TO_4
 
 LAST = len(MIGRATIONS)
@@ -216,3 +230,59 @@ async def test_a_database_from_a_newer_rounds_is_refused_with_one_line(blank):
         await Database(blank).open()
     message = str(refused.value)
     assert f"made by a newer Rounds (schema {LAST + 1}; this one knows {LAST})" in message and "\n" not in message
+
+
+async def test_the_wrong_answers_given_before_the_review_queue_enter_it_once_per_question(blank):
+    """Upgrading to `review_cards`: each member's wrong answers become cards never rated, due from when they were
+    given, one per (community, member, question) however many posts showed the question; right answers and erased
+    members' answers enter nothing. Both databases."""
+    before = MIGRATIONS.index(review_cards_migration)
+    db = Database(blank)
+    db._writer, db._reader = db._engines()
+
+    def upgrade(conn: Connection) -> None:
+        operations = Operations(MigrationContext.configure(conn))
+        for migration in MIGRATIONS[:before]:
+            migration(operations)
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(f"PRAGMA user_version={before}")
+        else:
+            conn.exec_driver_sql("CREATE TABLE rounds_schema (version INTEGER NOT NULL)")
+            conn.exec_driver_sql("INSERT INTO rounds_schema (version) VALUES "
+                                 + ", ".join(f"({n})" for n in range(1, before + 1)))
+
+    try:
+        async with db.transaction() as conn:
+            await conn.run_sync(upgrade)
+            await conn.execute(insert(communities), {"id": "discord:1", "created_at": "then"})
+            await conn.execute(insert(questions), [{"id": q, "step": "step1", "system": "cardio", "disciplines": "",
+                                                    "competency": "dx", "body": "{}", "imported_at": "then"}
+                                                   for q in ("q1", "q2")])
+            await conn.execute(insert(daily_posts), [
+                {"id": n, "community_id": "discord:1", "local_date": day, "question_id": q, "scheduled_at": "a",
+                 "reveal_at": "b"} for n, day, q in ((7, "2026-01-02", "q1"), (8, "2026-03-02", "q1"), (9, "2026-01-03", "q2"))])
+            await conn.execute(insert(answers), [
+                {"post_id": post, "member_id": member, "choice": "A", "correct": correct, "answered_at": at}
+                for post, member, correct, at in (
+                    (7, "discord:9", 0, "2026-01-02T10:00:00.000000+00:00"),
+                    (8, "discord:9", 0, "2026-03-02T10:00:00.000000+00:00"),  # q1 again, a new cycle: one card
+                    (9, "discord:9", 1, "2026-01-03T10:00:00.000000+00:00"),
+                    (9, "erased:0123456789abcdef", 0, "2026-01-03T10:00:00.000000+00:00"),
+                    (7, "discord:10", 0, "2026-01-02T11:00:00.000000+00:00"))])
+    finally:
+        await db.close()
+    db = await Database(blank).open()
+    try:
+        found = [dict(row) for row in await db.fetchall(
+            select(review_cards.c.member_id, review_cards.c.question_id, review_cards.c.origin, review_cards.c.post_id,
+                   review_cards.c.due_at, review_cards.c.reviews, review_cards.c.state).order_by(review_cards.c.member_id))]
+        assert found == [
+            {"member_id": "discord:10", "question_id": "q1", "origin": "missed", "post_id": 7,
+             "due_at": "2026-01-02T11:00:00.000000+00:00", "reviews": 0, "state": 1},
+            {"member_id": "discord:9", "question_id": "q1", "origin": "missed", "post_id": 7,
+             "due_at": "2026-01-02T10:00:00.000000+00:00", "reviews": 0, "state": 1}]
+        card = await ReviewStore(db).find("discord:1", "discord:9", "q1")
+        assert card is not None and card.schedule.stability is None  # never rated: FSRS takes it as new
+        assert rated(card.schedule, True, card.schedule.due).due > card.schedule.due
+    finally:
+        await db.close()
