@@ -22,7 +22,8 @@ LETTERS = ("A", "B", "C", "D", "E")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 MENTION_MARKUP = re.compile(r"<[@#!]")  # platform mentions; questions are posted publicly, so they must ping no one
 STEM_LENGTH = (80, 1500)
-MAX_FILE_BYTES = 10_000_000  # any file an admin imports
+MAX_FILE_BYTES = 10_000_000  # any file an admin imports (JSON, CSV or .apkg), and the collection inside a package
+FILE_KINDS = (".json", ".csv", ".apkg")
 LIMITS = {"option": 200, "explanation": 600, "objective": 600, "lead_in": 300}
 CSV_COLUMNS = (
     ["id", "step", "system", "disciplines", "competency", "stem", "lead_in"]
@@ -143,9 +144,14 @@ def validate(data: Any, taxonomy: Taxonomy) -> list[str]:
 
 
 def parse_file(path: Path, taxonomy: Taxonomy, bundled: Iterable[Question] = ()) -> tuple[list[Question], list[Problem]]:
-    """Every question of a JSON or CSV file, or every problem found; a file with any problem yields no questions.
+    """Every question of a JSON, CSV or Anki (.apkg) file, or every problem found; a file with any problem yields no
+    questions.
 
     A question with the stem and options of a `bundled` one is a problem too: a renamed copy would be given as if new."""
+    if path.suffix.lower() == ".apkg":
+        from core.questions.anki import read_package  # the package reader builds on this module's rules
+
+        return read_package(path, taxonomy, bundled)
     raw = _read(path)
     if isinstance(raw, Problem):
         return [], [raw]

@@ -124,7 +124,7 @@ def test_a_spreadsheets_byte_order_mark_is_not_a_problem(tmp_path: Path):
     assert found == [] and [q.id for q in questions] == ["club-001"]
 
 
-@pytest.mark.parametrize("name", ["club.json", "club.csv"])
+@pytest.mark.parametrize("name", ["club.json", "club.csv", "club.apkg"])
 def test_an_empty_file_says_it_is_empty(tmp_path: Path, name: str):
     file = tmp_path / name
     file.write_bytes(b"")
@@ -144,7 +144,7 @@ def test_a_file_with_no_questions_says_so(tmp_path: Path):
     assert problems(file) == ["file: the file holds no questions"]
 
 
-@pytest.mark.parametrize("name", ["club.json", "club.csv"])
+@pytest.mark.parametrize("name", ["club.json", "club.csv", "club.apkg"])
 def test_a_file_over_the_size_limit_states_the_limit(tmp_path: Path, name: str):
     file = tmp_path / name
     with file.open("wb") as handle:
