@@ -55,11 +55,11 @@ def package(path: Path, *notes: genanki.Note) -> Path:
 
 
 def note_ids(path: Path) -> list[int]:
-    with zipfile.ZipFile(path) as z, _collection(z.read("collection.anki2")) as db:
+    with zipfile.ZipFile(path) as z, collection_of(z.read("collection.anki2")) as db:
         return [row[0] for row in db.execute("SELECT id FROM notes ORDER BY id")]
 
 
-class _collection:
+class collection_of:
     """A package's collection opened from its bytes, for a test to read or change."""
 
     def __init__(self, data: bytes) -> None:
@@ -74,10 +74,10 @@ class _collection:
         self.db.close()
 
 
-def edit_collection(path: Path, *statements: str) -> Path:
+def editcollection_of(path: Path, *statements: str) -> Path:
     with zipfile.ZipFile(path) as z:
         members = {name: z.read(name) for name in z.namelist()}
-    with _collection(members["collection.anki2"]) as db:
+    with collection_of(members["collection.anki2"]) as db:
         for statement in statements:
             db.execute(statement)
         db.commit()
@@ -169,7 +169,7 @@ def test_every_problem_names_its_note_and_nothing_is_imported(tmp_path: Path):
 def test_a_note_that_is_not_utf8_is_named(tmp_path: Path):
     deck = package(tmp_path / "club.apkg", note(good_fields(), TAGS), note(good_fields(ID="club-002"), TAGS))
     first, second = note_ids(deck)
-    edit_collection(deck, f"UPDATE notes SET flds = CAST(X'4142ff43' AS TEXT) WHERE id = {second}")
+    editcollection_of(deck, f"UPDATE notes SET flds = CAST(X'4142ff43' AS TEXT) WHERE id = {second}")
     assert problems(deck) == [f"note {second}, fields: not UTF-8 text: the collection is damaged; export the deck from "
                               "Anki again"]
 
@@ -199,12 +199,12 @@ def test_the_newer_compressed_export_is_refused_naming_the_option_to_tick(tmp_pa
     assert HINT in message and "File → Export" in message
 
 
-def test_the_dummy_collection_alone_is_refused_with_the_same_hint(tmp_path: Path):
+def test_the_dummycollection_of_alone_is_refused_with_the_same_hint(tmp_path: Path):
     [message] = problems(dummy(tmp_path / "dummy.apkg"))
     assert message.startswith("file: this package holds only Anki's note asking to update") and HINT in message
 
 
-def test_a_legacy_anki21_collection_is_read_before_the_anki2_stub(tmp_path: Path):
+def test_a_legacy_anki21collection_of_is_read_before_the_anki2_stub(tmp_path: Path):
     with zipfile.ZipFile(dummy(tmp_path / "dummy.apkg")) as z:
         stub = z.read("collection.anki2")
     with zipfile.ZipFile(package(tmp_path / "real.apkg", note(good_fields(), TAGS))) as z:
@@ -215,7 +215,7 @@ def test_a_legacy_anki21_collection_is_read_before_the_anki2_stub(tmp_path: Path
 
 
 def test_note_types_kept_outside_col_models_are_the_newer_format(tmp_path: Path):
-    deck = edit_collection(package(tmp_path / "club.apkg", note(good_fields(), TAGS)), "UPDATE col SET models = '{}'")
+    deck = editcollection_of(package(tmp_path / "club.apkg", note(good_fields(), TAGS)), "UPDATE col SET models = '{}'")
     [message] = problems(deck)
     assert "where only newer Anki versions look" in message and HINT in message
 
@@ -229,19 +229,19 @@ def test_a_file_that_is_not_a_zip(tmp_path: Path):
                               '"Anki Deck Package (*.apkg)"']
 
 
-def test_a_zip_with_no_collection(tmp_path: Path):
+def test_a_zip_with_nocollection_of(tmp_path: Path):
     file = zip_of(tmp_path / "club.apkg", {"notes.txt": b"hello"})
     assert problems(file) == ['file: this zip holds no Anki collection (collection.anki2): export the deck from Anki as '
                               '"Anki Deck Package (*.apkg)"']
 
 
-def test_a_collection_that_is_not_a_database(tmp_path: Path):
+def test_acollection_of_that_is_not_a_database(tmp_path: Path):
     file = zip_of(tmp_path / "club.apkg", {"collection.anki2": b"SQLite? no, just text " * 100})
     assert problems(file) == ["file: the collection inside the package is not an Anki database: export the deck from "
                               "Anki again"]
 
 
-def test_a_database_that_is_not_a_collection(tmp_path: Path):
+def test_a_database_that_is_not_acollection_of(tmp_path: Path):
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE cards (id INTEGER)")
     file = zip_of(tmp_path / "club.apkg", {"collection.anki2": db.serialize()})
@@ -280,7 +280,7 @@ def test_a_name_pointing_outside_the_package_is_refused(tmp_path: Path, name: st
 
 
 def test_a_query_that_never_ends_is_stopped(tmp_path: Path):
-    deck = edit_collection(package(tmp_path / "club.apkg", note(good_fields(), TAGS)), "DROP TABLE notes",
+    deck = editcollection_of(package(tmp_path / "club.apkg", note(good_fields(), TAGS)), "DROP TABLE notes",
                            "CREATE VIEW notes AS WITH RECURSIVE n(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM n) "
                            "SELECT id, 0 AS mid, '' AS tags, '' AS flds FROM n")
     assert problems(deck) == ["file: the collection inside the package cannot be read (interrupted): export the deck "
@@ -301,7 +301,7 @@ def test_the_command_line_shows_a_hostile_file_as_one_line(tmp_path: Path):
                                         "1 problem found; fix it and run `rounds content check " + str(file) + "` again."]
 
 
-def test_the_collection_is_read_from_a_copy(tmp_path: Path):
+def test_thecollection_of_is_read_from_a_copy(tmp_path: Path):
     deck = package(tmp_path / "club.apkg", note(good_fields(), TAGS))
     before = deck.read_bytes()
     questions, found = read_package(deck, load_taxonomy())
