@@ -153,7 +153,10 @@ def _notes(copy: Path) -> list[Note]:
                          "from Anki again") from None
     finally:
         connection.close()
-    notes = [_note(row, models) for row in rows]
+    try:
+        notes = [_note(row, models) for row in rows]
+    except (ValueError, TypeError):  # a note or note-type id that is not a number: not a table Anki wrote
+        raise Unreadable("the notes in the package cannot be read: export the deck from Anki again") from None
     if len(notes) == 1 and _asks_to_update(notes[0]):  # the dummy collection.anki2 of a newer export, alone
         raise Unreadable(f"this package holds only Anki's note asking to update, so it was exported in the newer format: {LEGACY_HINT}")
     return notes

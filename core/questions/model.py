@@ -23,7 +23,6 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 MENTION_MARKUP = re.compile(r"<[@#!]")  # platform mentions; questions are posted publicly, so they must ping no one
 STEM_LENGTH = (80, 1500)
 MAX_FILE_BYTES = 10_000_000  # any file an admin imports (JSON, CSV or .apkg), and the collection inside a package
-FILE_KINDS = (".json", ".csv", ".apkg")
 LIMITS = {"option": 200, "explanation": 600, "objective": 600, "lead_in": 300}
 CSV_COLUMNS = (
     ["id", "step", "system", "disciplines", "competency", "stem", "lead_in"]

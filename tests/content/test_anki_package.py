@@ -74,7 +74,7 @@ class collection_of:
         self.db.close()
 
 
-def editcollection_of(path: Path, *statements: str) -> Path:
+def edit_collection(path: Path, *statements: str) -> Path:
     with zipfile.ZipFile(path) as z:
         members = {name: z.read(name) for name in z.namelist()}
     with collection_of(members["collection.anki2"]) as db:
@@ -169,7 +169,7 @@ def test_every_problem_names_its_note_and_nothing_is_imported(tmp_path: Path):
 def test_a_note_that_is_not_utf8_is_named(tmp_path: Path):
     deck = package(tmp_path / "club.apkg", note(good_fields(), TAGS), note(good_fields(ID="club-002"), TAGS))
     first, second = note_ids(deck)
-    editcollection_of(deck, f"UPDATE notes SET flds = CAST(X'4142ff43' AS TEXT) WHERE id = {second}")
+    edit_collection(deck, f"UPDATE notes SET flds = CAST(X'4142ff43' AS TEXT) WHERE id = {second}")
     assert problems(deck) == [f"note {second}, fields: not UTF-8 text: the collection is damaged; export the deck from "
                               "Anki again"]
 
@@ -215,7 +215,7 @@ def test_a_legacy_anki21collection_of_is_read_before_the_anki2_stub(tmp_path: Pa
 
 
 def test_note_types_kept_outside_col_models_are_the_newer_format(tmp_path: Path):
-    deck = editcollection_of(package(tmp_path / "club.apkg", note(good_fields(), TAGS)), "UPDATE col SET models = '{}'")
+    deck = edit_collection(package(tmp_path / "club.apkg", note(good_fields(), TAGS)), "UPDATE col SET models = '{}'")
     [message] = problems(deck)
     assert "where only newer Anki versions look" in message and HINT in message
 
@@ -280,11 +280,22 @@ def test_a_name_pointing_outside_the_package_is_refused(tmp_path: Path, name: st
 
 
 def test_a_query_that_never_ends_is_stopped(tmp_path: Path):
-    deck = editcollection_of(package(tmp_path / "club.apkg", note(good_fields(), TAGS)), "DROP TABLE notes",
+    deck = edit_collection(package(tmp_path / "club.apkg", note(good_fields(), TAGS)), "DROP TABLE notes",
                            "CREATE VIEW notes AS WITH RECURSIVE n(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM n) "
                            "SELECT id, 0 AS mid, '' AS tags, '' AS flds FROM n")
     assert problems(deck) == ["file: the collection inside the package cannot be read (interrupted): export the deck "
                               "from Anki again"]
+
+
+@pytest.mark.parametrize("statement, says", [
+    ("UPDATE notes SET mid = 'not a number'", "file: the notes in the package cannot be read: export the deck from Anki again"),
+    ("UPDATE col SET models = '{\"1\": {\"name\": \"X\", \"flds\": [{\"name\": \"Stem\"}]}}'",
+     "file: the note types in the package cannot be read: export the deck from Anki again"),
+    ("UPDATE col SET models = 'not json'", "file: the note types in the package cannot be read: export the deck from Anki again"),
+])
+def test_tables_anki_did_not_write_are_one_line(tmp_path: Path, statement: str, says: str):
+    deck = edit_collection(package(tmp_path / "club.apkg", note(good_fields(), TAGS)), statement)
+    assert problems(deck) == [says]
 
 
 def test_a_package_with_no_notes(tmp_path: Path):
