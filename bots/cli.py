@@ -55,11 +55,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _content_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parent = sub.add_parser("content", help="check, import, list or remove a community's own questions")
+    parent = sub.add_parser("content", help="check, import, list, remove or export a community's own questions")
     parent.set_defaults(help_of=parent)  # `rounds content` alone shows these actions, not the top-level help
     content = parent.add_subparsers(metavar="ACTION")
     community = "a community id: discord:<server id>, slack:<team id> (T…), or console:NAME (a bare NAME means that)"
-    check = content.add_parser("check", help="validate a question file (JSON or CSV) and list every problem")
+    check = content.add_parser("check", help="validate a question file (JSON, CSV or Anki .apkg) and list every problem")
     check.add_argument("file", type=Path)
     check.set_defaults(run=_content_check)
     load = content.add_parser("import", help="add a question file to a community's bank (all or nothing)")
@@ -73,6 +73,13 @@ def _content_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     remove.add_argument("ids", nargs="+", metavar="ID", help="question ids as `content list` shows them")
     remove.add_argument("--community", required=True, help=community)
     remove.set_defaults(run=_content_remove)
+    export = content.add_parser("export", help="write a community's own questions to JSON, CSV or an Anki package")
+    export.add_argument("--community", required=True, help=community)
+    export.add_argument("--output", required=True, type=Path, metavar="FILE", help="the file to write")
+    export.add_argument("--format", choices=["json", "csv", "apkg"], help="default: from FILE's extension")
+    export.add_argument("--include-bundled", action="store_true", help="add the bundled questions after the community's")
+    export.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    export.set_defaults(run=_content_export)
 
 
 def _db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -155,6 +162,13 @@ def _content_remove(args: argparse.Namespace) -> int:
     from bots.content_tools import remove_questions
 
     return asyncio.run(remove_questions(args.ids, args.community))
+
+
+def _content_export(args: argparse.Namespace) -> int:
+    from bots.content_tools import export_bank
+
+    return asyncio.run(export_bank(args.community, args.output, args.format, include_bundled=args.include_bundled,
+                                   force=args.force))
 
 
 def _platform(module: str, args: argparse.Namespace) -> int:

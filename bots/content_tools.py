@@ -1,5 +1,5 @@
-"""`rounds content check|import|list|remove`: a community's own questions, validated line by line, imported whole,
-listed and removed all or nothing.
+"""`rounds content check|import|list|remove|export`: a community's own questions, validated line by line (or note by
+note, from an Anki package), imported whole, listed, removed all or nothing, and exported to JSON, CSV or Anki.
 
 The community id is typed by hand, so it is held to the form the adapters build (`discord:<server id>`,
 `slack:<team id>`, `console:<name>`): a mistyped id would otherwise file questions under a community no bot serves.
@@ -16,6 +16,7 @@ from pathlib import Path
 from core.bootstrap import Services, build
 from core.errors import UserError
 from core.questions.bank import load_bundled
+from core.questions.export import format_of, render, write_export
 from core.questions.model import Problem, Question, parse_file
 from core.questions.taxonomy import load_taxonomy
 from core.settings import Settings
@@ -67,6 +68,16 @@ async def remove_questions(ids: list[str], community: str) -> int:
     return await _with_community(community, lambda services, cid: _remove(services, ids, cid))
 
 
+async def export_bank(community: str, output: Path, fmt: str | None, *, include_bundled: bool, force: bool) -> int:
+    try:
+        chosen = format_of(output, fmt)  # refused before anything is opened, like a mistyped community
+    except UserError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return await _with_community(community, lambda services, cid: _export(services, cid, output, chosen,
+                                                                          include_bundled, force))
+
+
 async def _with_community(typed: str, action: Callable[[Services, str], Awaitable[int]]) -> int:
     """The community checked before anything is opened; a refused request is one line on stderr and writes nothing."""
     try:
@@ -114,6 +125,19 @@ async def _remove(services: Services, ids: list[str], cid: str) -> int:
     if removed.retired:
         print(f"Retired {_count(len(removed.retired), 'question')} a daily post already showed (kept for that post's "
               f"answers and history, never picked again): {', '.join(_short(q, cid) for q in removed.retired)}.")
+    return 0
+
+
+async def _export(services: Services, cid: str, output: Path, fmt: str, include_bundled: bool, force: bool) -> int:
+    own = len(await services.bank.own(cid))
+    questions = await services.bank.for_export(cid, include_bundled=include_bundled)
+    if not questions:
+        print(f"{cid} has no questions of its own to export. Add --include-bundled to export the bundled ones, or "
+              f"import some first with `rounds content import FILE --community {cid}`.", file=sys.stderr)
+        return 1
+    write_export(output, render(questions, fmt, cid, services.clock.now().timestamp()), overwrite=force)
+    extra = f" and {_count(len(questions) - own, 'bundled question')}" if include_bundled else ""
+    print(f"Exported {_count(own, 'question')} of {cid}'s own{extra} to {output} ({fmt}).")
     return 0
 
 

@@ -59,6 +59,21 @@ class QuestionBank:
         return sorted((self._questions[q] for q, owner in self._owner.items()
                        if owner == community_id and q not in self._retired), key=lambda q: q.id)
 
+    async def for_export(self, community_id: str, *, include_bundled: bool = False) -> list[Question]:
+        """The community's own live questions as its file has them (ids without the community prefix), so an export
+        imports back as the same questions; with `include_bundled`, the bundled ones after them."""
+        own = [replace(q, id=q.id.removeprefix(f"{community_id}/")) for q in await self.own(community_id)]
+        if not include_bundled:
+            return own
+        bundled = sorted((q for qid, q in self._questions.items() if self._owner[qid] is None and qid not in self._retired),
+                         key=lambda q: q.id)
+        clash = sorted({q.id for q in own} & {q.id for q in bundled})
+        if clash:
+            raise UserError(f"{', '.join(clash)} is both one of {community_id}'s questions and a bundled one, so the "
+                            "file could not tell them apart: export without --include-bundled, or rename the community's "
+                            "question and import it again.")
+        return own + bundled
+
     async def remove(self, question_ids: list[str], community_id: str) -> Removed:
         """All or nothing: every id must be one of the community's own live questions, or nothing is removed."""
         own = {q.id for q in await self.own(community_id)}

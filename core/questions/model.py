@@ -22,6 +22,7 @@ LETTERS = ("A", "B", "C", "D", "E")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 MENTION_MARKUP = re.compile(r"<[@#!]")  # platform mentions; questions are posted publicly, so they must ping no one
 STEM_LENGTH = (80, 1500)
+MAX_FILE_BYTES = 10_000_000  # any file an admin imports (JSON, CSV or .apkg), and the collection inside a package
 LIMITS = {"option": 200, "explanation": 600, "objective": 600, "lead_in": 300}
 CSV_COLUMNS = (
     ["id", "step", "system", "disciplines", "competency", "stem", "lead_in"]
@@ -104,8 +105,11 @@ def validate(data: Any, taxonomy: Taxonomy) -> list[str]:
     if not isinstance(qid, str) or not ID_PATTERN.match(qid):
         problems.append("id: must be 3–64 characters of a-z, 0-9 and '-', e.g. 'cardio-001'")
     for name, vocab in (("step", taxonomy.steps), ("system", taxonomy.systems), ("competency", taxonomy.competencies)):
-        if not _known(data.get(name), vocab):
-            problems.append(f"{name}: {data.get(name)!r} is not one of {', '.join(sorted(vocab))}")
+        if data.get(name) in (None, ""):
+            problems.append(f"{name}: missing; give one of {', '.join(sorted(vocab))}")
+        elif not _known(data.get(name), vocab):
+            problems.append(f"{name}: {data.get(name)!r} is not one of {', '.join(sorted(vocab))}"
+                            f"{_did_you_mean(data.get(name), vocab)}")
     disciplines = data.get("disciplines")
     if not isinstance(disciplines, list) or not 1 <= len(disciplines) <= 3:
         problems.append("disciplines: must be a list of 1–3 discipline slugs")
@@ -119,7 +123,7 @@ def validate(data: Any, taxonomy: Taxonomy) -> list[str]:
     for group, limit in (("options", LIMITS["option"]), ("explanations", LIMITS["explanation"])):
         values = data.get(group)
         if not isinstance(values, dict) or sorted(values) != list(LETTERS):
-            problems.append(f"{group}: must have exactly the keys A, B, C, D, E")
+            problems.append(f"{group}: {_keys(values)}")
             continue
         for letter in LETTERS:
             text(f"{group}.{letter}", values[letter], 1, limit)
@@ -127,8 +131,10 @@ def validate(data: Any, taxonomy: Taxonomy) -> list[str]:
     if isinstance(options, dict) and all(isinstance(v, str) for v in options.values()) \
             and len({v.strip().lower() for v in options.values()}) != len(options):
         problems.append("options: two options have the same text")
-    if data.get("answer") not in LETTERS:
-        problems.append("answer: must be one of A, B, C, D, E")
+    if data.get("answer") in (None, ""):
+        problems.append("answer: missing; give the letter of the right option, one of A, B, C, D, E")
+    elif data.get("answer") not in LETTERS:
+        problems.append(f"answer: {data.get('answer')!r} is not one of A, B, C, D, E")
     text("objective", data.get("objective"), 10, LIMITS["objective"])
     references = data.get("references")
     if not isinstance(references, list) or not references or not all(isinstance(r, str) and r.strip() for r in references):
@@ -137,9 +143,14 @@ def validate(data: Any, taxonomy: Taxonomy) -> list[str]:
 
 
 def parse_file(path: Path, taxonomy: Taxonomy, bundled: Iterable[Question] = ()) -> tuple[list[Question], list[Problem]]:
-    """Every question of a JSON or CSV file, or every problem found; a file with any problem yields no questions.
+    """Every question of a JSON, CSV or Anki (.apkg) file, or every problem found; a file with any problem yields no
+    questions.
 
     A question with the stem and options of a `bundled` one is a problem too: a renamed copy would be given as if new."""
+    if path.suffix.lower() == ".apkg":
+        from core.questions.anki import read_package  # the package reader builds on this module's rules
+
+        return read_package(path, taxonomy, bundled)
     raw = _read(path)
     if isinstance(raw, Problem):
         return [], [raw]
@@ -148,15 +159,34 @@ def parse_file(path: Path, taxonomy: Taxonomy, bundled: Iterable[Question] = ())
     if isinstance(entries, Problem):
         return [], [entries]
     if not entries:
-        return [], [Problem(str(path), "the file holds no questions")]
-    found = _entry_problems(entries, taxonomy)
+        return [], [Problem("file", "the file holds no questions")]
+    found = entry_problems(entries, taxonomy)
     if not found:
         questions = [Question.from_dict(data) for _, data in entries]
-        found = _copies(questions, bundled)
+        found = copies(questions, bundled)
         if not found:
             return questions, []
     line_of = _no_line if is_csv else _json_lines(raw)
     return [], [Problem(_where(entries[i][0], line_of(i, field), field), message) for i, field, message in found]
+
+
+def size_problem(path: Path) -> Problem | None:
+    """The one size limit of an imported file, checked before a byte is read: a file that is missing, empty or too
+    big is one line saying so."""
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        return Problem("file", f"cannot read the file ({error.strerror or error})")
+    if size == 0:
+        return Problem("file", "the file is empty: export the questions again, or check you gave the right file")
+    if size > MAX_FILE_BYTES:
+        return Problem("file", f"the file is {size:,} bytes; Rounds imports files of at most {megabytes(MAX_FILE_BYTES)} "
+                               f"({MAX_FILE_BYTES:,} bytes): split it into smaller files and import each")
+    return None
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1_000_000:g} MB"
 
 
 def fingerprint(question: Question) -> tuple[str, ...]:
@@ -167,7 +197,8 @@ def fingerprint(question: Question) -> tuple[str, ...]:
 Located = tuple[int, str, str]  # the entry's index in the file, the field, the message
 
 
-def _entry_problems(entries: list[tuple[str, Any]], taxonomy: Taxonomy) -> list[Located]:
+def entry_problems(entries: list[tuple[str, Any]], taxonomy: Taxonomy) -> list[Located]:
+    """Every problem of every entry (labelled by where it is), duplicate ids included."""
     found: list[Located] = []
     seen: dict[str, str] = {}
     for index, (where, data) in enumerate(entries):
@@ -182,7 +213,8 @@ def _entry_problems(entries: list[tuple[str, Any]], taxonomy: Taxonomy) -> list[
     return found
 
 
-def _copies(questions: list[Question], bundled: Iterable[Question]) -> list[Located]:
+def copies(questions: list[Question], bundled: Iterable[Question]) -> list[Located]:
+    """The questions that are a bundled one under another id."""
     originals = {fingerprint(q): q.id for q in bundled}
     return [(index, "stem", f"the same stem and options as the bundled question {originals[fingerprint(q)]}, which "
                             "every community already has: leave it out of the file")
@@ -198,17 +230,39 @@ def _no_line(index: int, field: str) -> int | None:
 
 
 def _read(path: Path) -> str | Problem:
+    too_big = size_problem(path)
+    if too_big is not None:
+        return too_big
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)  # never more: the file may have grown since it was measured
     except OSError as error:
-        return Problem(str(path), f"cannot read the file ({error.strerror or error})")
+        return Problem("file", f"cannot read the file ({error.strerror or error})")
+    if len(data) > MAX_FILE_BYTES:
+        return Problem("file", f"the file is over {megabytes(MAX_FILE_BYTES)}, the most Rounds imports: split it")
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
         return Problem(f"line {line}, column {column}",
                        f"not UTF-8 text (byte 0x{data[error.start]:02x}): save the file as UTF-8 and check it again")
+    text = text.removeprefix("\ufeff")  # the byte-order mark a spreadsheet writes before a UTF-8 CSV
+    if not text.strip():
+        return Problem("file", "the file holds only blank space: export the questions again, or check you gave the right file")
+    return text
+
+
+def _keys(values: Any) -> str:
+    """What is wrong with the keys of `options` or `explanations`, letter by letter."""
+    if not isinstance(values, dict):
+        return "missing or not an object; give exactly the keys A, B, C, D, E"
+    missing = [x for x in LETTERS if x not in values]
+    extra = sorted(str(k) for k in values if k not in LETTERS)
+    parts = [f"{len(values)} given ({', '.join(map(str, values)) or 'none'})"]
+    parts += [f"missing {', '.join(missing)}"] if missing else []
+    parts += [f"{', '.join(map(repr, extra))} {'is' if len(extra) == 1 else 'are'} not a letter A–E"] if extra else []
+    return "; ".join(parts) + "; a question has exactly five, A, B, C, D and E"
 
 
 def _known(value: Any, vocabulary: dict[str, str]) -> bool:
