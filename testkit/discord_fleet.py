@@ -138,8 +138,10 @@ async def until(condition: Callable[[], bool], timeout: float, what: str) -> flo
 
 
 def posted(standin: DiscordStandIn, count: int) -> Counter[int]:
-    """Messages in each community's channel (a community with none is counted as 0)."""
-    return Counter({n: len(standin.channel_messages(channel_id(n))) for n in range(count)})
+    """Daily questions in each community's channel (a community with none is counted as 0); beside them a channel
+    may hold the admins' notice that the bot may not open the question's thread."""
+    return Counter({n: sum("Question of the day" in str(m.get("embeds")) for m in standin.channel_messages(channel_id(n)))
+                    for n in range(count)})
 
 
 async def today(db: Database) -> list[dict[str, object]]:
@@ -165,7 +167,8 @@ def holder_pid(owner: object) -> int | None:
 def unanswered(rows: list[dict[str, object]], standin: DiscordStandIn) -> Counter[int]:
     """For each process (pid), the duties it holds whose message Discord created but whose answer is still on its
     way back (held by the stand-in): what it would post a second time if it died now and nothing stopped the retry."""
-    held = {call.path for call in standin.held if call.method == "POST" and call.status == 200}
+    held = {call.path for call in standin.held if call.method == "POST" and call.status == 200
+            and "Question of the day" in str(call.json)}  # the question itself, not a notice after it
     channel_of = {community: channel_id(n) for n, community in enumerate(community_ids(len(standin.guilds)))}
     return Counter(pid for row in rows if row["done_at"] is None and (pid := holder_pid(row["claimed_by"]))
                    and f"/channels/{channel_of[str(row['scope'])]}/messages" in held)

@@ -211,3 +211,17 @@ def _scores(scores: dict[str, Score], taxonomy: Taxonomy, limit: int = 10) -> st
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1].answered, kv[0]))[:limit]
     return "\n".join(f"{taxonomy.label(k)}: {s.accuracy}% ({s.correct}/{s.answered})" for k, s in ranked)
 
+
+
+def discussion_name(post: DailyPost, question: Question, taxonomy: Taxonomy) -> str:
+    """A thread's name says which day's question it discusses, and its system, never its answer."""
+    return f"QOTD {post.local_date:%a %d %b} · {taxonomy.label(question.system)}"[:100]
+
+
+def discussion_reply(post: DailyPost, zone: str) -> Reply:
+    if post.immediate:
+        when = "each answer's explanation comes with it"
+    else:
+        when = f"the answer and explanation are revealed at **{moment(post.reveal_at, zone, 't')}**"
+    return Reply(text=f"💬 Discuss today's question here: {when}. Answer with the buttons first, and keep the answer "
+                      "out of the channel for those still thinking.")

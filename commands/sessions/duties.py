@@ -10,11 +10,11 @@ from datetime import datetime
 
 from commands.context import DutyContext
 from commands.notifier import EventHost, NativeEvent, ThreadHost, direct_once, post_once
+from commands.permissions import tell_admins_once
 from commands.registry import duty
 from commands.replies import Reply
 from commands.sessions.views import (
     card_reply,
-    permission_reply,
     reminder_reply,
     starting_reply,
     told_reply,
@@ -139,15 +139,8 @@ def _native(session: Session, occurrence: datetime) -> NativeEvent:
 
 
 async def _tell_admins(ctx: DutyContext, session: Session, permission: str, why: str) -> None:
-    """Once per community and permission, in the session's channel: an admin can grant it."""
-    if session.channel_id is None or not await ctx.services.occurrences.first_notice(session.community_id, permission):
-        return
-    try:
-        await ctx.notifier.post(session.channel_id, permission_reply(permission, why),
-                                key=f"sessions.notice:{session.community_id}:{permission}")
-    except Exception:
-        await ctx.services.occurrences.notice_failed(session.community_id, permission)
-        raise
+    if session.channel_id is not None:
+        await tell_admins_once(ctx, session.community_id, session.channel_id, permission, why)
 
 
 async def _card(ctx: DutyContext, shown: Shown) -> Reply:

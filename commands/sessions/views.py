@@ -163,12 +163,6 @@ def told_reply(shown: Shown, what: str, occurrence: datetime, zone: str, now: da
     return Reply(text=text)
 
 
-def permission_reply(permission: str, why: str) -> Reply:
-    return Reply(text=f"ℹ️ For this server's admins: {why} because Rounds lacks the **{permission}** permission. "
-                      "Sessions work as before; grant it to Rounds' role and new sessions will have it too. "
-                      "(Told once.)")
-
-
 def calendar_file(session: Session, ics: bytes) -> Image:
     return Image(data=ics, alt=f"Calendar file for session #{session.number}: {session.topic}",
                  filename=f"rounds-session-{session.number}.ics")

@@ -75,7 +75,8 @@ async def test_discord_daily_post_may_ping_the_role_and_nothing_else_may(standin
 
         clock.advance(hours=12)
         bot.services.alarm.arm(clock.now())
-        revealed = await standin.wait_for(lambda c: c.method == "POST" and c.path == posts and c is not announced)
+        revealed = await standin.wait_for(lambda c: c.method == "POST" and c.path == posts and c is not announced
+                                          and "Answer revealed" in str(c.json))
         assert revealed.json["embeds"][0]["title"].startswith("Answer revealed")
         assert revealed.json["allowed_mentions"] == NO_PINGS and str(MODERATOR_ROLE_ID) not in json.dumps(revealed.json)
 

@@ -372,10 +372,13 @@ async def test_scheduled_post_arrives_by_chat_post_message_and_its_buttons_work(
     assert [b["text"]["text"] for b in buttons(posted)] == LETTERS
     assert posted.get("blocks")[0]["text"]["text"].startswith("Question of the day")
 
+    [discussion] = rig.slack.thread_replies(DEFAULT_CHANNEL_ID, posted.response["ts"])  # discussion: its thread
+    assert discussion["text"].startswith("💬 Discuss today's question here") and "<!date^" in discussion["text"]
+
     assert await rig.services.runner.run_due() == 0  # a second wake posts nothing more
     feedback = await rig.press(buttons(posted)[2]["action_id"], message_ts=posted.response["ts"])
     assert feedback.params["response_type"] == "ephemeral"  # the channel does not see who answered what
-    assert len(rig.slack.calls("chat.postMessage")) == 1
+    assert len(rig.slack.calls("chat.postMessage")) == 2  # the question and its thread's first reply
     assert await answer_count(rig) == 1
 
 
