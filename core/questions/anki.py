@@ -29,7 +29,17 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from core.questions.model import LETTERS, MAX_FILE_BYTES, Problem, Question, copies, entry_problems, megabytes, size_problem
+from core.questions.model import (
+    LETTERS,
+    MAX_FILE_BYTES,
+    Problem,
+    Question,
+    copies,
+    entry_problems,
+    megabytes,
+    size_problem,
+    split_list,
+)
 from core.questions.taxonomy import Taxonomy
 from core.text import clean, closest
 
@@ -257,7 +267,7 @@ def _note_data(note: Note, taxonomy: Taxonomy) -> tuple[dict[str, Any] | None, l
         "id": field("Id") or f"anki-{note.id}", "stem": field("Stem"), "lead_in": field("Lead-in"),
         "options": {x: field(x) for x in LETTERS}, "answer": field("Answer").upper(),
         "explanations": {x: field(f"Explanation {x}") for x in LETTERS}, "objective": field("Objective"),
-        "references": [r for r in (part.strip() for part in re.split(r"[\n;]", field("References"))) if r],
+        "references": split_list(field("References")),
     }
     tagged, wrong = _tags(note.tags, taxonomy)
     return data | tagged, [("tags", message) for message in wrong]

@@ -39,14 +39,15 @@ def to_json(questions: list[Question]) -> bytes:
 
 
 def to_csv(questions: list[Question]) -> bytes:
-    """One row a question; lists joined with ';' as the import splits them."""
+    """One row a question; disciplines joined with ';', references one a line (a citation may hold a ';'), as the
+    import splits them."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for q in questions:
         row = {"id": q.id, "step": q.step, "system": q.system, "disciplines": "; ".join(q.disciplines),
                "competency": q.competency, "stem": q.stem, "lead_in": q.lead_in, "answer": q.answer,
-               "objective": q.objective, "references": "; ".join(q.references)}
+               "objective": q.objective, "references": "\n".join(q.references)}
         row |= {f"option_{x.lower()}": q.options[x] for x in LETTERS}
         row |= {f"explanation_{x.lower()}": q.explanations[x] for x in LETTERS}
         writer.writerow(row)

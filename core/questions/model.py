@@ -18,6 +18,8 @@ from typing import Any
 from core.questions.taxonomy import Taxonomy
 from core.text import closest
 
+_SEPARATOR = re.compile(r"\n|;(?!\d)")  # `split_list`: a line break, or a ";" not before a digit
+
 LETTERS = ("A", "B", "C", "D", "E")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 MENTION_MARKUP = re.compile(r"<[@#!]")  # platform mentions; questions are posted publicly, so they must ping no one
@@ -348,13 +350,15 @@ def _csv_entries(raw: str) -> list[tuple[str, Any]] | Problem:
     entries = []
     for row in reader:
         data: dict[str, Any] = {k: (row.get(k) or "").strip() for k in ("id", "step", "system", "competency", "stem", "lead_in", "answer", "objective")}
-        data["disciplines"] = _split(row.get("disciplines"))
-        data["references"] = _split(row.get("references"))
+        data["disciplines"] = split_list(row.get("disciplines"))
+        data["references"] = split_list(row.get("references"))
         data["options"] = {x: (row.get(f"option_{x.lower()}") or "").strip() for x in LETTERS}
         data["explanations"] = {x: (row.get(f"explanation_{x.lower()}") or "").strip() for x in LETTERS}
         entries.append((f"line {reader.line_num}", data))
     return entries
 
 
-def _split(cell: str | None) -> list[str]:
-    return [part.strip() for part in (cell or "").split(";") if part.strip()]
+def split_list(cell: str | None) -> list[str]:
+    """A list in one cell (CSV) or field (Anki): one item a line, or items separated by ';'. A ';' before a digit
+    stays, since it is a journal citation's year;volume ("J Urol 2021;206:806-817"), never a separator."""
+    return [part.strip() for part in _SEPARATOR.split(cell or "") if part.strip()]

@@ -44,7 +44,6 @@ async def test_the_daily_post_gets_a_discussion_thread_with_a_first_message(stan
         assert first.status == 200 and first.json["content"].startswith("💬 Discuss today's question here")
         # posted at once at 10:00, revealed 12 hours later
         assert f"<t:{int(datetime(2026, 11, 24, 22, 0, tzinfo=UTC).timestamp())}:t>" in first.json["content"]
-        assert [m["content"] for m in standin.thread_messages(message_id)] == [first.json["content"]]
         channel = standin.channel_messages(STUDY_HALL_CHANNEL_ID)
         assert len(channel) == 1 and "Create Public Threads" not in str(channel)  # no notice: nothing is missing
 

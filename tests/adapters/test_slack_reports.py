@@ -21,7 +21,7 @@ async def report_button(rig: Rig) -> dict[str, Any]:
     await rig.ask("/rounds", "reveal immediately", user_id=ADMIN_ID)
     question = await rig.ask("/qotd")
     feedback = await rig.press(buttons(question)[1]["action_id"], ephemeral=True)
-    [button] = buttons(feedback)
+    [button] = [b for b in buttons(feedback) if "report" in b["text"]["text"].lower()]  # beside it: Review later
     return button
 
 
