@@ -1,9 +1,10 @@
-"""The USMLE content-outline vocabulary (steps, systems, disciplines, competencies) questions are tagged with."""
+"""The USMLE content-outline vocabulary (steps, systems, disciplines, competencies) questions are tagged with, and the
+disciplines each step allows."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import content
@@ -15,6 +16,7 @@ class Taxonomy:
     systems: dict[str, str]
     disciplines: dict[str, str]
     competencies: dict[str, str]
+    step_disciplines: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a step missing here allows every one
 
     def label(self, slug: str) -> str:
         for vocabulary in (self.steps, self.systems, self.disciplines, self.competencies):
@@ -27,8 +29,13 @@ class Taxonomy:
         kinds = {"step": self.steps, "system": self.systems, "discipline": self.disciplines}
         return {slug: kind for kind, vocab in kinds.items() for slug in vocab}
 
+    def allowed_disciplines(self, step: str) -> tuple[str, ...]:
+        """The disciplines a question of `step` may carry: basic sciences for Step 1, clinical ones after it."""
+        return self.step_disciplines.get(step, tuple(self.disciplines))
+
 
 @lru_cache(maxsize=1)
 def load_taxonomy() -> Taxonomy:
     data = json.loads(content.taxonomy_text())
-    return Taxonomy(data["steps"], data["systems"], data["disciplines"], data["competencies"])
+    allowed = {step: tuple(slugs) for step, slugs in data.get("step_disciplines", {}).items() if not step.startswith("_")}
+    return Taxonomy(data["steps"], data["systems"], data["disciplines"], data["competencies"], allowed)

@@ -134,7 +134,8 @@ def test_a_copy_of_a_bundled_question_is_refused_naming_the_bundled_id(tmp_path:
 
 def test_list_shows_only_the_communitys_own_questions(tmp_path: Path):
     db = tmp_path / "r.db"
-    rounds("import", str(write_json(tmp_path / "a.json", [question(1), question(2, step="step2ck")])),
+    clinical = question(2, step="step2ck", disciplines=["medicine"])  # a Step 2 CK question takes clinical disciplines
+    rounds("import", str(write_json(tmp_path / "a.json", [question(1), clinical])),
            "--community", "discord:42", db=db)
     rounds("import", str(write_json(tmp_path / "b.json", [question(9)])), "--community", "discord:7", db=db)
     done = rounds("list", "--community", "discord:42", db=db)
@@ -172,7 +173,8 @@ def test_remove_is_all_or_nothing(tmp_path: Path, wrong: str, says: str):
 
 async def test_a_question_a_post_showed_is_retired_kept_for_history_and_never_picked_again(tmp_path: Path,
                                                                                             db_path: str, clock):
-    file = write_json(tmp_path / "club.json", [question(1, step="step3"), question(2, step="step3")])
+    step3 = {"step": "step3", "disciplines": ["medicine"]}
+    file = write_json(tmp_path / "club.json", [question(1, **step3), question(2, **step3)])
     assert (await asyncio.to_thread(rounds, "import", str(file), "--community", "club", db=Path(db_path))).returncode == 0
     services = await build(Settings(db_path=db_path), clock=clock)  # the bot, running while the admin uses the tool
     try:
