@@ -1,5 +1,5 @@
-"""The USMLE content-outline vocabulary (steps, systems, disciplines, competencies) questions are tagged with, and the
-disciplines each step allows."""
+"""The USMLE content-outline vocabulary (steps, systems, disciplines, competencies) questions are tagged with, the
+disciplines each step allows, and the outline's target share of each system per step."""
 
 from __future__ import annotations
 
@@ -11,12 +11,34 @@ import content
 
 
 @dataclass(frozen=True)
+class Target:
+    """One row of a step's outline table: a label, the system slugs it covers (the Step 1 table joins several, and
+    some rows have no slug of ours) and the range of the exam it takes, in percent."""
+
+    label: str
+    systems: tuple[str, ...]
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A step's target proportions and where they came from; `note` says what was and was not confirmed."""
+
+    source: str
+    edition: str
+    note: str
+    targets: tuple[Target, ...]
+
+
+@dataclass(frozen=True)
 class Taxonomy:
     steps: dict[str, str]
     systems: dict[str, str]
     disciplines: dict[str, str]
     competencies: dict[str, str]
     step_disciplines: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a step missing here allows every one
+    outlines: dict[str, Outline] = field(default_factory=dict)
 
     def label(self, slug: str) -> str:
         for vocabulary in (self.steps, self.systems, self.disciplines, self.competencies):
@@ -38,4 +60,13 @@ class Taxonomy:
 def load_taxonomy() -> Taxonomy:
     data = json.loads(content.taxonomy_text())
     allowed = {step: tuple(slugs) for step, slugs in data.get("step_disciplines", {}).items() if not step.startswith("_")}
-    return Taxonomy(data["steps"], data["systems"], data["disciplines"], data["competencies"], allowed)
+    outlines = {step: _outline(body) for step, body in data.get("outline_targets", {}).items() if not step.startswith("_")}
+    return Taxonomy(data["steps"], data["systems"], data["disciplines"], data["competencies"], allowed, outlines)
+
+
+def _outline(body: dict[str, object]) -> Outline:
+    rows = body.get("targets", [])
+    assert isinstance(rows, list)
+    targets = tuple(Target(row["label"], tuple(row["systems"]), float(row["range"][0]), float(row["range"][1]))
+                    for row in rows)
+    return Outline(str(body["source"]), str(body["edition"]), str(body.get("note", "")), targets)
