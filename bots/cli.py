@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _content_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parent = sub.add_parser("content", help="check, import, list, remove or export a community's own questions")
+    parent = sub.add_parser("content", help="check, import, list, remove or export a community's own questions; bank stats")
     parent.set_defaults(help_of=parent)  # `rounds content` alone shows these actions, not the top-level help
     content = parent.add_subparsers(metavar="ACTION")
     community = "a community id: discord:<server id>, slack:<team id> (T…), or console:NAME (a bare NAME means that)"
@@ -80,6 +80,11 @@ def _content_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.add_argument("--include-bundled", action="store_true", help="add the bundled questions after the community's")
     export.add_argument("--force", action="store_true", help="replace FILE if it exists")
     export.set_defaults(run=_content_export)
+    stats = content.add_parser("stats", help="counts per step, system, discipline and competency, the answer letters "
+                               "and the longest-option share, beside the outline's target proportions")
+    stats.add_argument("files", nargs="*", type=Path, metavar="FILE", help="question files (default: the bundled bank)")
+    stats.add_argument("--step", help="only this step's questions: step1, step2ck or step3")
+    stats.set_defaults(run=_content_stats)
 
 
 def _db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -169,6 +174,12 @@ def _content_export(args: argparse.Namespace) -> int:
 
     return asyncio.run(export_bank(args.community, args.output, args.format, include_bundled=args.include_bundled,
                                    force=args.force))
+
+
+def _content_stats(args: argparse.Namespace) -> int:
+    from bots.content_tools import show_stats
+
+    return show_stats(args.files, args.step)
 
 
 def _platform(module: str, args: argparse.Namespace) -> int:

@@ -1,5 +1,6 @@
-"""`rounds content check|import|list|remove|export`: a community's own questions, validated line by line (or note by
-note, from an Anki package), imported whole, listed, removed all or nothing, and exported to JSON, CSV or Anki.
+"""`rounds content check|import|list|remove|export|stats`: a community's own questions, validated line by line (or
+note by note, from an Anki package), imported whole, listed, removed all or nothing, and exported to JSON, CSV or
+Anki; and what a bank holds beside the content outline's targets.
 
 The community id is typed by hand, so it is held to the form the adapters build (`discord:<server id>`,
 `slack:<team id>`, `console:<name>`): a mistyped id would otherwise file questions under a community no bot serves.
@@ -17,8 +18,9 @@ from core.bootstrap import Services, build
 from core.errors import UserError
 from core.questions.bank import load_bundled
 from core.questions.export import format_of, render, write_export
-from core.questions.model import Problem, Question, parse_file
-from core.questions.taxonomy import load_taxonomy
+from core.questions.model import LETTERS, Problem, Question, parse_file
+from core.questions.stats import BankStats, StepOutline, TargetRow, compute
+from core.questions.taxonomy import Taxonomy, load_taxonomy
 from core.settings import Settings
 from core.text import closest
 
@@ -54,6 +56,67 @@ def check_file(path: Path) -> int:
         return _report(path, problems, f"fix {_them(problems)} and run `rounds content check {path}` again.")
     print(f"{path}: {_count(len(questions), 'question')}, all valid.")
     return 0
+
+
+def show_stats(paths: list[Path], step: str | None) -> int:
+    """The bundled bank's figures, or those of question files (e.g. a community's, before importing it)."""
+    taxonomy = load_taxonomy()
+    if step is not None and step not in taxonomy.steps:
+        print(f"--step {step!r} is not a step: use one of {', '.join(taxonomy.steps)}.", file=sys.stderr)
+        return 2
+    questions: list[Question] = [] if paths else load_bundled(taxonomy)
+    for path in paths:
+        found, problems = _parse(path)
+        if problems:
+            return _report(path, problems, f"fix {_them(problems)} and run `rounds content stats` again.")
+        questions += found
+    what = ", ".join(map(str, paths)) if paths else "the bundled bank"
+    for line in stats_lines(compute(questions, taxonomy, step), taxonomy, what):
+        print(line)
+    return 0
+
+
+def stats_lines(stats: BankStats, taxonomy: Taxonomy, what: str) -> list[str]:
+    if not stats.total:
+        return [f"{what}: no questions" + (" for that step." if stats.steps else ".")]
+    steps = ", ".join(f"{taxonomy.steps.get(s, s)} {n}" for s, n in stats.steps.items())
+    lines = [f"{what}: {_count(stats.total, 'question')} ({steps})", "",
+             "Answer letters: " + "  ".join(f"{x} {stats.letters[x]} ({_pct(stats.letters[x], stats.total)})"
+                                            for x in LETTERS),
+             f"Key is the longest option: {stats.longest_is_key} of {stats.total} ({stats.longest_share:.0%}; about "
+             "20% by chance, the content test allows 25%)"]
+    for title, counts in (("Competencies", stats.competencies), ("Disciplines (a question carries 1-3)",
+                                                                  stats.disciplines), ("Systems", stats.systems)):
+        lines += ["", title] + [f"  {slug:<28} {n:>4}  {_pct(n, stats.total):>4}" for slug, n in counts.items()]
+    for outline in stats.outlines:
+        lines += ["", *_outline_lines(outline, taxonomy)]
+    return lines
+
+
+def _outline_lines(step: StepOutline, taxonomy: Taxonomy) -> list[str]:
+    name = taxonomy.steps.get(step.step, step.step)
+    lines = [f"{name}: {_count(step.total, 'question')} by the outline's systems, beside its target ranges",
+             *_wrapped(f"source: {step.outline.source}; edition: {step.outline.edition}"),
+             *_wrapped(f"note: {step.outline.note}"),
+             f"  {'outline system':<62} {'count':>5} {'share':>5}  {'target':<8} verdict"]
+    lines += [_row_line(row) for row in step.rows]
+    lines += [f"  {'(no target row) ' + slug:<62} {n:>5} {_pct(n, step.total):>5}" for slug, n in step.untargeted.items()]
+    return lines
+
+
+def _wrapped(text: str) -> list[str]:
+    return textwrap.wrap(text, 116, initial_indent="  ", subsequent_indent="    ")
+
+
+def _row_line(row: TargetRow) -> str:
+    label = textwrap.shorten(row.label, 62, placeholder="…")
+    target = f"{row.low:g}-{row.high:g}%"
+    verdict = row.verdict if row.systems else "(no slug of ours)"
+    return f"  {label:<62} {row.count:>5} {100 * row.share:>4.0f}%  {target:<8} {verdict}"
+
+
+def _pct(n: int, total: int) -> str:
+    return f"{n / total:.0%}" if total else "-"
 
 
 async def import_file(path: Path, community: str) -> int:

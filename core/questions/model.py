@@ -118,6 +118,8 @@ def validate(data: Any, taxonomy: Taxonomy) -> list[str]:
     else:
         problems += [f"disciplines: {d!r} is not a known discipline{_did_you_mean(d, taxonomy.disciplines)}"
                      for d in disciplines if not _known(d, taxonomy.disciplines)]
+        problems += _step_disciplines(data.get("step"), [d for d in disciplines if _known(d, taxonomy.disciplines)],
+                                      taxonomy)
     text("stem", data.get("stem"), *STEM_LENGTH)
     text("lead_in", data.get("lead_in"), 5, LIMITS["lead_in"])
     if isinstance(data.get("lead_in"), str) and not data["lead_in"].rstrip().endswith("?"):
@@ -265,6 +267,17 @@ def _keys(values: Any) -> str:
     parts += [f"missing {', '.join(missing)}"] if missing else []
     parts += [f"{', '.join(map(repr, extra))} {'is' if len(extra) == 1 else 'are'} not a letter A–E"] if extra else []
     return "; ".join(parts) + "; a question has exactly five, A, B, C, D and E"
+
+
+def _step_disciplines(step: Any, disciplines: list[str], taxonomy: Taxonomy) -> list[str]:
+    """A known discipline the step does not test: Step 1 is tagged by basic science, Step 2 CK and Step 3 by clinical
+    discipline (taxonomy.json → step_disciplines)."""
+    if not _known(step, taxonomy.steps):
+        return []  # the step's own problem is reported already
+    allowed = taxonomy.allowed_disciplines(step)
+    name = taxonomy.steps[step]
+    return [f"disciplines: {d!r} is not a {name} discipline: a {name} question takes {', '.join(allowed)}"
+            for d in disciplines if d not in allowed]
 
 
 def _known(value: Any, vocabulary: dict[str, str]) -> bool:

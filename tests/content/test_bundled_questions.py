@@ -1,4 +1,5 @@
-"""Every bundled file loads and validates (Red-DiscordBot's trivia-schema idea), and the bank is broad enough."""
+"""Every bundled file loads and validates (Red-DiscordBot's trivia-schema idea), the bank is broad enough, and it
+keeps the content standard: tags its step allows, no answer cue in the option lengths or the letters."""
 
 from __future__ import annotations
 
@@ -54,3 +55,25 @@ def test_taxonomy_slugs_are_unique_across_filter_categories():
     data = json.loads(content.taxonomy_text())
     slugs = [s for kind in ("steps", "systems", "disciplines") for s in data[kind]]
     assert len(slugs) == len(set(slugs))
+
+
+def test_every_discipline_is_one_its_step_allows():
+    """Step 1 is tagged by basic science, Step 2 CK and Step 3 by clinical discipline (taxonomy.json)."""
+    taxonomy = load_taxonomy()
+    wrong = [(q.id, d) for q in load_bundled(taxonomy) for d in q.disciplines if d not in taxonomy.allowed_disciplines(q.step)]
+    assert wrong == []
+
+
+def test_the_longest_option_is_seldom_the_key():
+    """By chance the key is the longest option about a fifth of the time; a bank far above that teaches picking the
+    longest option (the review found 30%)."""
+    questions = load_bundled(load_taxonomy())
+    longest = [q.id for q in questions if max(LETTERS, key=lambda x: len(q.options[x])) == q.answer]
+    assert len(longest) / len(questions) <= 0.25, longest
+
+
+def test_biostatistics_items_are_practice_based_learning():
+    """The outline files interpreting data and the literature under Practice-Based Learning & Improvement."""
+    wrong = [q.id for q in load_bundled(load_taxonomy())
+             if q.system == "biostatistics-epidemiology" and q.competency != "practice-based-learning"]
+    assert wrong == []

@@ -145,7 +145,8 @@ def test_a_copy_of_a_bundled_question_is_refused_naming_the_bundled_id(tmp_path:
 
 def test_list_shows_only_the_communitys_own_questions(tmp_path: Path):
     db = tmp_path / "r.db"
-    rounds("import", str(write_json(tmp_path / "a.json", [question(1), question(2, step="step2ck")])),
+    clinical = question(2, step="step2ck", disciplines=["medicine"])  # a Step 2 CK question takes clinical disciplines
+    rounds("import", str(write_json(tmp_path / "a.json", [question(1), clinical])),
            "--community", "discord:42", db=db)
     rounds("import", str(write_json(tmp_path / "b.json", [question(9)])), "--community", "discord:7", db=db)
     done = rounds("list", "--community", "discord:42", db=db)

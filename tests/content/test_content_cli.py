@@ -50,6 +50,20 @@ def test_check_reports_every_problem_with_its_place(tmp_path, capsys):
     assert f"5 problems found; fix them and run `rounds content check {file}` again." in err
 
 
+def test_check_refuses_a_discipline_the_step_does_not_test(tmp_path, capsys):
+    """A community file is held to the same rule as the bundled bank: Step 1 basic sciences, clinical ones after."""
+    clinical = dict(GOOD, id="club-002", disciplines=["physiology", "psychiatry"])
+    basic = dict(GOOD, id="club-003", step="step2ck", disciplines=["behavioral-sciences"])
+    file = write_json(tmp_path / "club.json", [GOOD, clinical, basic])
+    assert main(["content", "check", str(file)]) == 1
+    err = capsys.readouterr().err
+    assert ("question 2 (club-002), field disciplines: 'psychiatry' is not a Step 1 discipline: a Step 1 question "
+            "takes anatomy, behavioral-sciences, biochemistry") in err
+    assert ("question 3 (club-003), field disciplines: 'behavioral-sciences' is not a Step 2 CK discipline: a Step 2 "
+            "CK question takes medicine, surgery, pediatrics, obstetrics-gynecology, psychiatry") in err
+    assert "2 problems found" in err
+
+
 def test_check_reports_broken_json_by_line(tmp_path, capsys):
     file = tmp_path / "broken.json"
     file.write_text('{"schema": 1,\n "questions": [\n  {"id": "x",,}\n ]}')
