@@ -52,12 +52,15 @@ async def test_delete_asks_first_and_the_button_erases_the_member_but_keeps_the_
     assert (button.label, button.action, button.style) == ("Erase my data", ERASE_ACTION, "danger")
     assert (await member_data(services.db, "console:alice"))["answers"]  # asking erased nothing
 
+    _, question = await services.qotd.today(await services.communities.get("console:default"))
+    cards = 0 if question.answer == "B" else 1  # a wrong answer put the question in alice's review queue
+    assert len((await member_data(services.db, "console:alice"))["review_cards"]) == cards
     done = await alice.send("[Erase my data]")
     assert done.private and done.text.startswith("Erased. 1 answer no longer linked to you")
-    # B may have been wrong, which put the question in alice's review queue: erased too ("… and 1 review card")
     assert "1 report" in done.text and "1 activity record" in done.text and "deleted with your streaks" in done.text
+    assert ("1 review card" in done.text) == bool(cards)
     left = await member_data(services.db, "console:alice")
-    assert (left["member"], left["answers"], left["reports"]) == (None, [], [])
+    assert (left["member"], left["answers"], left["reports"], left["review_cards"]) == (None, [], [], [])
     assert (await services.qotd.distribution(post_id)).counts == before == {"B": 2}
     assert (await member_data(services.db, "console:bob"))["answers"]
 

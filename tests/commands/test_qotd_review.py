@@ -143,8 +143,9 @@ async def test_immediate_reveal_shows_the_question_until_you_answer(console, ser
     assert labels(await admin.send("/qotd")) == list(LETTERS)
     await admin.send("[C]")
     after = await admin.send("/qotd")
-    # "Review later" follows when C was right (a wrong answer is in the review queue already)
-    assert labels(after)[0] == "Report a problem" and after.cards[1].title.startswith("Answer revealed")
+    _, question = await services.qotd.today(await services.communities.get("console:default"))
+    later = ["Review later"] if question.answer == "C" else []  # a wrong answer is in the review queue already
+    assert labels(after) == ["Report a problem", *later] and after.cards[1].title.startswith("Answer revealed")
 
 
 async def test_the_reveal_card_adds_up_to_100_and_shows_the_references(console, services, clock, notifier):
